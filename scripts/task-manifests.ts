@@ -1,0 +1,242 @@
+/**
+ * The source of every tasks/<Task>/task.json. The common inputs are written once here; each
+ * task adds its own. `npm run manifests` writes the files; a test fails when they drift.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+type Input = Record<string, unknown> & { name: string; type: string; label: string; helpMarkDown: string };
+
+export interface TaskManifestSource {
+  folder: string;
+  id: string;
+  friendlyName: string;
+  description: string;
+  version: { Major: number; Minor: number; Patch: number };
+  instanceNameFormat: string;
+  /** Inputs after the connection and cluster inputs, before the wait settings. */
+  inputs: Input[];
+  /** jobName is optional only for FlinkJobStatus. */
+  jobNameRequired: boolean;
+  outputs: [string, string][];
+}
+
+const groups = [
+  { name: "connection", displayName: "Cluster", isExpanded: true },
+  { name: "job", displayName: "Job", isExpanded: true },
+  { name: "advanced", displayName: "Waiting and API", isExpanded: false },
+];
+
+function clusterInputs(): Input[] {
+  return [
+    {
+      name: "azureSubscription",
+      aliases: ["azureResourceManagerConnection"],
+      type: "connectedService:AzureRM",
+      label: "Azure Resource Manager connection",
+      required: true,
+      groupName: "connection",
+      helpMarkDown:
+        "The Azure Resource Manager service connection whose identity may run jobs on the cluster (`Microsoft.HDInsight/clusterPools/clusters/runjob/action` and `…/jobs/read`). Workload identity federation, service principal (secret or certificate) and managed identity are supported.",
+    },
+    {
+      name: "resourceGroupName",
+      type: "pickList",
+      label: "Resource group",
+      required: true,
+      groupName: "connection",
+      properties: { EditableOptions: "True" },
+      helpMarkDown: "Resource group of the cluster pool, for example `rg-flink-prod`.",
+    },
+    {
+      name: "clusterPoolName",
+      type: "pickList",
+      label: "Cluster pool",
+      required: true,
+      groupName: "connection",
+      properties: { EditableOptions: "True" },
+      helpMarkDown: "HDInsight on AKS cluster pool, for example `flinkpool`.",
+    },
+    {
+      name: "clusterName",
+      type: "pickList",
+      label: "Flink cluster",
+      required: true,
+      groupName: "connection",
+      properties: { EditableOptions: "True" },
+      helpMarkDown: "Flink cluster in the pool, for example `flinkcluster`.",
+    },
+  ];
+}
+
+function jobNameInput(required: boolean): Input {
+  return {
+    name: "jobName",
+    type: "string",
+    label: "Job name",
+    required,
+    groupName: "job",
+    helpMarkDown: required
+      ? "The Flink job's name, lower case (letters, digits, `-`), for example `orders-enrichment`."
+      : "A job's name to read only that job; empty reads every job on the cluster.",
+  };
+}
+
+function waitInputs(): Input[] {
+  return [
+    {
+      name: "apiVersion",
+      type: "pickList",
+      label: "API version",
+      defaultValue: "2024-05-01-preview",
+      required: false,
+      groupName: "advanced",
+      options: { "2024-05-01-preview": "2024-05-01-preview", "2023-11-01-preview": "2023-11-01-preview", "2023-06-01-preview": "2023-06-01-preview" },
+      properties: { EditableOptions: "True" },
+      helpMarkDown: "The HDInsight on AKS API version. `2023-06-01-preview` lacks run ids, `LAST_STATE_UPDATE` and `RE_LAUNCH`.",
+    },
+    {
+      name: "waitForCompletion",
+      type: "boolean",
+      label: "Wait for the action to finish",
+      defaultValue: "true",
+      required: false,
+      groupName: "advanced",
+      helpMarkDown: "When cleared, the step succeeds as soon as the cluster has accepted the action, with `actionResult` IN_PROGRESS.",
+    },
+    {
+      name: "waitTimeoutInMinutes",
+      type: "int",
+      label: "Timeout (minutes)",
+      defaultValue: "30",
+      required: false,
+      groupName: "advanced",
+      helpMarkDown: "How long to wait for the action's result, for example `30`. On timeout the action may still complete on the cluster.",
+    },
+    {
+      name: "pollingIntervalInSeconds",
+      type: "int",
+      label: "Longest polling interval (seconds)",
+      defaultValue: "10",
+      required: false,
+      groupName: "advanced",
+      helpMarkDown: "The longest gap between two status reads, for example `10`. Reads start every second and slow down to this.",
+    },
+  ];
+}
+
+const OUTPUT_HELP: Record<string, string> = {
+  jobName: "The job's name.",
+  runId: "The run id of the job record (API 2023-11-01-preview or later).",
+  jobId: "The 32-hex Flink job id.",
+  jobStatus: "The job's status after the action (RUNNING, STOPPED, …).",
+  actionResult: "SUCCESS, FAILED, or IN_PROGRESS when not waiting.",
+  jobOutput: "The cluster's jobOutput text for the action.",
+  lastSavepoint: "The job's last savepoint.",
+  savepointPath: "The savepoint this action wrote.",
+  savepoints: "A JSON array of the job's savepoint paths.",
+  savepointCount: "How many savepoints the job has.",
+  jobs: "A JSON array of the job records read.",
+  jobCount: "How many job records were read.",
+};
+
+export const RECORD_OUTPUTS = ["jobName", "runId", "jobId", "jobStatus", "actionResult", "jobOutput", "lastSavepoint"];
+
+export function outputs(names: string[]): [string, string][] {
+  return names.map((n) => [n, OUTPUT_HELP[n] ?? n]);
+}
+
+export function renderManifest(source: TaskManifestSource, author: string): object {
+  const inputs = [...clusterInputs(), jobNameInput(source.jobNameRequired), ...source.inputs, ...waitInputs()];
+  return {
+    $schema: "https://raw.githubusercontent.com/Microsoft/azure-pipelines-task-lib/master/tasks.schema.json",
+    id: source.id,
+    name: source.folder,
+    friendlyName: source.friendlyName,
+    description: source.description,
+    helpMarkDown: "[Flink Jobs for Azure Pipelines](https://marketplace.visualstudio.com/) · inputs and outputs are described on the extension's page.",
+    category: "Deploy",
+    visibility: ["Build", "Release"],
+    runsOn: ["Agent", "DeploymentGroup"],
+    author,
+    version: source.version,
+    minimumAgentVersion: "3.232.1",
+    instanceNameFormat: source.instanceNameFormat,
+    groups,
+    inputs,
+    outputVariables: source.outputs.map(([name, description]) => ({ name, description })),
+    restrictions: { settableVariables: { allowed: source.outputs.map(([name]) => name) } },
+    execution: {
+      Node20_1: { target: "index.js", argumentFormat: "" },
+      Node24: { target: "index.js", argumentFormat: "" },
+    },
+  };
+}
+
+export const TASKS: TaskManifestSource[] = [
+  {
+    folder: "FlinkJobSubmit",
+    id: "bbf81c0b-3f48-498b-9590-028773fdad26",
+    friendlyName: "Flink job: submit",
+    description: "Submit a new Apache Flink job to an HDInsight on AKS cluster and wait until it runs",
+    version: { Major: 1, Minor: 0, Patch: 0 },
+    instanceNameFormat: "Submit Flink job $(jobName)",
+    jobNameRequired: true,
+    inputs: [
+      {
+        name: "jobJarDirectory",
+        type: "string",
+        label: "Jar directory",
+        required: true,
+        groupName: "job",
+        helpMarkDown: "The storage folder that holds the job's jar, an `abfs://` or `abfss://` URI, for example `abfss://jars@mystorage.dfs.core.windows.net/jobs`.",
+      },
+      { name: "jarName", type: "string", label: "Jar file", required: true, groupName: "job", helpMarkDown: "The jar's file name, for example `orders-1.4.0.jar`." },
+      { name: "entryClass", type: "string", label: "Entry class", required: true, groupName: "job", helpMarkDown: "The job's main class, for example `com.contoso.orders.OrdersJob`." },
+      { name: "args", type: "string", label: "Arguments", required: false, groupName: "job", helpMarkDown: "Program arguments, space separated, for example `--input orders --window 5m`." },
+      { name: "parallelism", type: "int", label: "Parallelism", defaultValue: "2", required: false, groupName: "job", helpMarkDown: "The job's parallelism, a whole number ≥ 1, for example `2`." },
+      {
+        name: "savepointDirectory",
+        type: "string",
+        label: "Savepoint directory",
+        required: false,
+        groupName: "job",
+        helpMarkDown: "Where savepoints go (`savepoint.directory`), an `abfs://` or `abfss://` URI, for example `abfss://state@mystorage.dfs.core.windows.net/savepoints`.",
+      },
+      {
+        name: "flinkConfiguration",
+        type: "multiLine",
+        label: "More Flink configuration",
+        required: false,
+        groupName: "job",
+        properties: { resizable: "true", rows: "4" },
+        helpMarkDown: "More Flink settings, one `key=value` a line (for example `taskmanager.numberOfTaskSlots=2`) or one JSON object. Set parallelism and the savepoint directory with their own inputs.",
+      },
+    ],
+    outputs: outputs(RECORD_OUTPUTS),
+  },
+];
+
+/** Writes every task.json; with --check, fails when a committed one differs. */
+function main(): void {
+  const root = path.resolve(__dirname, "..");
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { author?: string };
+  const check = process.argv.includes("--check");
+  let drift = 0;
+  for (const source of TASKS) {
+    const file = path.join(root, "tasks", source.folder, "task.json");
+    const text = `${JSON.stringify(renderManifest(source, pkg.author ?? "Flink Jobs for Azure Pipelines"), null, 2)}\n`;
+    if (check) {
+      if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) {
+        console.error(`${path.relative(root, file)} differs from scripts/task-manifests.ts: run npm run manifests`);
+        drift++;
+      }
+    } else {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text);
+    }
+  }
+  if (drift) process.exit(1);
+}
+
+if (require.main === module) main();

@@ -1,0 +1,65 @@
+/**
+ * The action table: everything that differs between runJob actions is data here, so the flow
+ * (validate → connect → act → wait → report) stays one piece of code.
+ */
+
+export const API_VERSIONS = ["2023-06-01-preview", "2023-11-01-preview", "2024-05-01-preview"] as const;
+export type ApiVersion = (typeof API_VERSIONS)[number];
+export const DEFAULT_API_VERSION: ApiVersion = "2024-05-01-preview";
+
+export type FlinkAction =
+  | "NEW"
+  | "STOP"
+  | "START"
+  | "UPDATE"
+  | "STATELESS_UPDATE"
+  | "LAST_STATE_UPDATE"
+  | "RE_LAUNCH"
+  | "SAVEPOINT"
+  | "LIST_SAVEPOINT"
+  | "CANCEL"
+  | "DELETE";
+
+/** Request-body fields an action may carry beyond jobType, jobName and action. */
+export type DefinitionField = "jobJarDirectory" | "jarName" | "entryClass" | "args" | "savePointName" | "flinkConfiguration";
+
+export interface ActionSpec {
+  /** The first api-version that has the action. */
+  since: ApiVersion;
+  fields: readonly DefinitionField[];
+  /** NEW makes a new record; every other action acts on an existing one. */
+  createsRecord?: boolean;
+  /** DELETE's success is the record's disappearance. */
+  removesRecord?: boolean;
+  /** STOP and SAVEPOINT write a savepoint whose path the task reports. */
+  writesSavepoint?: boolean;
+  /** LIST_SAVEPOINT's jobOutput lists the job's savepoints. */
+  listsSavepoints?: boolean;
+}
+
+export const ACTIONS: Record<FlinkAction, ActionSpec> = {
+  NEW: { since: "2023-06-01-preview", fields: ["jobJarDirectory", "jarName", "entryClass", "args", "flinkConfiguration"], createsRecord: true },
+  STOP: { since: "2023-06-01-preview", fields: [], writesSavepoint: true },
+  START: { since: "2023-06-01-preview", fields: ["savePointName", "args"] },
+  UPDATE: { since: "2023-06-01-preview", fields: ["args", "savePointName"] },
+  STATELESS_UPDATE: { since: "2023-06-01-preview", fields: ["args"] },
+  LAST_STATE_UPDATE: { since: "2023-11-01-preview", fields: ["args"] },
+  RE_LAUNCH: { since: "2023-11-01-preview", fields: ["args"] },
+  SAVEPOINT: { since: "2023-06-01-preview", fields: [], writesSavepoint: true },
+  LIST_SAVEPOINT: { since: "2023-06-01-preview", fields: [], listsSavepoints: true },
+  CANCEL: { since: "2023-06-01-preview", fields: [] },
+  DELETE: { since: "2023-06-01-preview", fields: [], removesRecord: true },
+};
+
+export function isApiVersion(value: string): value is ApiVersion {
+  return (API_VERSIONS as readonly string[]).includes(value);
+}
+
+export function supports(apiVersion: ApiVersion, action: FlinkAction): boolean {
+  return apiVersion >= ACTIONS[action].since;
+}
+
+/** runId (and with it `$filter` on the list) exists from 2023-11-01-preview on. */
+export function hasRunId(apiVersion: ApiVersion): boolean {
+  return apiVersion >= "2023-11-01-preview";
+}

@@ -1,0 +1,26 @@
+/**
+ * When to read again. Most actions finish in seconds, a few take minutes: read every second at
+ * first, then let the gap grow with the time already waited (a tenth of it) up to the user's
+ * `pollingIntervalInSeconds`. A 10-minute wait then costs about 75 reads, and an action is seen
+ * within a few seconds of its end at any age.
+ */
+export class PollingSchedule {
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly maxIntervalMs: number,
+    private readonly minIntervalMs = Math.min(1000, maxIntervalMs),
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startedAt = now();
+  }
+
+  nextDelayMs(): number {
+    const elapsed = this.now() - this.startedAt;
+    return Math.min(this.maxIntervalMs, Math.max(this.minIntervalMs, this.minIntervalMs + elapsed / 10));
+  }
+
+  elapsedMs(): number {
+    return this.now() - this.startedAt;
+  }
+}

@@ -1,0 +1,306 @@
+import { pollOperation } from "../azure/long-running-operation";
+import { AmbiguousRequestError, CancelledError, OperationFailedError, JobStateError, WaitTimeoutError } from "../errors";
+import { sleep } from "../util/abort";
+import { type Logger, silentLogger } from "../util/logger";
+import { ACTIONS, type DefinitionField, type FlinkAction, hasRunId } from "./actions";
+import {
+  type ActionResult,
+  describeRecord,
+  fingerprint,
+  isTerminal,
+  type JobProperties,
+  type JobRecord,
+  latestRecord,
+  recordKey,
+  recordsNamed,
+} from "./job-record";
+import type { FlinkJobsApi, RunJobBody } from "./jobs-api";
+import { PollingSchedule } from "./polling";
+
+export interface ActionRequest {
+  action: FlinkAction;
+  jobName: string;
+  /** Body fields; only those the action carries are sent. */
+  definition: Partial<Pick<JobProperties, DefinitionField>>;
+}
+
+export interface RunActionOptions {
+  /** Aborted when the pipeline is cancelled. */
+  signal?: AbortSignal;
+  /** How long to wait for the action's result, POST included. */
+  timeoutMs: number;
+  /** false: return as soon as the cluster has accepted the action. */
+  waitForCompletion: boolean;
+  /** The longest gap between two reads. */
+  maxPollIntervalMs: number;
+  /** The shortest gap (tests and the benchmark shorten it; the default is one second). */
+  minPollIntervalMs?: number;
+  /**
+   * After an ambiguous POST (dropped connection, 5xx), how long to watch the job record for a
+   * sign that the action was accepted before posting again.
+   */
+  ambiguityWindowMs?: number;
+  /**
+   * A record identical to the one read before the POST is ours only once the operation has
+   * succeeded and this long has passed (the same action can leave the same record twice).
+   */
+  unchangedGraceMs?: number;
+  logger?: Logger;
+  onProgress?: (message: string) => void;
+}
+
+export interface ActionOutcome {
+  actionResult: ActionResult;
+  /** The job's record after the action (absent after DELETE). */
+  record: JobRecord | undefined;
+  /** The record before the action (absent for NEW). */
+  before: JobRecord | undefined;
+  /** How many times the POST was sent (1 unless an ambiguous failure proved it was not accepted). */
+  posts: number;
+}
+
+/**
+ * Runs one action on one job: read the job, check it may take the action, post it, follow the
+ * operation, then wait on the job list until the record shows this action's result.
+ */
+export async function runAction(api: FlinkJobsApi, request: ActionRequest, options: RunActionOptions): Promise<ActionOutcome> {
+  const log = options.logger ?? silentLogger;
+  const cancel = options.signal;
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new WaitTimeoutError("timeout")), options.timeoutMs);
+  const signal = AbortSignal.any(cancel ? [cancel, timeout.signal] : [timeout.signal]);
+  const watcher = new RecordWatcher(request, api, log);
+  try {
+    const beforeAll = await api.listJobs({ jobName: request.jobName, signal });
+    watcher.remember(beforeAll);
+    const before = latestRecord(beforeAll, request.jobName);
+    await checkPreconditions(api, request, before, signal);
+
+    const body = buildBody(request, before, api);
+    const schedule = new PollingSchedule(options.maxPollIntervalMs, options.minPollIntervalMs);
+    const posted = await post(api, body, watcher, schedule, options, signal);
+    if (posted.response) {
+      try {
+        await pollOperation(api.client, posted.response, {
+          signal,
+          nextDelayMs: () => schedule.nextDelayMs(),
+          onStatus: (s) => log.debug(`Operation status: ${s}`),
+        });
+        watcher.operationSucceededAt = Date.now();
+        log.info(`The cluster accepted ${request.action} for job '${request.jobName}'.`);
+      } catch (error) {
+        // An operation that ended Failed is the service's refusal; anything else is our view of
+        // it failing, and the job record still tells what happened.
+        if (error instanceof OperationFailedError || signal.aborted) throw error;
+        log.warning(`Could not follow the operation status (${(error as Error).message}); reading the job record instead.`);
+      }
+    }
+
+    if (!options.waitForCompletion) {
+      const records = await api.listJobs({ jobName: request.jobName, signal }).catch(() => undefined);
+      const record = records ? watcher.currentRecord(records) : undefined;
+      return { actionResult: "IN_PROGRESS", record: record ?? before, before, posts: posted.posts };
+    }
+
+    for (;;) {
+      await sleep(schedule.nextDelayMs(), signal);
+      const records = await api.listJobs({ jobName: request.jobName, signal });
+      const verdict = watcher.judge(records, unchangedGraceMs(options));
+      if (verdict.done) {
+        return { actionResult: verdict.result, record: verdict.record, before, posts: posted.posts };
+      }
+      options.onProgress?.(describeRecord(verdict.record));
+    }
+  } catch (error) {
+    if (cancel?.aborted) {
+      throw new CancelledError(
+        `The pipeline was cancelled while waiting for ${request.action} on job '${request.jobName}'. ` +
+          `The action may continue on the cluster; last seen: ${describeRecord(watcher.lastSeen)}.`,
+      );
+    }
+    if (timeout.signal.aborted) {
+      // One last look: the action may have finished while the last read was under way.
+      const records = await api.listJobs({ jobName: request.jobName, signal: cancel }).catch(() => undefined);
+      if (records && watcher.posted) {
+        const verdict = watcher.judge(records, unchangedGraceMs(options));
+        if (verdict.done) return { actionResult: verdict.result, record: verdict.record, before: watcher.before, posts: watcher.posts };
+      }
+      throw new WaitTimeoutError(
+        `Timed out after ${formatDuration(options.timeoutMs)} waiting for ${request.action} on job '${request.jobName}'. ` +
+          `${watcher.posted ? "The action may still complete on the cluster" : "The action was not posted"}; ` +
+          `last seen: ${describeRecord(watcher.lastSeen)}. Raise waitTimeoutInMinutes or check the job with FlinkJobStatus.`,
+      );
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function unchangedGraceMs(options: RunActionOptions): number {
+  return options.unchangedGraceMs ?? 60_000;
+}
+
+async function checkPreconditions(
+  api: FlinkJobsApi,
+  request: ActionRequest,
+  before: JobRecord | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  if (before?.properties.actionResult === "IN_PROGRESS") {
+    throw new JobStateError(
+      `Job '${request.jobName}' has ${before.properties.action ?? "an"} action still IN_PROGRESS; ` +
+        `wait for it to finish before running ${request.action}.`,
+    );
+  }
+  if (!before && !ACTIONS[request.action].createsRecord) {
+    const names = [...new Set((await api.listJobs({ signal })).map((r) => r.properties.jobName).filter(Boolean))];
+    const where = `cluster '${api.cluster.clusterName}' (pool '${api.cluster.clusterPoolName}')`;
+    const existing = names.length ? `Jobs on the cluster: ${names.join(", ")}.` : "The cluster has no jobs.";
+    throw new JobStateError(
+      request.action === "DELETE"
+        ? `Job '${request.jobName}' does not exist on ${where}, so there is nothing to delete. ${existing}`
+        : `Job '${request.jobName}' was not found on ${where}. ${existing}`,
+    );
+  }
+}
+
+export function buildBody(request: ActionRequest, before: JobRecord | undefined, api: FlinkJobsApi): RunJobBody {
+  const properties: RunJobBody["properties"] = { jobType: "FlinkJob", jobName: request.jobName, action: request.action };
+  for (const field of ACTIONS[request.action].fields) {
+    const value = request.definition[field];
+    if (value !== undefined) (properties as Record<string, unknown>)[field] = value;
+  }
+  // Name the exact record the action is for, where the API can.
+  if (!ACTIONS[request.action].createsRecord && hasRunId(api.apiVersion) && before?.properties.runId) {
+    properties.runId = before.properties.runId;
+  }
+  return { properties };
+}
+
+async function post(
+  api: FlinkJobsApi,
+  body: RunJobBody,
+  watcher: RecordWatcher,
+  schedule: PollingSchedule,
+  options: RunActionOptions,
+  signal: AbortSignal,
+) {
+  const log = options.logger ?? silentLogger;
+  const maxPosts = 3;
+  for (;;) {
+    watcher.posts++;
+    watcher.posted = true;
+    try {
+      const response = await api.runJob(body, signal);
+      log.debug(`runJob answered ${response.status}; x-ms-request-id=${response.requestId ?? "-"}`);
+      return { response, posts: watcher.posts };
+    } catch (error) {
+      if (!(error instanceof AmbiguousRequestError) || signal.aborted) throw error;
+      log.warning(`${error.message}. Checking the job record before doing anything else.`);
+      // Watch the record long enough to outlast the service's stale window.
+      const deadline = Date.now() + (options.ambiguityWindowMs ?? 30_000);
+      while (Date.now() < deadline) {
+        await sleep(Math.min(schedule.nextDelayMs(), 2_000), signal);
+        const records = await api.listJobs({ jobName: body.properties.jobName, signal });
+        if (watcher.showsAction(records)) {
+          log.info(`The job record shows that ${body.properties.action} was accepted; not posting it again.`);
+          return { response: undefined, posts: watcher.posts };
+        }
+      }
+      if (watcher.posts >= maxPosts) throw error;
+      log.info(`The job record shows no sign of ${body.properties.action}; posting it again.`);
+    }
+  }
+}
+
+type Verdict = { done: true; result: "SUCCESS" | "FAILED"; record: JobRecord | undefined } | { done: false; record: JobRecord | undefined };
+
+/**
+ * Tells this action's result from the stale one. Knows the records from before the POST and
+ * accepts only a record that has visibly changed since, or that showed this action IN_PROGRESS.
+ */
+class RecordWatcher {
+  before: JobRecord | undefined;
+  private beforeKeys = new Set<string>();
+  private beforeFingerprints = new Set<string>();
+  private seenInProgress = false;
+  private absentReads = 0;
+  lastSeen: JobRecord | undefined;
+  operationSucceededAt: number | undefined;
+  posts = 0;
+  posted = false;
+
+  constructor(
+    private readonly request: ActionRequest,
+    private readonly api: FlinkJobsApi,
+    private readonly log: Logger,
+  ) {}
+
+  remember(records: JobRecord[]): void {
+    const named = recordsNamed(records, this.request.jobName);
+    this.before = named[named.length - 1];
+    this.lastSeen = this.before;
+    for (const r of named) {
+      this.beforeKeys.add(recordKey(r));
+      this.beforeFingerprints.add(fingerprint(r));
+    }
+  }
+
+  /** The record this action is about, in a fresh read. */
+  currentRecord(records: JobRecord[]): JobRecord | undefined {
+    const named = recordsNamed(records, this.request.jobName);
+    if (ACTIONS[this.request.action].createsRecord) {
+      const byRunId = hasRunId(this.api.apiVersion);
+      const fresh = named.filter((r) =>
+        byRunId && r.properties.runId ? !this.beforeKeys.has(recordKey(r)) : !this.beforeFingerprints.has(fingerprint(r)),
+      );
+      return fresh[fresh.length - 1];
+    }
+    const runId = this.before?.properties.runId;
+    if (runId && hasRunId(this.api.apiVersion)) return named.find((r) => r.properties.runId === runId);
+    return named[named.length - 1];
+  }
+
+  /** Whether a read shows any sign that the action was accepted. */
+  showsAction(records: JobRecord[]): boolean {
+    const record = this.currentRecord(records);
+    if (ACTIONS[this.request.action].createsRecord) return record !== undefined;
+    if (!record) return ACTIONS[this.request.action].removesRecord === true;
+    return record.properties.action === this.request.action && fingerprint(record) !== fingerprint(this.before);
+  }
+
+  judge(records: JobRecord[], unchangedGraceMs: number): Verdict {
+    const record = this.currentRecord(records);
+    const spec = ACTIONS[this.request.action];
+    if (!record) {
+      this.absentReads++;
+      // DELETE succeeds when the record is gone; two reads in a row rule out a passing gap.
+      if (spec.removesRecord && this.absentReads >= 2) return { done: true, result: "SUCCESS", record: undefined };
+      return { done: false, record: this.lastSeen };
+    }
+    this.absentReads = 0;
+    this.lastSeen = record;
+    const p = record.properties;
+    if (p.action !== this.request.action) return { done: false, record };
+    if (p.actionResult === "IN_PROGRESS") {
+      this.seenInProgress = true;
+      return { done: false, record };
+    }
+    if (!isTerminal(p.actionResult)) return { done: false, record };
+    const changed = spec.createsRecord || fingerprint(record) !== fingerprint(this.before);
+    if (changed || this.seenInProgress) return { done: true, result: p.actionResult, record };
+    if (this.operationSucceededAt !== undefined && Date.now() - this.operationSucceededAt >= unchangedGraceMs) {
+      this.log.warning(
+        `The job record has not changed since before ${this.request.action} was posted; taking its result (${p.actionResult}) as this action's.`,
+      );
+      return { done: true, result: p.actionResult, record };
+    }
+    return { done: false, record };
+  }
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? "" : "s"}`;
+  return `${Math.round(ms / 1000)} s`;
+}

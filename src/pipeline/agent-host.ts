@@ -1,0 +1,118 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tl from "azure-pipelines-task-lib/task";
+import type { ServiceConnection } from "../azure/credentials";
+import type { NetworkSettings, ProxySettings } from "../azure/network";
+import { ConnectionError } from "../errors";
+import type { Logger } from "../util/logger";
+import type { PipelineHost } from "./host";
+
+const AUTH_KEYS = ["serviceprincipalid", "serviceprincipalkey", "tenantid", "authenticationType", "servicePrincipalCertificate"];
+const DATA_KEYS = [
+  "subscriptionId",
+  "subscriptionName",
+  "environment",
+  "environmentAuthorityUrl",
+  "activeDirectoryAuthority",
+  "activeDirectoryServiceEndpointResourceId",
+  "msiclientId",
+  "scopeLevel",
+];
+
+/**
+ * The one place that talks to the agent (through task-lib). Everything printed here goes through
+ * task-lib's escaped commands or its external-output filter, never console.log: any message may
+ * carry text from the service or the user, and a raw `##vso[` in it would be executed.
+ */
+export class AgentHost implements PipelineHost {
+  readonly logger: Logger = {
+    info: (message) => tl.writeExternalOutput(`${message}\n`, { source: "remote" }),
+    warning: (message) => tl.warning(message),
+    debug: (message) => tl.debug(message),
+  };
+
+  constructor(readonly userAgent: string) {}
+
+  input(name: string): string | undefined {
+    return tl.getInput(name, false);
+  }
+
+  serviceConnection(inputName: string): ServiceConnection {
+    const id = (tl.getInput(inputName, false) ?? "").trim();
+    if (!id) throw new ConnectionError(`Input '${inputName}': choose an Azure Resource Manager service connection`);
+    const url = tl.getEndpointUrl(id, true);
+    const scheme = tl.getEndpointAuthorizationScheme(id, true);
+    if (!url || !scheme) {
+      throw new ConnectionError(`Input '${inputName}': the service connection '${id}' was not found, or this pipeline is not authorized to use it`);
+    }
+    const auth: Record<string, string | undefined> = {};
+    for (const key of AUTH_KEYS) auth[key] = tl.getEndpointAuthorizationParameter(id, key, true);
+    const data: Record<string, string | undefined> = {};
+    for (const key of DATA_KEYS) data[key] = tl.getEndpointDataParameter(id, key, true);
+    for (const secret of [auth["serviceprincipalkey"], auth["servicePrincipalCertificate"]]) {
+      if (secret) tl.setSecret(secret);
+    }
+    const connection: ServiceConnection = { id, url, scheme, auth, data };
+    if (scheme.toLowerCase() === "workloadidentityfederation") {
+      connection.systemAccessToken = tl.getEndpointAuthorizationParameter("SystemVssConnection", "AccessToken", true);
+      connection.oidcRequestUri = tl.getVariable("System.OidcRequestUri");
+    }
+    return connection;
+  }
+
+  network(armUrl: string, authorityUrl: string): NetworkSettings {
+    const settings: NetworkSettings = {};
+    const arm = proxyFor(armUrl);
+    const identity = proxyFor(authorityUrl);
+    if (arm) settings.armProxy = arm;
+    if (identity) settings.identityProxy = identity;
+    const certs = tl.getHttpCertConfiguration();
+    if (certs?.caFile) {
+      try {
+        settings.caCertificates = [fs.readFileSync(certs.caFile, "utf8")];
+      } catch (error) {
+        tl.warning(`Could not read the agent's CA certificate file ${certs.caFile}: ${(error as Error).message}`);
+      }
+    }
+    return settings;
+  }
+
+  setSecret(value: string): void {
+    tl.setSecret(value);
+  }
+
+  setOutput(name: string, value: string): void {
+    tl.setVariable(name, value, false, true);
+  }
+
+  uploadSummary(title: string, markdown: string): void {
+    const dir = tl.getVariable("Agent.TempDirectory") || os.tmpdir();
+    const file = path.join(dir, `${title.replace(/[^\w.-]+/g, "_")}-${process.pid}-${Date.now()}.md`);
+    fs.writeFileSync(file, markdown, "utf8");
+    tl.uploadSummary(file);
+  }
+
+  fail(message: string): void {
+    tl.setResult(tl.TaskResult.Failed, message);
+  }
+
+  succeed(message: string): void {
+    tl.setResult(tl.TaskResult.Succeeded, message);
+  }
+}
+
+function proxyFor(url: string): ProxySettings | undefined {
+  let config: tl.ProxyConfiguration | null = null;
+  try {
+    config = tl.getHttpProxyConfiguration(url);
+  } catch {
+    return undefined;
+  }
+  if (!config?.proxyUrl) return undefined;
+  if (config.proxyPassword) tl.setSecret(config.proxyPassword);
+  return {
+    url: config.proxyUrl,
+    ...(config.proxyUsername ? { username: config.proxyUsername, password: config.proxyPassword ?? "" } : {}),
+  };
+}

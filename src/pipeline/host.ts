@@ -1,0 +1,26 @@
+import type { ServiceConnection } from "../azure/credentials";
+import type { NetworkSettings } from "../azure/network";
+import type { Logger } from "../util/logger";
+
+/**
+ * What the flow needs from the pipeline. The agent adapter implements it with task-lib; tests
+ * and the local pipeline runner can implement it too.
+ */
+export interface PipelineHost {
+  /** A task input's raw value (undefined when unset). */
+  input(name: string): string | undefined;
+  /** The service connection a `connectedService:AzureRM` input names. */
+  serviceConnection(inputName: string): ServiceConnection;
+  /** Proxy and CA settings for the given URLs. */
+  network(armUrl: string, authorityUrl: string): NetworkSettings;
+  /** Every message may hold service or user text: implementations neutralise logging commands. */
+  logger: Logger;
+  /** Masks a value in the log from now on. */
+  setSecret(value: string): void;
+  /** Sets an output variable (isOutput=true). */
+  setOutput(name: string, value: string): void;
+  /** Attaches Markdown to the run as a summary tab. */
+  uploadSummary(title: string, markdown: string): void;
+  /** Task name and version, for the User-Agent. */
+  readonly userAgent: string;
+}

@@ -1,0 +1,103 @@
+import { ArmClient } from "./azure/arm-client";
+import { authorityHost, createCredential, tokenScope } from "./azure/credentials";
+import { armHttpsAgent, identityClientOptions } from "./azure/network";
+import { ActionFailedError, ConnectionError, InputError } from "./errors";
+import { FlinkJobsApi } from "./flink/jobs-api";
+import { runAction } from "./flink/run-action";
+import { AgentHost } from "./pipeline/agent-host";
+import type { PipelineHost } from "./pipeline/host";
+import { actionOutputs, type Outputs } from "./report/outputs";
+import { renderSummary } from "./report/summary";
+import { type TaskSpec, validateTask } from "./validation/task-inputs";
+
+declare const __EXTENSION_VERSION__: string | undefined;
+const VERSION = typeof __EXTENSION_VERSION__ === "string" ? __EXTENSION_VERSION__ : "dev";
+
+/** Tuning a test or the benchmark may set; users never need to. */
+export interface FlowTuning {
+  minPollIntervalMs?: number;
+  ambiguityWindowMs?: number;
+  unchangedGraceMs?: number;
+}
+
+/**
+ * The flow every task shares: read inputs → validate → connect → act → wait → report.
+ * Returns the outputs it set; throws the error the step fails with.
+ */
+export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: AbortSignal, tuning: FlowTuning = {}): Promise<Outputs> {
+  const started = Date.now();
+  const task = validateTask(spec, (name) => host.input(name));
+  const connection = host.serviceConnection("azureSubscription");
+  const subscriptionId = (connection.data["subscriptionId"] ?? "").trim();
+  if (!/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(subscriptionId)) {
+    throw new ConnectionError(`Service connection '${connection.id}' has no valid subscriptionId (found '${subscriptionId}')`);
+  }
+  const cluster = { subscriptionId, resourceGroupName: task.resourceGroupName, clusterPoolName: task.clusterPoolName, clusterName: task.clusterName };
+
+  const network = host.network(connection.url, authorityHost(connection));
+  const httpsAgent = armHttpsAgent(network);
+  const credential = createCredential(connection, {
+    clientOptions: identityClientOptions(network, host.userAgent),
+    onToken: (token) => host.setSecret(token),
+  });
+  const client = new ArmClient({ baseUrl: connection.url, credential, scope: tokenScope(connection), userAgent: host.userAgent, httpsAgent, logger: host.logger });
+  const api = new FlinkJobsApi(client, cluster, task.apiVersion);
+
+  let outputs: Outputs = {};
+  let failure: Error | undefined;
+  try {
+    if (!task.request) throw new Error(`${spec.task} has no action`);
+    const request = task.request;
+    host.logger.info(`${request.action} job '${request.jobName}' on cluster '${cluster.clusterName}' (pool '${cluster.clusterPoolName}', api-version ${task.apiVersion}).`);
+    const outcome = await runAction(api, request, {
+      signal,
+      timeoutMs: task.timeoutMs,
+      waitForCompletion: task.waitForCompletion,
+      maxPollIntervalMs: task.maxPollIntervalMs,
+      logger: host.logger,
+      onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
+      ...tuning,
+    });
+    outputs = actionOutputs(task, outcome);
+    if (outcome.actionResult === "FAILED") {
+      failure = new ActionFailedError(
+        `${request.action} of job '${request.jobName}' ended FAILED with status ${outputs.jobStatus ?? "unknown"}. The cluster said: ${outputs.jobOutput ?? "(no job output)"}`,
+      );
+    }
+  } catch (error) {
+    failure = error as Error;
+  }
+  // Outputs and the summary are written on failure too: a failed stop may still name its savepoint.
+  for (const [name, value] of Object.entries(outputs)) host.setOutput(name, value);
+  host.logger.debug(`${client.requestCount} Resource Manager requests.`);
+  host.uploadSummary(
+    spec.task,
+    renderSummary({ task: spec.task, action: task.request?.action, cluster, outputs, durationMs: Date.now() - started, ...(failure ? { error: failure.message } : {}) }),
+  );
+  httpsAgent?.destroy();
+  if (failure) throw failure;
+  return outputs;
+}
+
+/** A task's entry point: run the spec on the agent, map the outcome to the step's result. */
+export function runTask(spec: TaskSpec): Promise<void> {
+  const host = new AgentHost(`flink-jobs-azure-pipelines/${VERSION} ${spec.task}`);
+  const cancel = new AbortController();
+  const onSignal = (name: string) => () => cancel.abort(new Error(`received ${name}`));
+  const onInt = onSignal("SIGINT");
+  const onTerm = onSignal("SIGTERM");
+  process.once("SIGINT", onInt);
+  process.once("SIGTERM", onTerm);
+  return executeTask(spec, host, cancel.signal)
+    .then((outputs) => {
+      host.succeed(`${spec.task}: ${outputs.actionResult ?? "done"}${outputs.jobStatus ? `, job status ${outputs.jobStatus}` : ""}`);
+    })
+    .catch((error: unknown) => {
+      const message = error instanceof InputError || error instanceof Error ? error.message : String(error);
+      host.fail(message);
+    })
+    .finally(() => {
+      process.removeListener("SIGINT", onInt);
+      process.removeListener("SIGTERM", onTerm);
+    });
+}
