@@ -46,8 +46,9 @@ export class AgentHost implements PipelineHost {
     if (!url || !scheme) {
       throw new ConnectionError(`Input '${inputName}': the service connection '${id}' was not found, or this pipeline is not authorized to use it`);
     }
-    const auth: Record<string, string | undefined> = {};
-    for (const key of AUTH_KEYS) auth[key] = tl.getEndpointAuthorizationParameter(id, key, true);
+    // getEndpointAuthorization, not getEndpointAuthorizationParameter: the latter prints each
+    // value, secrets included, to the debug log.
+    const auth = caseInsensitive(tl.getEndpointAuthorization(id, true)?.parameters ?? {}, AUTH_KEYS);
     const data: Record<string, string | undefined> = {};
     for (const key of DATA_KEYS) data[key] = tl.getEndpointDataParameter(id, key, true);
     for (const secret of [auth["serviceprincipalkey"], auth["servicePrincipalCertificate"]]) {
@@ -55,7 +56,11 @@ export class AgentHost implements PipelineHost {
     }
     const connection: ServiceConnection = { id, url, scheme, auth, data };
     if (scheme.toLowerCase() === "workloadidentityfederation") {
-      connection.systemAccessToken = tl.getEndpointAuthorizationParameter("SystemVssConnection", "AccessToken", true);
+      const system = caseInsensitive(tl.getEndpointAuthorization("SystemVssConnection", true)?.parameters ?? {}, ["AccessToken"]);
+      if (system["AccessToken"]) {
+        tl.setSecret(system["AccessToken"]);
+        connection.systemAccessToken = system["AccessToken"];
+      }
       connection.oidcRequestUri = tl.getVariable("System.OidcRequestUri");
     }
     return connection;
@@ -100,6 +105,12 @@ export class AgentHost implements PipelineHost {
   succeed(message: string): void {
     tl.setResult(tl.TaskResult.Succeeded, message);
   }
+}
+
+/** The agent's parameter names vary in case between connection types. */
+function caseInsensitive(parameters: Record<string, string>, keys: string[]): Record<string, string | undefined> {
+  const lower = new Map(Object.entries(parameters).map(([k, v]) => [k.toLowerCase(), v]));
+  return Object.fromEntries(keys.map((k) => [k, lower.get(k.toLowerCase())]));
 }
 
 function proxyFor(url: string): ProxySettings | undefined {

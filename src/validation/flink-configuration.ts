@@ -43,21 +43,68 @@ function fromLines(input: string, text: string): Record<string, string> {
   return config;
 }
 
+/**
+ * One flat JSON object of settings. A small parser of our own, because JSON.parse on Node 20
+ * does not say where an error is, and a line number is what a user needs.
+ */
 function fromJson(input: string, text: string): Record<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    const line = position === undefined ? undefined : text.slice(0, Number(position)).split("\n").length;
-    throw new InputError(input, `is not valid JSON${line ? ` (line ${line})` : ""}: ${(error as Error).message.replace(/^.*?JSON[^:]*:\s*/, "")}`);
-  }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new InputError(input, "JSON must be one object of settings");
+  let i = 0;
+  const fail = (problem: string, at = i): never => {
+    throw new InputError(input, `is not a valid JSON object of settings (line ${text.slice(0, at).split("\n").length}): ${problem}`);
+  };
+  const space = () => {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+  };
+  const expect = (c: string) => {
+    space();
+    if (text[i] !== c) fail(i >= text.length ? `expected '${c}' but the text ended` : `expected '${c}' but found '${text[i]}'`);
+    i++;
+  };
+  const string = (): string => {
+    const begin = i;
+    expect('"');
+    let end = i;
+    while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+    if (end >= text.length) fail("a string is not closed", begin);
+    i = end + 1;
+    try {
+      return JSON.parse(text.slice(begin, i)) as string;
+    } catch {
+      return fail("a string has an invalid escape", begin);
+    }
+  };
   const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    if (typeof value === "string") config[key] = value;
-    else if (typeof value === "number" || typeof value === "boolean") config[key] = String(value);
-    else throw new InputError(input, `'${key}' must be a string, number or boolean, not ${value === null ? "null" : Array.isArray(value) ? "an array" : "an object"}`);
+  expect("{");
+  space();
+  if (text[i] === "}") i++;
+  else {
+    for (;;) {
+      space();
+      const keyAt = i;
+      const key = string();
+      if (key in config) fail(`'${key}' is set twice`, keyAt);
+      expect(":");
+      space();
+      const c = text[i];
+      if (c === '"') config[key] = string();
+      else if (c === "{" || c === "[" || text.startsWith("null", i)) {
+        fail(`'${key}' must be a string, number or boolean, not ${c === "{" ? "an object" : c === "[" ? "an array" : "null"}`);
+      } else {
+        const literal = /^(true|false|-?\d+(\.\d+)?([eE][+-]?\d+)?)/.exec(text.slice(i))?.[0];
+        if (!literal) fail(`'${key}' has no valid value`);
+        config[key] = String(JSON.parse(literal!));
+        i += literal!.length;
+      }
+      space();
+      if (text[i] === ",") {
+        i++;
+        continue;
+      }
+      expect("}");
+      break;
+    }
   }
+  space();
+  if (i < text.length) fail("unexpected text after the object");
   return config;
 }

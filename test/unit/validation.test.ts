@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { InputError } from "../../src/errors";
+import { parseFlinkConfiguration } from "../../src/validation/flink-configuration";
+import { type TaskSpec, validateTask } from "../../src/validation/task-inputs";
+
+const submit: TaskSpec = {
+  task: "FlinkJobSubmit",
+  action: "NEW",
+  inputs: ["jobJarDirectory", "jarName", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration"],
+};
+const start: TaskSpec = {
+  task: "FlinkJobStart",
+  action: { name: "startMode", actions: { savepoint: "START", relaunch: "RE_LAUNCH" }, default: "savepoint" },
+  inputs: ["savepointName", "args"],
+  onlyWith: { savepointName: ["savepoint"] },
+};
+
+const good: Record<string, string> = {
+  resourceGroupName: "rg-flink",
+  clusterPoolName: "pool1",
+  clusterName: "cluster1",
+  jobName: "orders",
+  jobJarDirectory: "abfss://jars@acct.dfs.core.windows.net/jobs",
+  jarName: "orders-1.0.jar",
+  entryClass: "com.contoso.Orders",
+};
+
+function validate(spec: TaskSpec, overrides: Record<string, string | undefined>) {
+  const inputs = { ...good, ...overrides };
+  return validateTask(spec, (name) => inputs[name]);
+}
+
+describe("input validation", () => {
+  it("builds the NEW body the service expects: parallelism as a string, dotted savepoint.directory", () => {
+    const task = validate(submit, {
+      parallelism: "4",
+      savepointDirectory: "abfss://state@acct.dfs.core.windows.net/sp/",
+      flinkConfiguration: "taskmanager.numberOfTaskSlots=2\n# comment\n\nstate.backend: rocksdb",
+    });
+    assert.deepEqual(task.request, {
+      action: "NEW",
+      jobName: "orders",
+      definition: {
+        jobJarDirectory: "abfss://jars@acct.dfs.core.windows.net/jobs",
+        jarName: "orders-1.0.jar",
+        entryClass: "com.contoso.Orders",
+        args: "",
+        flinkConfiguration: {
+          "taskmanager.numberOfTaskSlots": "2",
+          "state.backend": "rocksdb",
+          parallelism: "4",
+          "savepoint.directory": "abfss://state@acct.dfs.core.windows.net/sp",
+        },
+      },
+    });
+    assert.equal(task.timeoutMs, 30 * 60_000);
+    assert.equal(task.maxPollIntervalMs, 10_000);
+    assert.equal(task.apiVersion, "2024-05-01-preview");
+  });
+
+  it("parallelism defaults to \"2\"", () => {
+    assert.equal(validate(submit, {}).request?.definition.flinkConfiguration?.["parallelism"], "2");
+  });
+
+  const bad: [string, TaskSpec, Record<string, string | undefined>, string, RegExp][] = [
+    ["upper-case job name", submit, { jobName: "Orders" }, "jobName", /lower case.*"orders"/],
+    ["job name with a space inside", submit, { jobName: "my job" }, "jobName", /not a valid job name/],
+    ["job name with surrounding space", submit, { jobName: " orders" }, "jobName", /white space/],
+    ["empty job name", submit, { jobName: "" }, "jobName", /required/],
+    ["job name too long", submit, { jobName: "a".repeat(64) }, "jobName", /limit is 63/],
+    ["job name with ##vso[", submit, { jobName: "##vso[task.setvariable variable=x]y" }, "jobName", /logging command/],
+    ["job name with a newline", submit, { jobName: "a\nb" }, "jobName", /control character/],
+    ["https jar directory", submit, { jobJarDirectory: "https://acct.blob.core.windows.net/jars" }, "jobJarDirectory", /scheme 'https'/],
+    ["wasbs jar directory", submit, { jobJarDirectory: "wasbs://jars@acct.blob.core.windows.net/x" }, "jobJarDirectory", /scheme 'wasbs'/],
+    ["jar directory without container", submit, { jobJarDirectory: "abfss://acct.dfs.core.windows.net/x" }, "jobJarDirectory", /not an abfs/],
+    ["empty jar directory", submit, { jobJarDirectory: "" }, "jobJarDirectory", /required/],
+    ["jar name with a folder", submit, { jarName: "lib/a.jar" }, "jarName", /file name only/],
+    ["jar name not a jar", submit, { jarName: "a.zip" }, "jarName", /not a \.jar/],
+    ["entry class with spaces", submit, { entryClass: "com.x Main" }, "entryClass", /Java class name/],
+    ["parallelism not a number", submit, { parallelism: "two" }, "parallelism", /not a whole number/],
+    ["parallelism zero", submit, { parallelism: "0" }, "parallelism", /out of range/],
+    ["parallelism negative", submit, { parallelism: "-3" }, "parallelism", /out of range/],
+    ["parallelism fractional", submit, { parallelism: "1.5" }, "parallelism", /not a whole number/],
+    ["savepoint directory over http", submit, { savepointDirectory: "http://x/y" }, "savepointDirectory", /scheme 'http'/],
+    ["args with ##vso[", submit, { args: "--x ##vso[task.complete result=Succeeded]" }, "args", /logging command/],
+    ["args with a control character", submit, { args: "--a\u0007" }, "args", /control character \(U\+0007\)/],
+    ["malformed flinkConfiguration line", submit, { flinkConfiguration: "a=1\nnot a pair" }, "flinkConfiguration", /line 2: "not a pair" is not 'key=value'/],
+    ["flinkConfiguration sets parallelism", submit, { flinkConfiguration: "parallelism=3" }, "flinkConfiguration", /'parallelism' input/],
+    ["flinkConfiguration JSON nested object", submit, { flinkConfiguration: '{"a": {"b": 1}}' }, "flinkConfiguration", /'a' must be a string, number or boolean, not an object/],
+    ["flinkConfiguration broken JSON", submit, { flinkConfiguration: '{"a": 1,\n "b": }' }, "flinkConfiguration", /not a valid JSON object of settings \(line 2\): 'b' has no valid value/],
+    ["flinkConfiguration key twice", submit, { flinkConfiguration: "a=1\na=2" }, "flinkConfiguration", /line 2: 'a' is set twice/],
+    ["unknown api-version", submit, { apiVersion: "2022-01-01" }, "apiVersion", /not supported/],
+    ["timeout zero", submit, { waitTimeoutInMinutes: "0" }, "waitTimeoutInMinutes", /out of range/],
+    ["timeout not a number", submit, { waitTimeoutInMinutes: "10m" }, "waitTimeoutInMinutes", /not a whole number/],
+    ["polling interval negative", submit, { pollingIntervalInSeconds: "-1" }, "pollingIntervalInSeconds", /out of range/],
+    ["waitForCompletion not boolean", submit, { waitForCompletion: "yes" }, "waitForCompletion", /not 'true' or 'false'/],
+    ["resource group ending with a dot", submit, { resourceGroupName: "rg." }, "resourceGroupName", /not a resource group name/],
+    ["cluster name with underscore", submit, { clusterName: "my_cluster" }, "clusterName", /not a valid name/],
+    ["empty cluster pool", submit, { clusterPoolName: "  " }, "clusterPoolName", /required/],
+    ["relaunch on 2023-06-01-preview", start, { startMode: "relaunch", apiVersion: "2023-06-01-preview" }, "startMode", /RE_LAUNCH needs apiVersion 2023-11-01-preview/],
+    ["savepointName with relaunch", start, { startMode: "relaunch", savepointName: "savepoint-20e9e9-8a48c6b905e5" }, "savepointName", /only when 'startMode' is savepoint/],
+    ["savepoint name malformed", start, { savepointName: "my-savepoint" }, "savepointName", /not a savepoint name/],
+    ["unknown start mode", start, { startMode: "fresh" }, "startMode", /not one of: savepoint, relaunch/],
+  ];
+  for (const [title, spec, overrides, input, message] of bad) {
+    it(`refuses ${title}, naming '${input}'`, () => {
+      assert.throws(
+        () => validate(spec, overrides),
+        (error: unknown) => error instanceof InputError && error.input === input && message.test(error.message) && error.message.startsWith(`Input '${input}'`),
+      );
+    });
+  }
+
+  it("accepts a savepoint given as a full path, as a stop step reports it", () => {
+    const path = "abfss://state@acct.dfs.core.windows.net/sp/savepoint-20e9e9-8a48c6b905e5";
+    assert.equal(validate(start, { savepointName: path }).request?.definition.savePointName, path);
+  });
+
+  it("reads flinkConfiguration as JSON, numbers and booleans as strings", () => {
+    assert.deepEqual(parseFlinkConfiguration("flinkConfiguration", '{"a.b": 2, "c": true, "d": "x"}'), { "a.b": "2", c: "true", d: "x" });
+  });
+});
