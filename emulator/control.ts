@@ -11,7 +11,7 @@ export interface ControlTarget {
   listJars(): string[];
   listJobs(): unknown[];
   seedJob(input: unknown): unknown;
-  advance(ms: number): number;
+  advance(ms: number, tokens: boolean): number;
   now(): number;
 }
 
@@ -23,7 +23,7 @@ export interface ControlTarget {
  *   DELETE /_emulator/faults/{id}          removes one
  *   GET    /_emulator/jars                 known jars;  POST {jobJarDirectory, jarName} adds one
  *   GET    /_emulator/jobs                 job records as the API shows them; POST seeds one
- *   GET    /_emulator/clock                virtual now; POST /_emulator/clock/advance {ms}
+ *   GET    /_emulator/clock                virtual now; POST /_emulator/clock/advance {ms, tokens?}
  */
 export function handleControl(ctx: RequestContext, t: ControlTarget): Reply {
   const remote = ctx.req.socket.remoteAddress ?? "";
@@ -73,7 +73,7 @@ export function handleControl(ctx: RequestContext, t: ControlTarget): Reply {
     if (path === "/_emulator/clock/advance" && m === "POST") {
       const ms = isObject(ctx.body) ? ctx.body["ms"] : undefined;
       if (typeof ms !== "number") return bad("body must be {\"ms\": number}");
-      return { status: 200, json: { now: t.advance(ms) } };
+      return { status: 200, json: { now: t.advance(ms, isObject(ctx.body) && ctx.body["tokens"] === true) } };
     }
   } catch (e) {
     return bad((e as Error).message);

@@ -62,7 +62,7 @@ export class DevOpsOidc {
     if (!sc) return vssError(400, "Value cannot be null.\r\nParameter name: serviceConnectionId", "ArgumentNullException");
     if (sc.toLowerCase() !== w.serviceConnectionId.toLowerCase())
       return vssError(404, `Service connection with id '${sc}' was not found or you do not have permission to use it.`, "ServiceEndpointNotFoundException");
-    const nowSec = Math.floor(this.clock.now() / 1000);
+    const nowSec = Math.floor(this.clock.tokenNow() / 1000);
     const token = signJwt(
       {
         jti: crypto.randomUUID(),

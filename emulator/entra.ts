@@ -205,7 +205,7 @@ export class EntraId {
   }
 
   issueAccessToken(resource: string, who: IssuedTokenInfo): { accessToken: string; expiresInSec: number; expiresOnRealSec: number } {
-    const nowSec = Math.floor(this.clock.now() / 1000);
+    const nowSec = Math.floor(this.clock.tokenNow() / 1000);
     const claims: JwtClaims = {
       aud: resource,
       iss: this.accessTokenIssuer,
@@ -247,7 +247,7 @@ export class EntraId {
         code: "InvalidAuthenticationTokenAudience",
         message: `The access token has been obtained for wrong audience or resource '${String(c["aud"])}'. It should exactly match with one of the allowed audiences '${this.armAudiences().join("','")}'.`,
       };
-    const now = this.clock.now();
+    const now = this.clock.tokenNow();
     const exp = typeof c["exp"] === "number" ? c["exp"] * 1000 : 0;
     if (exp <= now)
       return {
@@ -266,7 +266,7 @@ export class EntraId {
     const isCertificate = c["iss"] === app.clientId;
     // Client certificates are checked against the client's (real) clock; federated tokens were
     // issued by this emulator and age with its virtual clock.
-    const nowSec = (isCertificate ? Date.now() : this.clock.now()) / 1000;
+    const nowSec = (isCertificate ? Date.now() : this.clock.tokenNow()) / 1000;
     const timeRange = (): string | undefined => {
       const exp = typeof c["exp"] === "number" ? c["exp"] : 0;
       const nbf = typeof c["nbf"] === "number" ? c["nbf"] : 0;

@@ -59,7 +59,9 @@ export interface Emulator {
   };
   faults: { add(rule: FaultRule): { remaining(): number; remove(): void }; clear(): void; list(): FaultRule[] };
   log: { entries(filter?: RequestLogFilter): RequestLogEntry[]; clear(): void };
-  clock: { now(): number; advance(ms: number): void };
+  /** now(): virtual ms (job and operation time). advance(ms) skips job/operation time; with
+   * { tokens: true } it also ages the tokens the emulator issued (access and OIDC tokens). */
+  clock: { now(): number; advance(ms: number, opts?: { tokens?: boolean }): void };
   /** The resolved GUESS switches in force. */
   guesses: Guesses;
   close(): Promise<void>;
@@ -184,7 +186,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     },
     faults: { add: (r) => faults.add(r), clear: () => faults.clear(), list: () => faults.list() },
     log: { entries: (f) => log.entries(f), clear: () => log.clear() },
-    clock: { now: () => clock.now(), advance: (ms) => clock.advance(ms) },
+    clock: { now: () => clock.now(), advance: (ms, opts) => clock.advance(ms, opts) },
     guesses: cfg.guesses,
     close: () => server.close(),
   };
@@ -197,8 +199,8 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     listJars: () => storage.list(),
     listJobs,
     seedJob: (input: unknown) => seedJob(input as SeedJobInput),
-    advance: (ms: number) => {
-      clock.advance(ms);
+    advance: (ms: number, tokens: boolean) => {
+      clock.advance(ms, { tokens });
       return clock.now();
     },
     now: () => clock.now(),

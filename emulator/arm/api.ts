@@ -182,9 +182,10 @@ export class ArmApi {
 
     const now = this.clock.now();
     const match = { route: ctx.route, jobName: req.jobName, action: req.action };
-    const never = this.faults.take(["neverFinish"], match);
-    const fail = this.faults.take(["actionFail"], match);
-    const crash = this.faults.take(["crash"], match);
+    // Peek now, consume only if the action is really accepted.
+    const never = this.faults.take(["neverFinish"], match, false);
+    const fail = this.faults.take(["actionFail"], match, false);
+    const crash = this.faults.take(["crash"], match, false);
     const result = this.store.submit(req, {
       now,
       staleWindowMs: this.config.staleWindowMs,
@@ -194,7 +195,11 @@ export class ArmApi {
       ...(crash ? { crashAfterMs: crash.afterMs ?? 0 } : {}),
     });
     let failure: { code: string; message: string } | undefined;
-    if (result.kind === "notFound") {
+    if (result.kind === "accepted") {
+      if (never) this.faults.take(["neverFinish"], match);
+      if (fail) this.faults.take(["actionFail"], match);
+      if (crash) this.faults.take(["crash"], match);
+    } else if (result.kind === "notFound") {
       if (this.config.guesses.missingJob === "notFound") throw new ArmError(404, "JobNotFound", result.message);
       failure = { code: "JobNotFound", message: result.message };
     } else if (result.kind === "conflict") {
