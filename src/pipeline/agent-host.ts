@@ -51,8 +51,10 @@ export class AgentHost implements PipelineHost {
     const auth = caseInsensitive(tl.getEndpointAuthorization(id, true)?.parameters ?? {}, AUTH_KEYS);
     const data: Record<string, string | undefined> = {};
     for (const key of DATA_KEYS) data[key] = tl.getEndpointDataParameter(id, key, true);
-    for (const secret of [auth["serviceprincipalkey"], auth["servicePrincipalCertificate"]]) {
-      if (secret) tl.setSecret(secret);
+    if (auth["serviceprincipalkey"]) tl.setSecret(auth["serviceprincipalkey"]);
+    // The agent masks one line at a time: register each line of the PEM's base64 body.
+    for (const line of (auth["servicePrincipalCertificate"] ?? "").split(/\r?\n/)) {
+      if (line.trim().length >= 16 && !line.startsWith("-----")) tl.setSecret(line.trim());
     }
     const connection: ServiceConnection = { id, url, scheme, auth, data };
     if (scheme.toLowerCase() === "workloadidentityfederation") {

@@ -1,0 +1,95 @@
+/** Service connections (as the agent hands them to a task) that point at a running emulator. */
+import type { Emulator } from "../../emulator/index";
+import type { ConnectionEnv, RunTaskOptions } from "./agent";
+
+export type Scheme = "spnKey" | "spnCertificate" | "workloadIdentity" | "managedIdentity";
+export const SCHEMES: Scheme[] = ["spnKey", "spnCertificate", "workloadIdentity", "managedIdentity"];
+
+const SPN_CONNECTION_ID = "5f0b2a6e-3c61-4b1f-9a43-2d1c7e8f9a10";
+
+/** The agent-side part of a task run: connection, variables and environment for one scheme. */
+export function connectionFor(emulator: Emulator, scheme: Scheme): Pick<RunTaskOptions, "connection" | "variables" | "systemAccessToken" | "env"> {
+  const data = {
+    subscriptionId: emulator.subscriptionId,
+    subscriptionName: "Emulated subscription",
+    environment: "AzureCloud",
+    environmentAuthorityUrl: `${emulator.authorityHost.replace(/\/?$/, "/")}`,
+    scopeLevel: "Subscription",
+  };
+  const url = `${emulator.url}/`;
+  const env = { NODE_EXTRA_CA_CERTS: emulator.caCertPath };
+  const base = { url, data };
+  switch (scheme) {
+    case "spnKey":
+      return {
+        env,
+        connection: {
+          ...base,
+          id: SPN_CONNECTION_ID,
+          scheme: "ServicePrincipal",
+          parameters: {
+            authenticationType: "spnKey",
+            serviceprincipalid: emulator.servicePrincipal.clientId,
+            serviceprincipalkey: emulator.servicePrincipal.clientSecret,
+            tenantid: emulator.tenantId,
+          },
+        },
+      };
+    case "spnCertificate":
+      return {
+        env,
+        connection: {
+          ...base,
+          id: SPN_CONNECTION_ID,
+          scheme: "ServicePrincipal",
+          parameters: {
+            authenticationType: "spnCertificate",
+            serviceprincipalid: emulator.servicePrincipal.clientId,
+            servicePrincipalCertificate: emulator.servicePrincipal.certificatePem,
+            tenantid: emulator.tenantId,
+          },
+        },
+      };
+    case "workloadIdentity":
+      return {
+        env,
+        variables: { "System.OidcRequestUri": emulator.workloadIdentity.oidcRequestUri },
+        systemAccessToken: emulator.workloadIdentity.systemAccessToken,
+        connection: {
+          ...base,
+          id: emulator.workloadIdentity.serviceConnectionId,
+          scheme: "WorkloadIdentityFederation",
+          parameters: {
+            serviceprincipalid: emulator.workloadIdentity.clientId,
+            tenantid: emulator.tenantId,
+            workloadIdentityFederationIssuer: emulator.workloadIdentity.issuer,
+            workloadIdentityFederationSubject: emulator.workloadIdentity.subject,
+          },
+        },
+      };
+    case "managedIdentity":
+      return {
+        env: { ...env, ...emulator.managedIdentity.env },
+        connection: {
+          ...base,
+          id: SPN_CONNECTION_ID,
+          scheme: "ManagedServiceIdentity",
+          parameters: { tenantid: emulator.tenantId },
+          data: { ...data, msiclientId: emulator.managedIdentity.clientId },
+        },
+      };
+  }
+}
+
+/** Every secret a run could leak: the log must contain none of them. */
+export function secretsOf(emulator: Emulator): string[] {
+  const pem = emulator.servicePrincipal.certificatePem;
+  const keyBody = /-----BEGIN [A-Z ]*PRIVATE KEY-----\s*([\s\S]*?)-----END/.exec(pem)?.[1]?.replace(/\s+/g, "") ?? "";
+  return [emulator.servicePrincipal.clientSecret, emulator.workloadIdentity.systemAccessToken, keyBody.slice(0, 64)].filter(Boolean);
+}
+
+export function clusterInputs(emulator: Emulator): Record<string, string> {
+  return { resourceGroupName: emulator.resourceGroup, clusterPoolName: emulator.clusterPool, clusterName: emulator.cluster };
+}
+
+export type { ConnectionEnv };

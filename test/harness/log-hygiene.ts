@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import type { Emulator } from "../../emulator/index";
+import type { TaskRun } from "./agent";
+import { secretsOf } from "./emulator-connections";
+
+/** Every credential the emulator saw: bearer tokens, client assertions (OIDC tokens), secrets. */
+export function credentialsSeen(emulator: Emulator): string[] {
+  const values = new Set<string>(secretsOf(emulator));
+  for (const entry of emulator.log.entries()) {
+    const auth = entry.headers["authorization"];
+    if (auth?.startsWith("Bearer ")) values.add(auth.slice(7));
+    const body = entry.body as Record<string, unknown> | undefined;
+    for (const key of ["client_assertion", "client_secret"]) {
+      if (body && typeof body[key] === "string") values.add(body[key] as string);
+    }
+  }
+  return [...values].filter((v) => v.length >= 16);
+}
+
+/** No credential in what the agent would show, debug lines included (setsecret lines are consumed, not shown). */
+export function assertNoCredentialsInLog(run: TaskRun, emulator: Emulator): void {
+  const shown = [run.visibleLog, ...run.commands.filter((c) => c.command !== "task.setsecret").map((c) => `${JSON.stringify(c.properties)} ${c.message}`)].join("\n");
+  for (const value of credentialsSeen(emulator)) {
+    assert.ok(!shown.includes(value), `a credential (${value.slice(0, 6)}…) appears in the task's log`);
+    // Parts of a token are a leak too (a JWT's signature alone is enough to recognise it).
+    const tail = value.slice(-24);
+    assert.ok(!shown.includes(tail), `the end of a credential (…${tail.slice(-6)}) appears in the task's log`);
+  }
+}
