@@ -3,10 +3,12 @@ import { authorityHost, createCredential, tokenScope } from "./azure/credentials
 import { armHttpsAgent, identityClientOptions } from "./azure/network";
 import { ActionFailedError, ConnectionError, InputError } from "./errors";
 import { FlinkJobsApi } from "./flink/jobs-api";
-import { runAction } from "./flink/run-action";
+import { readStatus } from "./flink/read-status";
+import { runAction, type RunActionOptions } from "./flink/run-action";
+import { checkSavepointExists } from "./flink/savepoint-check";
 import { AgentHost } from "./pipeline/agent-host";
 import type { PipelineHost } from "./pipeline/host";
-import { actionOutputs, type Outputs } from "./report/outputs";
+import { actionOutputs, type Outputs, statusOutputs } from "./report/outputs";
 import { renderSummary } from "./report/summary";
 import { type TaskSpec, validateTask } from "./validation/task-inputs";
 
@@ -46,10 +48,22 @@ export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: A
   let outputs: Outputs = {};
   let failure: Error | undefined;
   try {
-    if (!task.request) throw new Error(`${spec.task} has no action`);
+    if (!task.request) {
+      host.logger.info(`Reading ${task.jobName ? `job '${task.jobName}'` : "every job"} on cluster '${cluster.clusterName}' (pool '${cluster.clusterPoolName}').`);
+      const status = await readStatus(api, {
+        ...(task.jobName ? { jobName: task.jobName } : {}),
+        ...(task.waitForStatus ? { waitForStatus: task.waitForStatus } : {}),
+        timeoutMs: task.timeoutMs,
+        maxPollIntervalMs: task.maxPollIntervalMs,
+        ...(tuning.minPollIntervalMs ? { minPollIntervalMs: tuning.minPollIntervalMs } : {}),
+        signal,
+        onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
+      });
+      outputs = statusOutputs(task, status.records, status.record);
+      return outputs;
+    }
     const request = task.request;
-    host.logger.info(`${request.action} job '${request.jobName}' on cluster '${cluster.clusterName}' (pool '${cluster.clusterPoolName}', api-version ${task.apiVersion}).`);
-    const outcome = await runAction(api, request, {
+    const options: RunActionOptions = {
       signal,
       timeoutMs: task.timeoutMs,
       waitForCompletion: task.waitForCompletion,
@@ -57,7 +71,10 @@ export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: A
       logger: host.logger,
       onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
       ...tuning,
-    });
+    };
+    if (request.definition.savePointName) await checkSavepointExists(api, request.jobName, request.definition.savePointName, options);
+    host.logger.info(`${request.action} job '${request.jobName}' on cluster '${cluster.clusterName}' (pool '${cluster.clusterPoolName}', api-version ${task.apiVersion}).`);
+    const outcome = await runAction(api, request, options);
     outputs = actionOutputs(task, outcome);
     if (outcome.actionResult === "FAILED") {
       failure = new ActionFailedError(

@@ -16,6 +16,7 @@ import {
 } from "./job-record";
 import type { FlinkJobsApi, RunJobBody } from "./jobs-api";
 import { PollingSchedule } from "./polling";
+import { jobNotFound } from "./read-status";
 
 export interface ActionRequest {
   action: FlinkAction;
@@ -154,14 +155,7 @@ async function checkPreconditions(
     );
   }
   if (!before && !ACTIONS[request.action].createsRecord) {
-    const names = [...new Set((await api.listJobs({ signal })).map((r) => r.properties.jobName).filter(Boolean))];
-    const where = `cluster '${api.cluster.clusterName}' (pool '${api.cluster.clusterPoolName}')`;
-    const existing = names.length ? `Jobs on the cluster: ${names.join(", ")}.` : "The cluster has no jobs.";
-    throw new JobStateError(
-      request.action === "DELETE"
-        ? `Job '${request.jobName}' does not exist on ${where}, so there is nothing to delete. ${existing}`
-        : `Job '${request.jobName}' was not found on ${where}. ${existing}`,
-    );
+    throw await jobNotFound(api, request.jobName, signal, request.action);
   }
 }
 

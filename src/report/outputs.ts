@@ -53,3 +53,13 @@ export function actionOutputs(task: ValidatedTask, outcome: ActionOutcome): Outp
   }
   return outputs;
 }
+
+/** FlinkJobStatus: the latest record of the named job, and every record read. */
+export function statusOutputs(task: ValidatedTask, records: JobRecord[], record: JobRecord | undefined): Outputs {
+  const outputs: Outputs = record ? recordOutputs(record, task.jobName!, task.apiVersion) : {};
+  if (record?.properties.actionResult !== undefined) outputs.actionResult = record.properties.actionResult;
+  // The records as the service returned them: their properties.
+  outputs.jobs = JSON.stringify(records.map((r) => r.properties));
+  outputs.jobCount = String(records.length);
+  return outputs;
+}

@@ -1,0 +1,44 @@
+/**
+ * Builds the .vsix: bundles the tasks, stages exactly what ships in dist/extension
+ * (manifest, overview, icon, tasks/<Task>/{index.js,task.json,icon.png}) and runs tfx there,
+ * so tfx checks the staged tasks rather than the sources.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildTasks } from "./build";
+
+const root = path.resolve(__dirname, "..");
+const stage = path.join(root, "dist", "extension");
+
+export async function packageExtension(): Promise<string> {
+  await buildTasks();
+  fs.rmSync(stage, { recursive: true, force: true });
+  fs.mkdirSync(path.join(stage, "images"), { recursive: true });
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, "vss-extension.json"), "utf8")) as { files: { path: string }[] };
+  manifest.files = manifest.files.map((f) => (f.path === "dist/tasks" ? { ...f, path: "tasks", packagePath: undefined } : f)) as typeof manifest.files;
+  fs.writeFileSync(path.join(stage, "vss-extension.json"), JSON.stringify(manifest, null, 2));
+  fs.copyFileSync(path.join(root, "overview.md"), path.join(stage, "overview.md"));
+  for (const image of fs.readdirSync(path.join(root, "images")).filter((f) => f.endsWith(".png"))) {
+    fs.copyFileSync(path.join(root, "images", image), path.join(stage, "images", image));
+  }
+  fs.cpSync(path.join(root, "dist", "tasks"), path.join(stage, "tasks"), { recursive: true });
+  const tfx = path.join(root, "node_modules", "tfx-cli", "_build", "tfx-cli.js");
+  const out = path.join(root, "dist");
+  execFileSync(process.execPath, [tfx, "extension", "create", "--root", stage, "--manifest-globs", "vss-extension.json", "--output-path", out, "--no-prompt", "--json"], {
+    stdio: ["ignore", "pipe", "inherit"],
+    cwd: stage,
+  });
+  const vsix = fs.readdirSync(out).filter((f) => f.endsWith(".vsix")).map((f) => path.join(out, f))[0];
+  if (!vsix) throw new Error("tfx produced no .vsix");
+  return vsix;
+}
+
+if (require.main === module) {
+  packageExtension()
+    .then((vsix) => console.log(`${path.relative(root, vsix)}: ${(fs.statSync(vsix).size / 1024 / 1024).toFixed(2)} MiB`))
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
