@@ -4,7 +4,7 @@ import { armHttpsAgent, identityClientOptions } from "./azure/network";
 import { ActionFailedError, ConnectionError, InputError } from "./errors";
 import { FlinkJobsApi } from "./flink/jobs-api";
 import { readStatus } from "./flink/read-status";
-import { runAction, type RunActionOptions } from "./flink/run-action";
+import { type ActionRequest, runAction, type RunActionOptions } from "./flink/run-action";
 import { checkSavepointExists } from "./flink/savepoint-check";
 import { AgentHost } from "./pipeline/agent-host";
 import type { PipelineHost } from "./pipeline/host";
@@ -60,9 +60,14 @@ export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: A
         onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
       });
       outputs = statusOutputs(task, status.records, status.record);
-      return outputs;
+    } else {
+      await act(task.request);
     }
-    const request = task.request;
+  } catch (error) {
+    failure = error as Error;
+  }
+
+  async function act(request: ActionRequest): Promise<void> {
     const options: RunActionOptions = {
       signal,
       timeoutMs: task.timeoutMs,
@@ -81,8 +86,6 @@ export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: A
         `${request.action} of job '${request.jobName}' ended FAILED with status ${outputs.jobStatus ?? "unknown"}. The cluster said: ${outputs.jobOutput ?? "(no job output)"}`,
       );
     }
-  } catch (error) {
-    failure = error as Error;
   }
   // Outputs and the summary are written on failure too: a failed stop may still name its savepoint.
   for (const [name, value] of Object.entries(outputs)) host.setOutput(name, value);

@@ -1,6 +1,6 @@
 /** Service connections (as the agent hands them to a task) that point at a running emulator. */
 import type { Emulator } from "../../emulator/index";
-import type { ConnectionEnv, RunTaskOptions } from "./agent";
+import { type ConnectionEnv, runTask, type RunTaskOptions } from "./agent";
 
 export type Scheme = "spnKey" | "spnCertificate" | "workloadIdentity" | "managedIdentity";
 export const SCHEMES: Scheme[] = ["spnKey", "spnCertificate", "workloadIdentity", "managedIdentity"];
@@ -93,3 +93,25 @@ export function clusterInputs(emulator: Emulator): Record<string, string> {
 }
 
 export type { ConnectionEnv };
+
+export interface EmulatorRunOptions {
+  scheme?: Scheme;
+  debug?: boolean;
+  env?: Record<string, string>;
+  signal?: RunTaskOptions["signal"];
+  timeoutMs?: number;
+}
+
+/** Runs a bundled task against the emulator with the cluster inputs filled in. */
+export function runOnEmulator(emulator: Emulator, task: string, inputs: Record<string, string>, options: EmulatorRunOptions = {}) {
+  const agent = connectionFor(emulator, options.scheme ?? "spnKey");
+  return runTask({
+    task,
+    ...agent,
+    env: { ...agent.env, ...options.env },
+    variables: { ...agent.variables, ...(options.debug ? { "System.Debug": "true" } : {}) },
+    inputs: { ...clusterInputs(emulator), ...inputs },
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+}
