@@ -30,8 +30,8 @@ export function isFailureStatus(status: string | undefined): boolean {
 /** Reads one job or every job; with waitForStatus, until the job has that status. */
 export async function readStatus(api: FlinkJobsApi, options: ReadStatusOptions): Promise<StatusOutcome> {
   const { jobName, waitForStatus } = options;
-  const records = await api.listJobs({ ...(jobName ? { jobName } : {}), signal: options.signal });
-  if (!jobName) return { records, record: undefined };
+  if (!jobName) return { records: await api.listJobs({ signal: options.signal }), record: undefined };
+  const records = await listJobConfirmingAbsence(api, jobName, options.signal);
   if (!records.length) throw await jobNotFound(api, jobName, options.signal);
   let record = latestRecord(records, jobName);
   if (!waitForStatus) return { records, record };
@@ -58,6 +58,19 @@ export async function readStatus(api: FlinkJobsApi, options: ReadStatusOptions):
     // A record briefly missing from the list is no answer: keep the last one seen.
     record = latestRecord(current, jobName) ?? record;
   }
+}
+
+/**
+ * The job's records; when there are none, read twice more before believing it: a job can drop
+ * out of the list for a moment, and "not found" fails the step.
+ */
+export async function listJobConfirmingAbsence(api: FlinkJobsApi, jobName: string, signal: AbortSignal | undefined): Promise<JobRecord[]> {
+  for (const pause of [1000, 2000]) {
+    const records = await api.listJobs({ jobName, signal });
+    if (records.length) return records;
+    await sleep(pause, signal);
+  }
+  return api.listJobs({ jobName, signal });
 }
 
 /** The error for a job that does not exist, naming the jobs that do. */

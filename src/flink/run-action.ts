@@ -16,7 +16,7 @@ import {
 } from "./job-record";
 import type { FlinkJobsApi, RunJobBody } from "./jobs-api";
 import { PollingSchedule } from "./polling";
-import { jobNotFound } from "./read-status";
+import { jobNotFound, listJobConfirmingAbsence } from "./read-status";
 
 export interface ActionRequest {
   action: FlinkAction;
@@ -72,7 +72,9 @@ export async function runAction(api: FlinkJobsApi, request: ActionRequest, optio
   const signal = AbortSignal.any(cancel ? [cancel, timeout.signal] : [timeout.signal]);
   const watcher = new RecordWatcher(request, api, log);
   try {
-    const beforeAll = await api.listJobs({ jobName: request.jobName, signal });
+    const beforeAll = ACTIONS[request.action].createsRecord
+      ? await api.listJobs({ jobName: request.jobName, signal })
+      : await listJobConfirmingAbsence(api, request.jobName, signal);
     watcher.remember(beforeAll);
     const before = latestRecord(beforeAll, request.jobName);
     await checkPreconditions(api, request, before, signal);
