@@ -73,7 +73,7 @@ describe("ArmClient", () => {
 });
 
 describe("PollingSchedule", () => {
-  it("reads every second at first and at most every pollingIntervalInSeconds, about 75 reads in 10 minutes", () => {
+  it("reads every second at first and at most every pollingIntervalInSeconds, about 77 reads in 10 minutes", () => {
     let now = 0;
     const schedule = new PollingSchedule(10_000, 1000, () => now);
     let reads = 0;
