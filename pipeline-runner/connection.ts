@@ -1,0 +1,87 @@
+/**
+ * The one service connection every `azureSubscription` name maps to in a local run: the embedded
+ * emulator's service principal, or a real ARM endpoint given on the command line.
+ */
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import type { Emulator } from "../emulator/index";
+import type { ConnectionEnv } from "./agent-process";
+
+export interface RunnerConnection {
+  connection: ConnectionEnv;
+  /** Environment the task processes need (NODE_EXTRA_CA_CERTS). */
+  env: Record<string, string>;
+  /** Values that must never appear in the log. */
+  secrets: string[];
+  /** Where it points, for the log header. */
+  description: string;
+}
+
+const EMULATOR_CONNECTION_ID = "5f0b2a6e-3c61-4b1f-9a43-2d1c7e8f9a10";
+
+export function emulatorConnection(emulator: Emulator): RunnerConnection {
+  return {
+    connection: {
+      id: EMULATOR_CONNECTION_ID,
+      url: `${emulator.armUrl}/`,
+      scheme: "ServicePrincipal",
+      parameters: {
+        authenticationType: "spnKey",
+        serviceprincipalid: emulator.servicePrincipal.clientId,
+        serviceprincipalkey: emulator.servicePrincipal.clientSecret,
+        tenantid: emulator.tenantId,
+      },
+      data: {
+        subscriptionId: emulator.subscriptionId,
+        subscriptionName: "Emulated subscription",
+        environment: "AzureCloud",
+        environmentAuthorityUrl: emulator.authorityHost.replace(/\/?$/, "/"),
+        scopeLevel: "Subscription",
+      },
+    },
+    env: { NODE_EXTRA_CA_CERTS: emulator.caCertPath },
+    secrets: [emulator.servicePrincipal.clientSecret],
+    description: `the embedded emulator at ${emulator.url}`,
+  };
+}
+
+export interface ArmConnectionOptions {
+  armUrl: string;
+  tenantId: string;
+  clientId: string;
+  /** The secret itself, read by the caller from the environment variable the user named. */
+  clientSecret: string;
+  subscriptionId: string;
+  authorityHost?: string;
+  caFile?: string;
+}
+
+export function armConnection(options: ArmConnectionOptions): RunnerConnection {
+  const url = new URL(options.armUrl);
+  if (url.protocol !== "https:") throw new Error(`--arm-url must be an https URL, got '${options.armUrl}'`);
+  if (options.caFile && !fs.existsSync(options.caFile)) throw new Error(`--ca-file: no such file '${options.caFile}'`);
+  const authority = options.authorityHost ? new URL(options.authorityHost).toString() : "https://login.microsoftonline.com/";
+  return {
+    connection: {
+      id: randomUUID(),
+      url: options.armUrl.replace(/\/?$/, "/"),
+      scheme: "ServicePrincipal",
+      parameters: {
+        authenticationType: "spnKey",
+        serviceprincipalid: options.clientId,
+        serviceprincipalkey: options.clientSecret,
+        tenantid: options.tenantId,
+      },
+      data: {
+        subscriptionId: options.subscriptionId,
+        subscriptionName: options.subscriptionId,
+        environment: "AzureCloud",
+        environmentAuthorityUrl: authority,
+        scopeLevel: "Subscription",
+      },
+    },
+    env: options.caFile ? { NODE_EXTRA_CA_CERTS: options.caFile } : {},
+    secrets: [options.clientSecret],
+    description: `${options.armUrl} as client ${options.clientId}`,
+  };
+}

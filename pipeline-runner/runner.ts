@@ -1,0 +1,337 @@
+/**
+ * Runs a planned pipeline step by step the way the agent would: conditions against the job's
+ * status, macros expanded from variables and earlier steps' output variables, each of our tasks
+ * in a fresh Node process, its `##vso` commands applied (output variables, secrets, result).
+ */
+import * as fs from "node:fs";
+import { bundlePath, runTask } from "./agent-process";
+import type { RunnerConnection } from "./connection";
+import { conditionHolds, expandMacros, unexpandedMacros, VariableScope } from "./expressions";
+import { classifyTaskLine, commandDisplay, formatDuration, formatTable, keyOutputs, RunLog } from "./log";
+import type { PipelinePlan, PlannedJob, PlannedStage, PlannedStep, VariableDefinition } from "./pipeline";
+import { isSettable } from "./task-catalog";
+
+export type StepOutcome = "Succeeded" | "SucceededWithIssues" | "Failed" | "Skipped";
+
+export interface StepResult {
+  index: number;
+  stage: string;
+  job: string;
+  name: string | undefined;
+  displayName: string;
+  /** `FlinkJobSubmit@1`, or the step kind (`script`, …) for steps that are not tasks. */
+  task: string;
+  result: StepOutcome;
+  /** Why it was skipped, or the task's result message. */
+  message: string;
+  durationMs: number;
+  /** The inputs the task received (azureSubscription: the connection's name, not its id). */
+  inputs: Record<string, string>;
+  outputs: Record<string, string>;
+  errors: string[];
+  warnings: string[];
+}
+
+export interface PipelineRunResult {
+  result: "Succeeded" | "SucceededWithIssues" | "Failed";
+  durationMs: number;
+  steps: StepResult[];
+}
+
+/** What starts a task process; tests substitute their own. */
+export interface TaskExecution {
+  task: string;
+  inputs: Record<string, string>;
+  variables: Record<string, string>;
+  env: Record<string, string>;
+  timeoutMs: number;
+  onLine: (line: string) => void;
+}
+export type TaskExecutor = (execution: TaskExecution) => Promise<{ exitCode: number | null; timedOut: boolean }>;
+
+export interface RunOptions {
+  connection: RunnerConnection;
+  /** --var name=value: queue-time variables, winning over the YAML's. */
+  variables?: Record<string, string>;
+  log?: RunLog;
+  executor?: TaskExecutor;
+  /** File name for the header line. */
+  source?: string;
+}
+
+const DEFAULT_TIMEOUT_MINUTES = 60;
+
+export function bundledTaskExecutor(connection: RunnerConnection): TaskExecutor {
+  return async (execution) => {
+    if (!fs.existsSync(bundlePath(execution.task))) throw new Error(`${bundlePath(execution.task)} is missing: run npm run build`);
+    const run = await runTask({
+      task: execution.task,
+      inputs: execution.inputs,
+      connection: connection.connection,
+      variables: execution.variables,
+      env: { ...connection.env, ...execution.env },
+      timeoutMs: execution.timeoutMs,
+      onLine: (line) => execution.onLine(line),
+    });
+    return { exitCode: run.exitCode, timedOut: run.timedOut };
+  };
+}
+
+function define(scope: VariableScope, definitions: VariableDefinition[]): VariableScope {
+  for (const d of definitions) scope.set(d.name, d.value);
+  return scope;
+}
+
+function worst(results: StepOutcome[]): StepOutcome {
+  if (results.includes("Failed")) return "Failed";
+  if (results.length === 0 || results.every((r) => r === "Skipped")) return "Skipped";
+  return results.includes("SucceededWithIssues") ? "SucceededWithIssues" : "Succeeded";
+}
+
+export async function runPipeline(plan: PipelinePlan, options: RunOptions): Promise<PipelineRunResult> {
+  const log = options.log ?? new RunLog();
+  for (const secret of options.connection.secrets) log.secrets.add(secret);
+  const executor = options.executor ?? bundledTaskExecutor(options.connection);
+  const started = Date.now();
+  const queueVariables = options.variables ?? {};
+  const pipelineScope = define(new VariableScope(), [
+    { name: "System.Debug", value: "false" },
+    { name: "Build.BuildId", value: String(Math.floor(started / 1000)) },
+    { name: "Build.BuildNumber", value: new Date(started).toISOString().slice(0, 10).replace(/-/g, "") + ".1" },
+    { name: "Agent.OS", value: process.platform === "win32" ? "Windows_NT" : process.platform === "darwin" ? "Darwin" : "Linux" },
+    ...plan.variables,
+  ]);
+  const results: StepResult[] = [];
+  const stageResults = new Map<string, StepOutcome>();
+  const total = plan.steps.length;
+
+  log.line(`Pipeline ${options.source ?? ""}: ${total} step${total === 1 ? "" : "s"}; every service connection is ${options.connection.description}`);
+  for (const warning of plan.warnings) log.line(`note: ${warning}`);
+
+  for (const stage of plan.stages) {
+    const stageScope = define(new VariableScope(pipelineScope), stage.variables);
+    const stageSkip = notRunning(stage.condition, stage.dependsOn, stageResults, stageScope, queueVariables, `stage ${stage.name}`);
+    const jobResults = new Map<string, StepOutcome>();
+    for (const job of stage.jobs) {
+      const jobSkip = stageSkip ?? job.notRunReason ?? notRunning(job.condition, job.dependsOn, jobResults, stageScope, queueVariables, `job ${job.name}`, job.variables);
+      const jobSteps = jobSkip
+        ? job.steps.map((step) => skipped(step, jobSkip))
+        : await runJob(stage, job, stageScope, queueVariables, executor, log, total);
+      if (jobSkip) {
+        log.line();
+        log.line(`${jobTitle(stage, job)}: skipped, ${jobSkip}`);
+      }
+      results.push(...jobSteps);
+      // A job that ran is Succeeded even when each of its steps was skipped.
+      const ran = worst(jobSteps.map((s) => s.result));
+      jobResults.set(job.name, jobSkip ? "Skipped" : ran === "Skipped" ? "Succeeded" : ran);
+    }
+    stageResults.set(stage.name, stageSkip ? "Skipped" : worst([...jobResults.values()]));
+  }
+
+  const outcome = worst(results.map((r) => r.result));
+  const result = outcome === "Failed" ? "Failed" : outcome === "SucceededWithIssues" ? "SucceededWithIssues" : "Succeeded";
+  const durationMs = Date.now() - started;
+  log.line();
+  const rows = results.map((r) => [String(r.index), r.displayName, r.task, r.result, r.result === "Skipped" ? "" : formatDuration(r.durationMs), r.result === "Skipped" ? r.message : keyOutputs(r.outputs)]);
+  for (const line of formatTable(["#", "step", "task", "result", "duration", "outputs"], rows)) log.line(line);
+  log.line();
+  log.line(`Pipeline ${result} in ${formatDuration(durationMs)}`);
+  return { result, durationMs, steps: results };
+}
+
+function jobTitle(stage: PlannedStage, job: PlannedJob): string {
+  const jobPart = job.implicit ? "Job" : `Job ${job.displayName}`;
+  return stage.name === "__default" ? jobPart : `Stage ${stage.displayName || stage.name} › ${jobPart}`;
+}
+
+/** Why a stage or job does not run (its condition over its dependencies is false), or undefined. */
+function notRunning(
+  condition: string,
+  dependsOn: string[],
+  resultsSoFar: Map<string, StepOutcome>,
+  scope: VariableScope,
+  queueVariables: Record<string, string>,
+  what: string,
+  extraVariables: VariableDefinition[] = [],
+): string | undefined {
+  const variables = define(define(new VariableScope(scope), extraVariables), Object.entries(queueVariables).map(([name, value]) => ({ name, value })));
+  const holds = conditionHolds(condition, {
+    variables,
+    dependencyResults: (names) => (names.length ? names : dependsOn).map((n) => resultsSoFar.get(n) ?? "Skipped"),
+  });
+  return holds ? undefined : `condition '${condition}' of ${what} is false`;
+}
+
+function skipped(step: PlannedStep, reason: string): StepResult {
+  return {
+    index: step.index,
+    stage: step.stage,
+    job: step.job,
+    name: step.name,
+    displayName: step.displayName,
+    task: step.taskReference ?? step.kind,
+    result: "Skipped",
+    message: reason,
+    durationMs: 0,
+    inputs: {},
+    outputs: {},
+    errors: [],
+    warnings: [],
+  };
+}
+
+async function runJob(
+  stage: PlannedStage,
+  job: PlannedJob,
+  stageScope: VariableScope,
+  queueVariables: Record<string, string>,
+  executor: TaskExecutor,
+  log: RunLog,
+  total: number,
+): Promise<StepResult[]> {
+  // Queue-time variables win over the YAML's; output variables are added to this job's scope only.
+  const jobScope = define(new VariableScope(stageScope), [
+    { name: "System.StageName", value: stage.name },
+    { name: "System.JobName", value: job.name },
+    { name: "System.JobDisplayName", value: job.displayName },
+    ...job.variables,
+  ]);
+  define(jobScope, Object.entries(queueVariables).map(([name, value]) => ({ name, value })));
+  log.line();
+  log.line(`══ ${jobTitle(stage, job)} ══`);
+  let jobStatus: StepOutcome = "Succeeded";
+  const results: StepResult[] = [];
+  for (const step of job.steps) {
+    const title = `── Step ${step.index}/${total}: ${step.displayName} (${step.taskReference ?? step.kind})`;
+    let reason = step.notRunReason;
+    if (!reason && !conditionHolds(step.condition, { variables: jobScope, dependencyResults: () => [jobStatus] })) {
+      reason = `condition '${step.condition}' is false (job status so far: ${jobStatus})`;
+    }
+    if (reason) {
+      log.line(`${title}: skipped, ${reason}`);
+      // What the step would have run, macros expanded: shows which outputs reach it.
+      if (step.script !== undefined && !step.notRunReason?.startsWith("disabled")) for (const line of expandMacros(step.script, jobScope).trimEnd().split("\n")) log.line(`   | ${line}`);
+      results.push(skipped(step, reason));
+      continue;
+    }
+    log.line(title);
+    const result = await runStep(step, job, jobScope, executor, log);
+    if (result.result === "Failed") jobStatus = "Failed";
+    else if (result.result === "SucceededWithIssues" && jobStatus === "Succeeded") jobStatus = "SucceededWithIssues";
+    log.line(`   ${result.result}${result.message && result.result !== "Succeeded" ? `: ${result.message}` : ""} (${formatDuration(result.durationMs)})`);
+    results.push(result);
+  }
+  return results;
+}
+
+async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableScope, executor: TaskExecutor, log: RunLog): Promise<StepResult> {
+  const task = step.task!;
+  const debug = (jobScope.get("System.Debug") ?? "").toLowerCase() === "true";
+  const show = (text: string) => log.line(`   ${text}`);
+  const inputs: Record<string, string> = {};
+  for (const [name, value] of Object.entries(step.inputs)) {
+    inputs[name] = expandMacros(value, jobScope);
+    for (const macro of unexpandedMacros(inputs[name])) show(`note: input ${name}: $(${macro}) is not a variable here and is passed as written`);
+  }
+  for (const warning of step.warnings) show(`note: ${warning}`);
+  const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, expandMacros(v, jobScope)]));
+  if (debug) for (const [name, value] of Object.entries(inputs)) show(`DEBUG: input ${name}=${value}`);
+
+  const outputs: Record<string, string> = {};
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  let completed: { result: string; message: string } | undefined;
+  const onLine = (line: string) => {
+    const effect = classifyTaskLine(line);
+    if (effect.kind === "show") {
+      if (line) show(line);
+      return;
+    }
+    if (effect.shownBefore) show(effect.shownBefore);
+    const { command, properties, message } = effect;
+    switch (command) {
+      case "task.setvariable": {
+        const variable = properties["variable"] ?? "";
+        if (!variable) break;
+        if (!isSettable(task, variable)) {
+          show(`WARNING: ${task.name} may not set the variable '${variable}' (restrictions.settableVariables); ignored`);
+          break;
+        }
+        if ((properties["issecret"] ?? "").toLowerCase() === "true") log.secrets.add(message);
+        if ((properties["isOutput"] ?? properties["isoutput"] ?? "").toLowerCase() === "true") {
+          outputs[variable] = message;
+          // Output variables are addressed by the step's name, like the agent does.
+          if (step.name) jobScope.set(`${step.name}.${variable}`, message, { expand: false });
+        } else {
+          jobScope.set(variable, message, { expand: false });
+        }
+        break;
+      }
+      case "task.setsecret":
+        log.secrets.add(message);
+        break;
+      case "task.complete":
+        completed = { result: properties["result"] ?? "", message };
+        break;
+      case "task.issue":
+      case "task.logissue":
+        if ((properties["type"] ?? "").toLowerCase() === "error") errors.push(message);
+        else if ((properties["type"] ?? "").toLowerCase() === "warning") warnings.push(message);
+        break;
+    }
+    const display = commandDisplay(command, properties, message, debug);
+    if (display !== undefined) show(display);
+  };
+
+  const started = Date.now();
+  const timeoutMinutes = step.timeoutInMinutes || job.timeoutInMinutes || DEFAULT_TIMEOUT_MINUTES;
+  // The agent hands the task the connection's id, not its name: the executor's connection supplies it.
+  const { azureSubscription: connectionName, ...taskInputs } = inputs;
+  let exit: { exitCode: number | null; timedOut: boolean };
+  if (connectionName !== undefined && connectionName.trim() === "") {
+    exit = { exitCode: null, timedOut: false };
+    completed = { result: "Failed", message: "input azureSubscription is empty: name the Azure Resource Manager service connection" };
+    show(`ERROR: ${completed.message}`);
+  } else {
+    try {
+      exit = await executor({ task: task.name, inputs: taskInputs, variables: jobScope.all(), env, timeoutMs: timeoutMinutes * 60_000, onLine });
+    } catch (error) {
+      exit = { exitCode: null, timedOut: false };
+      completed = { result: "Failed", message: `could not start the task: ${(error as Error).message}` };
+      show(`ERROR: ${completed.message}`);
+    }
+  }
+  let result: StepOutcome;
+  let message = completed?.message ?? "";
+  if (exit.timedOut) {
+    result = "Failed";
+    message = `the step ran past its ${timeoutMinutes}-minute timeout and was stopped`;
+  } else if (exit.exitCode !== 0 && exit.exitCode !== null) {
+    result = "Failed";
+    message ||= `the task exited with code ${exit.exitCode}`;
+  } else if (completed?.result === "Failed" || exit.exitCode === null) {
+    result = "Failed";
+    message ||= "the task process ended abnormally";
+  } else if (completed?.result === "SucceededWithIssues") result = "SucceededWithIssues";
+  else result = "Succeeded";
+  if (result === "Failed" && step.continueOnError) {
+    result = "SucceededWithIssues";
+    message = `failed, but continueOnError is set: ${message}`;
+  }
+  return {
+    index: step.index,
+    stage: step.stage,
+    job: step.job,
+    name: step.name,
+    displayName: step.displayName,
+    task: step.taskReference ?? task.name,
+    result,
+    message,
+    durationMs: Date.now() - started,
+    inputs,
+    outputs,
+    errors,
+    warnings,
+  };
+}
