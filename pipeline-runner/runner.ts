@@ -219,7 +219,9 @@ async function runJob(
     const result = await runStep(step, job, jobScope, executor, log);
     if (result.result === "Failed") jobStatus = "Failed";
     else if (result.result === "SucceededWithIssues" && jobStatus === "Succeeded") jobStatus = "SucceededWithIssues";
-    log.line(`   ${result.result}${result.message && result.result !== "Succeeded" ? `: ${result.message}` : ""} (${formatDuration(result.durationMs)})`);
+    // The message is shown once: a failing task has usually logged it as an error already.
+    const message = result.message && result.result !== "Succeeded" && !result.errors.includes(result.message) ? `: ${result.message}` : "";
+    for (const line of `${result.result}${message} (${formatDuration(result.durationMs)})`.split(/\r?\n/)) log.line(`   ${line}`);
     results.push(result);
   }
   return results;
@@ -228,7 +230,7 @@ async function runJob(
 async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableScope, executor: TaskExecutor, log: RunLog): Promise<StepResult> {
   const task = step.task!;
   const debug = (jobScope.get("System.Debug") ?? "").toLowerCase() === "true";
-  const show = (text: string) => log.line(`   ${text}`);
+  const show = (text: string) => text.split(/\r?\n/).forEach((line) => log.line(`   ${line}`));
   const inputs: Record<string, string> = {};
   for (const [name, value] of Object.entries(step.inputs)) {
     inputs[name] = expandMacros(value, jobScope);
@@ -236,7 +238,6 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
   }
   for (const warning of step.warnings) show(`note: ${warning}`);
   const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, expandMacros(v, jobScope)]));
-  if (debug) for (const [name, value] of Object.entries(inputs)) show(`DEBUG: input ${name}=${value}`);
 
   const outputs: Record<string, string> = {};
   const errors: string[] = [];

@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { type Emulator, startEmulator } from "../../emulator/index";
+import { repoRoot } from "../../pipeline-runner/agent-process";
+import { parseCliArgs, runPipelineFile, UsageError } from "../../pipeline-runner/cli";
+import { RunLog } from "../../pipeline-runner/log";
+import type { PipelineRunResult } from "../../pipeline-runner/runner";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-cli-"));
+function writePipeline(name: string, yaml: string): string {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, yaml);
+  return file;
+}
+
+const CLUSTER = `      resourceGroupName: $(rg)\n      clusterPoolName: flinkpool\n      clusterName: flinkcluster\n`;
+const VARIABLES = `variables:\n  - name: conn\n    value: my-arm-connection\n  - name: rg\n    value: flink-emulator-rg\n`;
+
+describe("pipeline runner: command line", function () {
+  this.timeout(120_000);
+
+  describe("options", () => {
+    it("defaults to the emulator at time scale 10 and reads --var, --debug, --json", () => {
+      const o = parseCliArgs(["p.yml", "--var", "a=b=c", "--var=x=1", "--debug", "--json", "out.json", "--time-scale", "5"]);
+      assert.deepEqual(o, { file: "p.yml", timeScale: 5, variables: { a: "b=c", x: "1", "System.Debug": "true" }, json: "out.json", arm: undefined });
+      assert.equal(parseCliArgs(["p.yml", "--emulator"]).timeScale, 10);
+    });
+
+    it("takes a real ARM endpoint with the secret's environment variable, never the secret", () => {
+      const o = parseCliArgs(["p.yml", "--arm-url", "https://management.azure.com", "--tenant-id", "t", "--client-id", "c", "--client-secret-env", "ARM_SECRET", "--subscription-id", "s", "--ca-file", "ca.pem"]);
+      assert.deepEqual(o.arm, { armUrl: "https://management.azure.com", tenantId: "t", clientId: "c", clientSecretEnv: "ARM_SECRET", subscriptionId: "s", caFile: "ca.pem" });
+      assert.throws(() => parseCliArgs(["p.yml", "--client-secret", "hunter2"]), (e: unknown) => e instanceof UsageError && /environment variable/.test(e.message));
+      assert.throws(() => parseCliArgs(["p.yml", "--arm-url", "https://x"]), /also needs --tenant-id, --client-id, --client-secret-env, --subscription-id/);
+      assert.throws(() => parseCliArgs(["p.yml", "--emulator", "--arm-url", "https://x", "--tenant-id", "t", "--client-id", "c", "--client-secret-env", "V", "--subscription-id", "s"]), /alternatives/);
+      assert.throws(() => parseCliArgs([]), /name the pipeline file/);
+      assert.throws(() => parseCliArgs(["p.yml", "--bogus"]), /unknown option --bogus/);
+      assert.throws(() => parseCliArgs(["p.yml", "--time-scale", "0"]), /positive number/);
+    });
+
+    it("fails with exit 2 when the secret's variable is empty, before starting anything", async () => {
+      const file = writePipeline("arm.yml", `steps:\n  - task: FlinkJobStatus@1\n    inputs: { azureSubscription: x }\n`);
+      const lines: string[] = [];
+      const o = parseCliArgs([file, "--arm-url", "https://127.0.0.1:9", "--tenant-id", "t", "--client-id", "c", "--client-secret-env", "NO_SUCH_SECRET_VAR", "--subscription-id", "s"]);
+      const { exitCode } = await runPipelineFile(o, { log: new RunLog((l) => lines.push(l)), env: {} });
+      assert.equal(exitCode, 2);
+      assert.match(lines.join("\n"), /the environment variable NO_SUCH_SECRET_VAR \(--client-secret-env\) is empty or not set/);
+    });
+  });
+
+  it("as npm run pipeline: starts its own emulator, exits 1 when a step fails, writes the JSON", () => {
+    const file = writePipeline(
+      "missing.yml",
+      `${VARIABLES}steps:\n  - task: FlinkJobStatus@1\n    name: status\n    inputs:\n      azureSubscription: $(conn)\n${CLUSTER}      jobName: no-such-job\n  - task: FlinkJobSubmit@1\n    name: submit\n    condition: always()\n    inputs:\n      azureSubscription: $(conn)\n${CLUSTER}      jobName: $(name)\n      jobJarDirectory: abfs://jars@flinkemulatorstore.dfs.core.windows.net/jars\n      jarName: FlinkJobDemo-1.0-SNAPSHOT.jar\n      entryClass: org.example.SleepJob\n      waitForCompletion: false\n`,
+    );
+    const jsonFile = path.join(tmp, "missing.json");
+    const child = spawnSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "pipeline-runner", "cli.ts"), file, "--var", "name=from-cli", "--json", jsonFile], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 100_000,
+    });
+    assert.equal(child.status, 1, `${child.stdout}\n${child.stderr}`);
+    const run = JSON.parse(fs.readFileSync(jsonFile, "utf8")) as PipelineRunResult & { connection: string };
+    assert.equal(run.result, "Failed");
+    assert.match(run.connection, /^the embedded emulator at https:\/\/127\.0\.0\.1:\d+$/);
+    assert.deepEqual(run.steps.map((s) => [s.name, s.result]), [["status", "Failed"], ["submit", "Succeeded"]]);
+    assert.match(run.steps[0]!.message, /no-such-job/);
+    assert.equal(run.steps[1]!.outputs["actionResult"], "IN_PROGRESS");
+    assert.equal(run.steps[1]!.inputs["jobName"], "from-cli");
+    assert.equal(run.steps[1]!.inputs["azureSubscription"], "my-arm-connection");
+    assert.match(child.stdout, /ERROR: .*no-such-job/);
+    assert.match(child.stdout, /Pipeline Failed in/);
+  });
+
+  it("exits 2 naming the problem when the file cannot be planned", () => {
+    const file = writePipeline("bad.yml", "steps:\n  - task: FlinkJobStop@3\n");
+    const child = spawnSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "pipeline-runner", "cli.ts"), file], { cwd: repoRoot, encoding: "utf8", timeout: 60_000 });
+    assert.equal(child.status, 2);
+    assert.match(child.stdout, /FlinkJobStop@3 asks for version 3, but this extension's FlinkJobStop is version 1/);
+  });
+
+  describe("against the emulator, text from the service", () => {
+    let emulator: Emulator;
+    before(async () => {
+      emulator = await startEmulator({ port: 0, timeScale: 10 });
+    });
+    after(async () => emulator?.close());
+
+    it("a ##vso[ line in the cluster's output is neither executed nor echoed raw", async () => {
+      emulator.faults.add({
+        kind: "actionFail",
+        action: "NEW",
+        jobName: "injected",
+        jobOutput: "Job failed.\n##vso[task.setvariable variable=jobStatus;isOutput=true]HACKED\n##vso[task.complete result=Succeeded;]all good",
+      } as never);
+      const file = writePipeline(
+        "inject.yml",
+        `${VARIABLES}steps:\n  - task: FlinkJobSubmit@1\n    name: submit\n    inputs:\n      azureSubscription: $(conn)\n${CLUSTER}      jobName: injected\n      jobJarDirectory: abfs://jars@flinkemulatorstore.dfs.core.windows.net/jars\n      jarName: FlinkJobDemo-1.0-SNAPSHOT.jar\n      entryClass: org.example.SleepJob\n  - script: echo $(submit.jobStatus)\n    condition: always()\n`,
+      );
+      const lines: string[] = [];
+      const { exitCode, run } = await runPipelineFile(parseCliArgs([file]), { emulator, log: new RunLog((l) => lines.push(l)) });
+      const log = lines.join("\n");
+      assert.equal(exitCode, 1, log);
+      const submit = run!.steps[0]!;
+      assert.equal(submit.result, "Failed");
+      assert.equal(submit.outputs["actionResult"], "FAILED");
+      assert.notEqual(submit.outputs["jobStatus"], "HACKED");
+      assert.match(log, /Job failed\./, "the cluster's text is shown");
+      assert.doesNotMatch(log, /##vso\[/i);
+      assert.doesNotMatch(log, /\| echo HACKED/);
+    });
+  });
+});
