@@ -88,6 +88,28 @@ describe("pipeline runner: command line", function () {
     });
     after(async () => emulator?.close());
 
+    it("--arm-url and friends reach a real-ARM-shaped endpoint with the secret from the environment, never logging it", async () => {
+      const file = writePipeline(
+        "arm-ok.yml",
+        `${VARIABLES}steps:\n  - task: FlinkJobStatus@1\n    name: status\n    inputs:\n      azureSubscription: $(conn)\n${CLUSTER}`,
+      );
+      const secret = emulator.servicePrincipal.clientSecret;
+      const options = parseCliArgs([
+        file, "--debug",
+        "--arm-url", emulator.armUrl, "--tenant-id", emulator.tenantId, "--client-id", emulator.servicePrincipal.clientId,
+        "--client-secret-env", "FLINK_ARM_SECRET", "--subscription-id", emulator.subscriptionId,
+        "--authority-host", emulator.authorityHost, "--ca-file", emulator.caCertPath,
+      ]);
+      const lines: string[] = [];
+      const { exitCode, run } = await runPipelineFile(options, { log: new RunLog((l) => lines.push(l)), env: { FLINK_ARM_SECRET: secret } });
+      const log = lines.join("\n");
+      assert.equal(exitCode, 0, log);
+      assert.equal(run!.steps[0]!.outputs["jobCount"], String(emulator.jobs.list().length));
+      assert.ok(emulator.log.entries({ route: "token" }).length > 0, "the task got its token from the authority host given");
+      assert.match(log, /DEBUG: /, "debug mode was on");
+      assert.ok(!log.includes(secret), "the secret is not in the log");
+    });
+
     it("a ##vso[ line in the cluster's output is neither executed nor echoed raw", async () => {
       emulator.faults.add({
         kind: "actionFail",
