@@ -290,9 +290,10 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
   // The agent hands the task the connection's id, not its name: the executor's connection supplies it.
   const { azureSubscription: connectionName, ...taskInputs } = inputs;
   let exit: { exitCode: number | null; timedOut: boolean };
-  if (connectionName !== undefined && connectionName.trim() === "") {
+  if (connectionName === undefined || connectionName.trim() === "") {
+    // Without this check the runner's one connection would quietly stand in for a missing input.
     exit = { exitCode: null, timedOut: false };
-    completed = { result: "Failed", message: "input azureSubscription is empty: name the Azure Resource Manager service connection" };
+    completed = { result: "Failed", message: "Input required: azureSubscription (name the Azure Resource Manager service connection)" };
     show(`ERROR: ${completed.message}`);
   } else {
     try {

@@ -102,6 +102,14 @@ describe("pipeline runner: running steps", () => {
     assert.deepEqual(calls.map((c) => c.timeoutMs), [3_600_000, 3_600_000, 3_600_000, 120_000]);
   });
 
+  it("fails a step whose service connection input is missing or empty, without starting the task", async () => {
+    const yaml = `steps:\n  - task: FlinkJobStop@1\n    continueOnError: true\n    inputs: { jobName: j }\n  - task: FlinkJobStop@1\n    inputs: { jobName: j, azureSubscription: '$(empty)' }\n`;
+    const { result, calls, log } = await run(yaml, () => ({ lines: ok() }), { empty: "" });
+    assert.equal(calls.length, 0);
+    assert.deepEqual(result.steps.map((s) => s.result), ["SucceededWithIssues", "Failed"]);
+    assert.match(log, /ERROR: Input required: azureSubscription/);
+  });
+
   it("honours enabled: false, --var over YAML variables, and variables in conditions", async () => {
     const yaml = `variables: { conn: c, jobName: j, deploy: 'false' }\nsteps:\n${STEP("FlinkJobStop", "    enabled: false\n")}${STEP("FlinkJobStart", "    condition: and(succeeded(), eq(variables['deploy'], 'true'))\n")}`;
     const { result, calls } = await run(yaml, () => ({ lines: ok() }), { deploy: "true", jobName: "from-cli" });
