@@ -27,3 +27,39 @@ export function assertNoCredentialsInLog(run: TaskRun, emulator: Emulator): void
     assert.ok(!shown.includes(tail), `the end of a credential (…${tail.slice(-6)}) appears in the task's log`);
   }
 }
+
+/**
+ * Every logging command in a run must be one the task itself may issue: debug, issues, exactly
+ * one result, one summary, secrets, and only its own output variables (task.json restrictions).
+ * Returns the commands that are not, each a sign that outside text was executed.
+ */
+export function injectedCommands(run: Pick<TaskRun, "commands">, allowedVariables: string[]): string[] {
+  const problems: string[] = [];
+  const allowed = new Set(allowedVariables.map((v) => v.toLowerCase()));
+  let completes = 0;
+  let summaries = 0;
+  for (const c of run.commands) {
+    switch (c.command) {
+      case "task.debug":
+      case "task.issue":
+      case "task.setsecret":
+        break;
+      case "task.complete":
+        completes++;
+        break;
+      case "task.uploadsummary":
+        summaries++;
+        break;
+      case "task.setvariable":
+        if (!allowed.has((c.properties["variable"] ?? "").toLowerCase()) || c.properties["isOutput"] !== "true") {
+          problems.push(`task.setvariable ${c.properties["variable"]}`);
+        }
+        break;
+      default:
+        problems.push(c.command);
+    }
+  }
+  if (completes !== 1) problems.push(`${completes} task.complete commands`);
+  if (summaries > 1) problems.push(`${summaries} summaries`);
+  return problems;
+}
