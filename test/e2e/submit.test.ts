@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type Emulator, startEmulator } from "../../emulator/index";
 import { runTask, type TaskRun } from "../harness/agent";
-import { clusterInputs, connectionFor, SCHEMES, type Scheme } from "../harness/emulator-connections";
+import { clusterInputs, connectionFor, type EmulatorRunOptions, runOnEmulator, SCHEMES, type Scheme } from "../harness/emulator-connections";
 import { assertNoCredentialsInLog } from "../harness/log-hygiene";
 
 describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator over HTTPS)", function () {
@@ -17,21 +17,13 @@ describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator o
     emulator.log.clear();
   });
 
-  function submit(scheme: Scheme, inputs: Record<string, string> = {}, extra: { debug?: boolean; env?: Record<string, string> } = {}): Promise<TaskRun> {
-    const agent = connectionFor(emulator, scheme);
-    return runTask({
-      task: "FlinkJobSubmit",
-      ...agent,
-      env: { ...agent.env, ...extra.env },
-      variables: { ...agent.variables, ...(extra.debug ? { "System.Debug": "true" } : {}) },
-      inputs: {
-        ...clusterInputs(emulator),
-        jobJarDirectory: emulator.knownJar.jobJarDirectory,
-        jarName: emulator.knownJar.jarName,
-        entryClass: emulator.knownJar.entryClass,
-        ...inputs,
-      },
-    });
+  function submit(scheme: Scheme, inputs: Record<string, string> = {}, options: EmulatorRunOptions = {}): Promise<TaskRun> {
+    return runOnEmulator(
+      emulator,
+      "FlinkJobSubmit",
+      { jobJarDirectory: emulator.knownJar.jobJarDirectory, jarName: emulator.knownJar.jarName, entryClass: emulator.knownJar.entryClass, ...inputs },
+      { ...options, scheme },
+    );
   }
 
   for (const scheme of SCHEMES) {
@@ -110,7 +102,7 @@ describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator o
 
   it("times out with a message that the action may still complete, and what was last seen", async () => {
     emulator.faults.add({ kind: "hangAction", action: "NEW", jobName: "slow-job" } as never);
-    const run = await submit("spnKey", { jobName: "slow-job", waitTimeoutInMinutes: "1", pollingIntervalInSeconds: "5" });
+    const run = await submit("spnKey", { jobName: "slow-job", waitTimeoutInMinutes: "1", pollingIntervalInSeconds: "5" }, { timeoutMs: 120_000 });
     assert.equal(run.result, "Failed");
     assert.match(run.resultMessage ?? "", /Timed out after 1 minute waiting for NEW on job 'slow-job'\. The action may still complete on the cluster; last seen: action NEW, actionResult IN_PROGRESS/);
   });
