@@ -11,6 +11,13 @@ import { buildTasks } from "./build";
 const root = path.resolve(__dirname, "..");
 const stage = path.join(root, "dist", "extension");
 
+/** The extension's icon and the images the overview page shows; nothing else of images/. */
+export function shippedImages(): string[] {
+  const overview = fs.readFileSync(path.join(root, "overview.md"), "utf8");
+  const referenced = [...overview.matchAll(/\(\.?\/?(images\/[\w.-]+\.(?:png|jpg|gif|svg))\)/g)].map((m) => m[1]!);
+  return [...new Set(["images/extension-icon.png", ...referenced])];
+}
+
 export async function packageExtension(): Promise<string> {
   await buildTasks();
   fs.rmSync(stage, { recursive: true, force: true });
@@ -19,9 +26,7 @@ export async function packageExtension(): Promise<string> {
   manifest.files = manifest.files.map((f) => (f.path === "dist/tasks" ? { ...f, path: "tasks", packagePath: undefined } : f)) as typeof manifest.files;
   fs.writeFileSync(path.join(stage, "vss-extension.json"), JSON.stringify(manifest, null, 2));
   fs.copyFileSync(path.join(root, "overview.md"), path.join(stage, "overview.md"));
-  for (const image of fs.readdirSync(path.join(root, "images")).filter((f) => f.endsWith(".png"))) {
-    fs.copyFileSync(path.join(root, "images", image), path.join(stage, "images", image));
-  }
+  for (const image of shippedImages()) fs.copyFileSync(path.join(root, image), path.join(stage, image));
   fs.cpSync(path.join(root, "dist", "tasks"), path.join(stage, "tasks"), { recursive: true });
   const tfx = path.join(root, "node_modules", "tfx-cli", "_build", "tfx-cli.js");
   const out = path.join(root, "dist");

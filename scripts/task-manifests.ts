@@ -78,7 +78,7 @@ function jobNameInput(required: boolean): Input {
     groupName: "job",
     helpMarkDown: required
       ? "The Flink job's name, lower case (letters, digits, `-`), for example `orders-enrichment`."
-      : "A job's name to read only that job; empty reads every job on the cluster.",
+      : "A job's name, for example `orders`, to read only that job; empty reads every job on the cluster.",
   };
 }
 
@@ -146,6 +146,37 @@ export function outputs(names: string[]): [string, string][] {
   return names.map((n) => [n, OUTPUT_HELP[n] ?? n]);
 }
 
+/** ARM api-version of the HDInsight on AKS listing calls behind the classic editor's picklists. */
+export const PICKLIST_API_VERSION = "2024-05-01-preview";
+
+/**
+ * The classic editor's picklists, filled through the service connection: resource groups,
+ * cluster pools in the group, clusters in the pool. The inputs stay editable so variables work.
+ */
+export const DATA_SOURCE_BINDINGS = [
+  {
+    target: "resourceGroupName",
+    endpointId: "$(azureSubscription)",
+    endpointUrl: "{{{endpoint.url}}}subscriptions/{{{endpoint.subscriptionId}}}/resourcegroups?api-version=2021-04-01",
+    resultSelector: "jsonpath:$.value[*]",
+    resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}}" }',
+  },
+  {
+    target: "clusterPoolName",
+    endpointId: "$(azureSubscription)",
+    endpointUrl: `{{{endpoint.url}}}subscriptions/{{{endpoint.subscriptionId}}}/resourceGroups/$(resourceGroupName)/providers/Microsoft.HDInsight/clusterpools?api-version=${PICKLIST_API_VERSION}`,
+    resultSelector: "jsonpath:$.value[*]",
+    resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}} ({{{location}}})" }',
+  },
+  {
+    target: "clusterName",
+    endpointId: "$(azureSubscription)",
+    endpointUrl: `{{{endpoint.url}}}subscriptions/{{{endpoint.subscriptionId}}}/resourceGroups/$(resourceGroupName)/providers/Microsoft.HDInsight/clusterpools/$(clusterPoolName)/clusters?api-version=${PICKLIST_API_VERSION}`,
+    resultSelector: "jsonpath:$.value[*]",
+    resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}}" }',
+  },
+];
+
 export function renderManifest(source: TaskManifestSource, author: string): object {
   const inputs = [...clusterInputs(), jobNameInput(source.jobNameRequired), ...source.inputs, ...waitInputs()];
   return {
@@ -164,6 +195,7 @@ export function renderManifest(source: TaskManifestSource, author: string): obje
     instanceNameFormat: source.instanceNameFormat,
     groups,
     inputs,
+    dataSourceBindings: DATA_SOURCE_BINDINGS,
     outputVariables: source.outputs.map(([name, description]) => ({ name, description })),
     restrictions: { settableVariables: { allowed: source.outputs.map(([name]) => name) } },
     execution: {
@@ -209,7 +241,7 @@ export const TASKS: TaskManifestSource[] = [
         label: "More Flink configuration",
         required: false,
         groupName: "job",
-        properties: { resizable: "true", rows: "4" },
+        properties: { resizable: true, rows: "4" },
         helpMarkDown: "More Flink settings, one `key=value` a line (for example `taskmanager.numberOfTaskSlots=2`) or one JSON object. Set parallelism and the savepoint directory with their own inputs.",
       },
     ],

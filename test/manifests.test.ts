@@ -1,0 +1,193 @@
+/** task.json files, the extension manifest and the packaged .vsix: the rules tfx and the agent do not check. */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv from "ajv-draft-04";
+import { ClientSecretCredential } from "@azure/identity";
+import axios from "axios";
+import { type Emulator, startEmulator } from "../emulator/index";
+import { DATA_SOURCE_BINDINGS, renderManifest, TASKS } from "../scripts/task-manifests";
+import { packageExtension, shippedImages } from "../scripts/package";
+import { repoRoot } from "./harness/agent";
+import { zipEntryNames } from "./harness/zip";
+
+type Input = { name: string; type: string; label: string; helpMarkDown?: string; groupName?: string; visibleRule?: string; options?: Record<string, string>; aliases?: string[] };
+type Manifest = {
+  id: string;
+  name: string;
+  friendlyName: string;
+  instanceNameFormat: string;
+  version: { Major: number; Minor: number; Patch: number };
+  groups: { name: string }[];
+  inputs: Input[];
+  outputVariables: { name: string }[];
+  restrictions: { settableVariables: { allowed: string[] } };
+  execution: Record<string, { target: string }>;
+  dataSourceBindings: { target: string; endpointUrl: string; resultSelector: string; resultTemplate: string }[];
+};
+
+const manifests: [string, Manifest][] = TASKS.map((t) => [t.folder, JSON.parse(fs.readFileSync(path.join(repoRoot, "tasks", t.folder, "task.json"), "utf8")) as Manifest]);
+
+/** The contract's inputs (../shared/reference/task-contract.md), task by task. */
+const COMMON = ["azureSubscription", "resourceGroupName", "clusterPoolName", "clusterName", "jobName", "apiVersion", "waitForCompletion", "waitTimeoutInMinutes", "pollingIntervalInSeconds"];
+const OWN: Record<string, string[]> = {
+  FlinkJobSubmit: ["jobJarDirectory", "jarName", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration"],
+  FlinkJobStop: [],
+  FlinkJobStart: ["startMode", "savepointName", "args"],
+  FlinkJobUpdate: ["upgradeMode", "args", "savepointName"],
+  FlinkSavepoint: ["operation"],
+  FlinkJobCancel: [],
+  FlinkJobDelete: [],
+  FlinkJobStatus: ["waitForStatus"],
+};
+const RECORD_OUTPUTS = ["jobName", "runId", "jobId", "jobStatus", "actionResult", "jobOutput", "lastSavepoint"];
+const OUTPUTS: Record<string, string[]> = {
+  FlinkJobSubmit: RECORD_OUTPUTS,
+  FlinkJobStop: [...RECORD_OUTPUTS, "savepointPath"],
+  FlinkJobStart: RECORD_OUTPUTS,
+  FlinkJobUpdate: RECORD_OUTPUTS,
+  FlinkSavepoint: [...RECORD_OUTPUTS, "savepointPath", "savepoints", "savepointCount"],
+  FlinkJobCancel: RECORD_OUTPUTS,
+  FlinkJobDelete: RECORD_OUTPUTS,
+  FlinkJobStatus: [...RECORD_OUTPUTS, "jobs", "jobCount"],
+};
+
+describe("task manifests", () => {
+  it("every task folder of the contract exists, and the committed task.json files match their source", () => {
+    assert.deepEqual(manifests.map(([f]) => f).sort(), Object.keys(OWN).sort());
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { author: string };
+    for (const source of TASKS) {
+      const committed = fs.readFileSync(path.join(repoRoot, "tasks", source.folder, "task.json"), "utf8");
+      assert.equal(committed, `${JSON.stringify(renderManifest(source, pkg.author), null, 2)}\n`, `${source.folder}/task.json is stale: run npm run manifests`);
+    }
+  });
+
+  it("every task.json validates against the official schema (tasks.schema.json)", () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, "..", "shared", "schemas", "tasks.schema.json"), "utf8")) as object;
+    const validate = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }).compile(schema);
+    for (const [folder, manifest] of manifests) {
+      assert.ok(validate(manifest), `${folder}: ${JSON.stringify(validate.errors, null, 1)}`);
+    }
+  });
+
+  for (const [folder, m] of manifests) {
+    describe(folder, () => {
+      it("has exactly the contract's inputs and outputs, restrictions limited to those outputs", () => {
+        assert.deepEqual(m.inputs.map((i) => i.name).sort(), [...COMMON, ...OWN[folder]!].sort());
+        assert.deepEqual(m.outputVariables.map((o) => o.name).sort(), [...OUTPUTS[folder]!].sort());
+        assert.deepEqual([...m.restrictions.settableVariables.allowed].sort(), [...OUTPUTS[folder]!].sort());
+        assert.equal(m.inputs.find((i) => i.name === "azureSubscription")?.type, "connectedService:AzureRM");
+        assert.equal(m.inputs.find((i) => i.name === "apiVersion")?.options?.["2024-05-01-preview"] !== undefined, true);
+      });
+
+      it("name, friendly name ≤ 40 characters, instanceNameFormat naming the job, Node20_1 and Node24 on one file", () => {
+        assert.equal(m.name, folder);
+        assert.ok(m.friendlyName.length <= 40, `${m.friendlyName.length} characters`);
+        assert.match(m.instanceNameFormat, /\$\(jobName\)/);
+        for (const ref of m.instanceNameFormat.match(/\$\(([^)]+)\)/g) ?? []) {
+          assert.ok(m.inputs.some((i) => `$(${i.name})` === ref), `instanceNameFormat names unknown input ${ref}`);
+        }
+        assert.deepEqual(Object.keys(m.execution).sort(), ["Node20_1", "Node24"]);
+        assert.equal(m.execution["Node20_1"]!.target, "index.js");
+        assert.equal(m.execution["Node24"]!.target, "index.js");
+      });
+
+      it("every input has help with an example and a group that exists; visibleRules name real inputs and values", () => {
+        const groups = new Set(m.groups.map((g) => g.name));
+        for (const input of m.inputs) {
+          assert.ok(input.helpMarkDown && /example|`/.test(input.helpMarkDown), `${input.name} has no help with an example`);
+          assert.ok(input.groupName && groups.has(input.groupName), `${input.name} is in no known group`);
+          for (const clause of (input.visibleRule ?? "").split(/&&|\|\|/).filter((c) => c.trim())) {
+            const [name, value] = clause.split(/!=|=/).map((x) => x.trim());
+            const target = m.inputs.find((i) => i.name === name);
+            assert.ok(target, `${input.name}'s visibleRule names unknown input ${name}`);
+            if (target.options) assert.ok(value! in target.options, `${input.name}'s visibleRule uses unknown value ${value}`);
+          }
+        }
+      });
+
+      it("task ids are unique GUIDs", () => {
+        assert.match(m.id, /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/);
+        assert.equal(manifests.filter(([, o]) => o.id === m.id).length, 1);
+      });
+    });
+  }
+
+  it("savepointName is shown only in savepoint mode", () => {
+    const start = manifests.find(([f]) => f === "FlinkJobStart")![1];
+    const update = manifests.find(([f]) => f === "FlinkJobUpdate")![1];
+    assert.equal(start.inputs.find((i) => i.name === "savepointName")?.visibleRule, "startMode = savepoint");
+    assert.equal(update.inputs.find((i) => i.name === "savepointName")?.visibleRule, "upgradeMode = savepoint");
+  });
+
+  it("vss-extension.json contributes every task exactly once", () => {
+    const ext = JSON.parse(fs.readFileSync(path.join(repoRoot, "vss-extension.json"), "utf8")) as { contributions: { type: string; properties: { name: string } }[] };
+    const contributed = ext.contributions.filter((c) => c.type === "ms.vss-distributed-task.task").map((c) => c.properties.name);
+    assert.deepEqual(contributed.sort(), manifests.map(([f]) => `tasks/${f}`).sort());
+  });
+});
+
+describe("classic-editor picklists (dataSourceBindings) against the emulator's ARM", function () {
+  this.timeout(30_000);
+  let emulator: Emulator;
+  before(async () => {
+    emulator = await startEmulator({ timeScale: 10 });
+  });
+  after(async () => emulator?.close());
+
+  /** What the Azure DevOps server does with a binding: fill the URL, GET it, select, template. */
+  async function resolve(target: string, inputs: Record<string, string>): Promise<{ Value: string; DisplayValue: string }[]> {
+    const binding = DATA_SOURCE_BINDINGS.find((b) => b.target === target)!;
+    const url = binding.endpointUrl
+      .replace("{{{endpoint.url}}}", `${emulator.url}/`)
+      .replace("{{{endpoint.subscriptionId}}}", emulator.subscriptionId)
+      .replace(/\$\((\w+)\)/g, (_, name: string) => inputs[name] ?? "");
+    const credential = new ClientSecretCredential(emulator.tenantId, emulator.servicePrincipal.clientId, emulator.servicePrincipal.clientSecret, {
+      authorityHost: emulator.authorityHost,
+      disableInstanceDiscovery: true,
+      tlsOptions: { ca: emulator.caCertPem },
+    } as never);
+    const token = await credential.getToken(`${emulator.url}/.default`);
+    const https = await import("node:https");
+    const response = await axios.get(url, { headers: { Authorization: `Bearer ${token!.token}` }, httpsAgent: new https.Agent({ ca: emulator.caCertPem }) });
+    assert.equal(binding.resultSelector, "jsonpath:$.value[*]");
+    return (response.data.value as Record<string, string>[]).map(
+      (item) => JSON.parse(binding.resultTemplate.replace(/\{\{\{(\w+)\}\}\}/g, (_, key: string) => item[key] ?? "")) as { Value: string; DisplayValue: string },
+    );
+  }
+
+  it("lists resource groups", async () => {
+    const values = (await resolve("resourceGroupName", {})).map((v) => v.Value);
+    assert.ok(values.includes(emulator.resourceGroup), values.join(", "));
+  });
+
+  it("lists the cluster pools of the chosen resource group", async () => {
+    const items = await resolve("clusterPoolName", { resourceGroupName: emulator.resourceGroup });
+    assert.deepEqual(items.map((v) => v.Value), [emulator.clusterPool]);
+    assert.equal(items[0]!.DisplayValue, `${emulator.clusterPool} (${emulator.location})`);
+  });
+
+  it("lists the clusters of the chosen pool", async () => {
+    const items = await resolve("clusterName", { resourceGroupName: emulator.resourceGroup, clusterPoolName: emulator.clusterPool });
+    assert.deepEqual(items.map((v) => v.Value), [emulator.cluster]);
+  });
+});
+
+describe("the packaged .vsix", function () {
+  this.timeout(120_000);
+  it("contains exactly the manifest, overview, icons and the eight tasks' bundle, task.json and icon", async () => {
+    const vsix = await packageExtension();
+    const names = zipEntryNames(vsix).filter((n) => !n.endsWith("/"));
+    const expected = [
+      "[Content_Types].xml",
+      "extension.vsixmanifest",
+      "extension.vsomanifest",
+      "overview.md",
+      ...shippedImages(),
+      ...manifests.flatMap(([f]) => [`tasks/${f}/index.js`, `tasks/${f}/task.json`, `tasks/${f}/icon.png`]),
+    ];
+    assert.deepEqual([...names].sort(), [...expected].sort());
+    assert.ok(names.includes("images/extension-icon.png"));
+    assert.ok(fs.statSync(vsix).size < 3 * 1024 * 1024, "the .vsix is over 3 MB");
+  });
+});
