@@ -17,7 +17,6 @@ export function taskFolders(): string[] {
 }
 
 export async function buildTasks(options: { only?: string[]; metafile?: boolean } = {}): Promise<void> {
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
   const tasks = taskFolders().filter((t) => !options.only || options.only.includes(t));
   await Promise.all(
     tasks.map(async (task) => {
@@ -33,7 +32,6 @@ export async function buildTasks(options: { only?: string[]; metafile?: boolean 
         target: "node20",
         format: "cjs",
         legalComments: "none",
-        define: { __EXTENSION_VERSION__: JSON.stringify(pkg.version) },
         metafile: options.metafile ?? false,
         logLevel: "warning",
       });

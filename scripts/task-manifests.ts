@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseVersion, readVersionLock } from "./versions";
 
 type Input = Record<string, unknown> & { name: string; type: string; label: string; helpMarkDown: string };
 
@@ -12,7 +13,6 @@ export interface TaskManifestSource {
   id: string;
   friendlyName: string;
   description: string;
-  version: { Major: number; Minor: number; Patch: number };
   instanceNameFormat: string;
   /** Inputs after the connection and cluster inputs, before the wait settings. */
   inputs: Input[];
@@ -177,7 +177,9 @@ export const DATA_SOURCE_BINDINGS = [
   },
 ];
 
-export function renderManifest(source: TaskManifestSource, author: string): object {
+export type TaskVersion = { Major: number; Minor: number; Patch: number };
+
+export function renderManifest(source: TaskManifestSource, author: string, version: TaskVersion): object {
   const inputs = [...clusterInputs(), jobNameInput(source.jobNameRequired), ...source.inputs, ...waitInputs()];
   return {
     $schema: "https://raw.githubusercontent.com/Microsoft/azure-pipelines-task-lib/master/tasks.schema.json",
@@ -190,7 +192,7 @@ export function renderManifest(source: TaskManifestSource, author: string): obje
     visibility: ["Build", "Release"],
     runsOn: ["Agent", "DeploymentGroup"],
     author,
-    version: source.version,
+    version,
     minimumAgentVersion: "3.232.1",
     instanceNameFormat: source.instanceNameFormat,
     groups,
@@ -211,7 +213,6 @@ export const TASKS: TaskManifestSource[] = [
     id: "bbf81c0b-3f48-498b-9590-028773fdad26",
     friendlyName: "Flink job: submit",
     description: "Submit a new Apache Flink job to an HDInsight on AKS cluster and wait until it runs",
-    version: { Major: 1, Minor: 0, Patch: 0 },
     instanceNameFormat: "Submit Flink job $(jobName)",
     jobNameRequired: true,
     inputs: [
@@ -252,7 +253,6 @@ export const TASKS: TaskManifestSource[] = [
     id: "93bce1d3-e96b-4716-9cc7-9bb95c7ed30e",
     friendlyName: "Flink job: stop with savepoint",
     description: "Stop an Apache Flink job on HDInsight on AKS with a savepoint, and report the savepoint's path",
-    version: { Major: 1, Minor: 0, Patch: 0 },
     instanceNameFormat: "Stop Flink job $(jobName) with a savepoint",
     jobNameRequired: true,
     inputs: [],
@@ -263,7 +263,6 @@ export const TASKS: TaskManifestSource[] = [
     id: "84fb6c35-a2d4-41f9-8f92-f7813de8e53e",
     friendlyName: "Flink job: start",
     description: "Start a stopped Apache Flink job on HDInsight on AKS from a savepoint, or relaunch it",
-    version: { Major: 1, Minor: 0, Patch: 0 },
     instanceNameFormat: "Start Flink job $(jobName) ($(startMode))",
     jobNameRequired: true,
     inputs: [
@@ -295,7 +294,6 @@ export const TASKS: TaskManifestSource[] = [
     id: "6885debb-3769-44d0-b598-25c10d3f1962",
     friendlyName: "Flink job: update",
     description: "Update a running Apache Flink job on HDInsight on AKS with or without its state",
-    version: { Major: 1, Minor: 0, Patch: 0 },
     instanceNameFormat: "Update Flink job $(jobName) ($(upgradeMode))",
     jobNameRequired: true,
     inputs: [
@@ -327,7 +325,6 @@ export const TASKS: TaskManifestSource[] = [
     id: "1e920c65-0026-4999-95a1-09a16adaf83f",
     friendlyName: "Flink job: savepoints",
     description: "Trigger a savepoint of an Apache Flink job on HDInsight on AKS, or list its savepoints",
-    version: { Major: 1, Minor: 0, Patch: 0 },
     instanceNameFormat: "Flink job $(jobName): $(operation) savepoints",
     jobNameRequired: true,
     inputs: [
@@ -349,7 +346,6 @@ export const TASKS: TaskManifestSource[] = [
     id: "c871693f-0a2f-4db9-8ef5-dcad27971d76",
     friendlyName: "Flink job: cancel",
     description: "Cancel an Apache Flink job on HDInsight on AKS without a savepoint",
-    version: { Major: 1, Minor: 0, Patch: 0 },
     instanceNameFormat: "Cancel Flink job $(jobName)",
     jobNameRequired: true,
     inputs: [],
@@ -360,7 +356,6 @@ export const TASKS: TaskManifestSource[] = [
     id: "5d9413d9-854a-4462-8769-8b5e1cbc4e09",
     friendlyName: "Flink job: delete",
     description: "Delete an Apache Flink job's record from an HDInsight on AKS cluster",
-    version: { Major: 1, Minor: 0, Patch: 0 },
     instanceNameFormat: "Delete Flink job $(jobName)",
     jobNameRequired: true,
     inputs: [],
@@ -371,7 +366,6 @@ export const TASKS: TaskManifestSource[] = [
     id: "31717028-aae8-427d-92af-0eb81b5568ed",
     friendlyName: "Flink job: status",
     description: "Read the status of one or every Apache Flink job on an HDInsight on AKS cluster, optionally waiting for a status",
-    version: { Major: 1, Minor: 0, Patch: 0 },
     instanceNameFormat: "Flink job status $(jobName)",
     jobNameRequired: false,
     inputs: [
@@ -388,26 +382,17 @@ export const TASKS: TaskManifestSource[] = [
   },
 ];
 
-/** Writes every task.json; with --check, fails when a committed one differs. */
+/** Writes every task.json, each with its version from task-versions.json. */
 function main(): void {
   const root = path.resolve(__dirname, "..");
   const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { author?: string };
-  const check = process.argv.includes("--check");
-  let drift = 0;
+  const lock = readVersionLock();
   for (const source of TASKS) {
     const file = path.join(root, "tasks", source.folder, "task.json");
-    const text = `${JSON.stringify(renderManifest(source, pkg.author ?? "Flink Jobs for Azure Pipelines"), null, 2)}\n`;
-    if (check) {
-      if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) {
-        console.error(`${path.relative(root, file)} differs from scripts/task-manifests.ts: run npm run manifests`);
-        drift++;
-      }
-    } else {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, text);
-    }
+    const text = `${JSON.stringify(renderManifest(source, pkg.author ?? "Flink Jobs for Azure Pipelines", parseVersion(lock.tasks[source.folder]?.version ?? "1.0.0")), null, 2)}\n`;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
   }
-  if (drift) process.exit(1);
 }
 
 if (require.main === module) main();

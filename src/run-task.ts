@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { ArmClient } from "./azure/arm-client";
 import { authorityHost, createCredential, tokenScope } from "./azure/credentials";
 import { armHttpsAgent, identityClientOptions } from "./azure/network";
@@ -12,8 +14,18 @@ import { actionOutputs, type Outputs, statusOutputs } from "./report/outputs";
 import { renderSummary } from "./report/summary";
 import { type TaskSpec, validateTask } from "./validation/task-inputs";
 
-declare const __EXTENSION_VERSION__: string | undefined;
-const VERSION = typeof __EXTENSION_VERSION__ === "string" ? __EXTENSION_VERSION__ : "dev";
+/**
+ * The task's version, from the task.json beside the bundle. Read at run time rather than baked
+ * in, so a bundle's bytes change only when its code does (the version rule hashes them).
+ */
+function taskVersion(): string {
+  try {
+    const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, "task.json"), "utf8")) as { version: { Major: number; Minor: number; Patch: number } };
+    return `${version.Major}.${version.Minor}.${version.Patch}`;
+  } catch {
+    return "dev";
+  }
+}
 
 /** Tuning a test or the benchmark may set; users never need to. */
 export interface FlowTuning {
@@ -101,7 +113,7 @@ export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: A
 
 /** A task's entry point: run the spec on the agent, map the outcome to the step's result. */
 export function runTask(spec: TaskSpec): Promise<void> {
-  const host = new AgentHost(`flink-jobs-azure-pipelines/${VERSION} ${spec.task}`);
+  const host = new AgentHost(`flink-jobs-azure-pipelines ${spec.task}/${taskVersion()} node/${process.versions.node}`);
   const cancel = new AbortController();
   const onSignal = (name: string) => () => cancel.abort(new Error(`received ${name}`));
   const onInt = onSignal("SIGINT");

@@ -8,6 +8,7 @@ import axios from "axios";
 import { type Emulator, startEmulator } from "../emulator/index";
 import { DATA_SOURCE_BINDINGS, renderManifest, TASKS } from "../scripts/task-manifests";
 import { packageExtension, shippedImages } from "../scripts/package";
+import { parseVersion, readVersionLock } from "../scripts/versions";
 import { repoRoot } from "./harness/agent";
 import { zipEntryNames } from "./harness/zip";
 
@@ -58,7 +59,8 @@ describe("task manifests", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { author: string };
     for (const source of TASKS) {
       const committed = fs.readFileSync(path.join(repoRoot, "tasks", source.folder, "task.json"), "utf8");
-      assert.equal(committed, `${JSON.stringify(renderManifest(source, pkg.author), null, 2)}\n`, `${source.folder}/task.json is stale: run npm run manifests`);
+      const version = parseVersion(readVersionLock().tasks[source.folder]!.version);
+      assert.equal(committed, `${JSON.stringify(renderManifest(source, pkg.author, version), null, 2)}\n`, `${source.folder}/task.json is stale: run npm run manifests`);
     }
   });
 

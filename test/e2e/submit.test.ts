@@ -65,7 +65,7 @@ describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator o
         flinkConfiguration: { "taskmanager.numberOfTaskSlots": "4", parallelism: "2", "savepoint.directory": "abfss://state@acct.dfs.core.windows.net/sp" },
       },
     });
-    assert.match(posts[0]!.headers["user-agent"] ?? "", /flink-jobs-azure-pipelines\/\S+ FlinkJobSubmit/);
+    assert.match(posts[0]!.headers["user-agent"] ?? "", /^flink-jobs-azure-pipelines FlinkJobSubmit\/1\.\d+\.\d+ node\/\d+/);
     assert.match(posts[0]!.headers["x-ms-client-request-id"] ?? "", /^[0-9a-f-]{36}$/);
   });
 
