@@ -36,6 +36,8 @@ export interface ArmRequest {
    * is not: after a dropped connection or a 5xx the action may have been accepted.
    */
   idempotent: boolean;
+  /** Fewer retries than the client's default, where another source can answer instead. */
+  maxRetries?: number;
 }
 
 export interface ArmResponse<T = unknown> {
@@ -116,7 +118,7 @@ export class ArmClient {
             error,
           );
         }
-        if (attempt >= this.options.maxRetries) {
+        if (attempt >= (req.maxRetries ?? this.options.maxRetries)) {
           throw new ArmError({ status: 0, code: "NetworkError", message: what, clientRequestId, method: req.method, url });
         }
         await sleep(this.backoff(attempt), req.signal);
@@ -137,7 +139,7 @@ export class ArmClient {
         // A 5xx on a POST does not prove the action was refused: let the caller check the job.
         throw new AmbiguousRequestError(error.message, clientRequestId, error);
       }
-      if ((!throttled && !transient) || attempt >= this.options.maxRetries) throw error;
+      if ((!throttled && !transient) || attempt >= (req.maxRetries ?? this.options.maxRetries)) throw error;
       const retryAfter = retryAfterMs(headers);
       const delay = retryAfter ?? this.backoff(attempt);
       log.debug(`${throttled ? "Throttled" : "Transient failure"}: retrying in ${Math.round(delay)} ms${retryAfter !== undefined ? " (Retry-After)" : ""}`);

@@ -39,7 +39,8 @@ export async function pollOperation(
   let last: ArmResponse = initial;
   for (;;) {
     await sleep(retryAfterMs(last.headers) ?? options.nextDelayMs(), options.signal);
-    last = await client.request({ method: "GET", url, idempotent: true, signal: options.signal });
+    // Two retries: when the status URL keeps failing, the caller turns to the job record.
+    last = await client.request({ method: "GET", url, idempotent: true, signal: options.signal, maxRetries: 2 });
     if (mode === "location") {
       if (last.status === 202) {
         url = last.headers["location"] ?? url;
