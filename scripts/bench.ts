@@ -275,6 +275,7 @@ function notesFor(results: BenchResults): Record<string, string> {
 
 async function main(): Promise<void> {
   const began = Date.now();
+  const loadAtStart = os.loadavg()[0]!;
   const sizes = await measureSizes();
   const coldStart = await measureColdStart();
   const latency = await measureLatency();
@@ -289,6 +290,7 @@ async function main(): Promise<void> {
       memoryBytes: os.totalmem(),
       node: process.version,
       os: `${os.type()} ${os.release()} ${os.arch()}`,
+      loadAverage: [loadAtStart, os.loadavg()[0]!],
     },
     benchSeconds: 0,
     emulator: { staleWindowMs: STALE_WINDOW_MS, operationMs: OPERATION_MS, timeScale: 1, action: ACTION },

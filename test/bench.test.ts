@@ -79,7 +79,7 @@ describe("benchmark: docs/performance.md writer", () => {
     return {
       command: "npm run bench",
       date: "2025-01-01T00:00:00Z",
-      machine: { cpuModel: "Test CPU", cores: 2, memoryBytes: 8 * 1024 ** 3, node: "v20.0.0", os: "Linux" },
+      machine: { cpuModel: "Test CPU", cores: 2, memoryBytes: 8 * 1024 ** 3, node: "v20.0.0", os: "Linux", loadAverage: [0.5, 1] },
       benchSeconds: 100,
       emulator: { staleWindowMs: 2000, operationMs: 1500, timeScale: 1, action: "CANCEL" },
       sizes: { bundles: [{ task: "FlinkJobStatus", bytes: 900_000 }], vsixBytes: 2_000_000, vsixFile: "dist/x.vsix", baselineShip: { bytes: 30_000_000, files: 7000, packages: 70 } },

@@ -21,6 +21,8 @@ export interface Machine {
   memoryBytes: number;
   node: string;
   os: string;
+  /** 1-minute load average when the benchmark started and when it ended (other work on the machine is not controlled). */
+  loadAverage: [number, number];
 }
 
 export interface ColdStartSide {
@@ -187,7 +189,8 @@ export function renderPerformanceDoc(r: BenchResults, notes: Record<string, stri
   out.push("");
   out.push(`- Command: \`${r.command}\` (took ${Math.round(r.benchSeconds)} s)`);
   out.push(`- Date: ${r.date}`);
-  out.push(`- Machine: ${m.cores} cores (${m.cpuModel}), ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB memory, Node ${m.node}, ${m.os}`);
+  out.push(`- Machine: ${m.cores} cores (${m.cpuModel}), ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB memory, Node ${m.node}, ${m.os}; ` +
+      `1-minute load average ${m.loadAverage[0].toFixed(2)} at the start, ${m.loadAverage[1].toFixed(2)} at the end (other work on the machine is not stopped)`);
   out.push("- Units: 1 MB = 1,000,000 bytes; the Marketplace limit is 25 MiB = 26,214,400 bytes.");
   out.push("");
   out.push("## Figures and targets");
@@ -224,7 +227,7 @@ export function renderPerformanceDoc(r: BenchResults, notes: Record<string, stri
   out.push("## Cold start");
   out.push("");
   out.push(
-    `Each process is spawned ${cs.runs} times, in turn with the others, with nothing else running. Time runs from just before ` +
+    `Each process is spawned ${cs.runs} times (after one warm-up round), in turn with the others, while no other part of the benchmark runs. Time runs from just before ` +
       "`child_process.spawn()` to the emulator's arrival time (`wallTime`) of the process's first request, or to the process's " +
       "exit. Ours is the bundled FlinkJobStatus reading a job; the input error is an invalid jobName, rejected before any network call. " +
       "Figures are median (min–max).",
