@@ -85,6 +85,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
   for (const j of config.jars ?? []) storage.add(j.jobJarDirectory, j.jarName);
 
   // The URL depends on the port, known only after listen(): handlers are wired lazily.
+  // eslint-disable-next-line prefer-const -- assigned once the port is known, read by need() before
   let api: { arm: ArmApi; entra: EntraId; oidc: DevOpsOidc; msi: ManagedIdentityEndpoint } | undefined;
   const need = () => {
     if (!api) throw new Error("emulator not started");

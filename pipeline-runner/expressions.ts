@@ -25,6 +25,7 @@ export class VariableScope {
   /** Every variable, inner scopes winning, values expanded: what the agent exports to a task's environment. */
   all(): Record<string, string> {
     const names = new Map<string, string>();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walks the scope chain from here
     for (let scope: VariableScope | undefined = this; scope; scope = scope.parent) {
       for (const [key, entry] of scope.values) if (!names.has(key)) names.set(key, entry.name);
     }

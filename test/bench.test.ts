@@ -21,16 +21,16 @@ describe("benchmark: polling simulation", () => {
     assert.equal(wait.latencyMs, 0);
   });
 
-  it("drives the task's own PollingSchedule: a 1 s action is seen 257 ms after it ends", () => {
-    // Gaps of 1 s + elapsed/12: operation polls at 1000 and 2083.3 ms, the list read at 3256.9 ms.
+  it("drives the task's own PollingSchedule: a 1 s action is seen 281 ms after it ends", () => {
+    // Gaps of 1 s + elapsed/11: operation polls at 1000 and 2090.9 ms, the list read at 3281.0 ms.
     const wait = simulateTaskWait({ ...EMULATOR, actionMs: 1000 });
     assert.equal(wait.armCalls, 5);
-    assert.ok(Math.abs(wait.requestOffsetsMs[1]! - (2000 + 1000 / 12)) < 1e-6);
-    assert.ok(Math.abs(wait.latencyMs - 256.94) < 0.01, String(wait.latencyMs));
+    assert.ok(Math.abs(wait.requestOffsetsMs[1]! - (2000 + 1000 / 11)) < 1e-6);
+    assert.ok(Math.abs(wait.latencyMs - 280.99) < 0.01, String(wait.latencyMs));
   });
 
-  it("predicts the 25 ARM calls the emulator's log counts for a 60 s action at the default interval", () => {
-    assert.equal(simulateTaskWait({ ...EMULATOR, actionMs: 60_000 }).armCalls, 25);
+  it("predicts the 24 ARM calls the emulator's log counts for a 60 s action at the default interval", () => {
+    assert.equal(simulateTaskWait({ ...EMULATOR, actionMs: 60_000 }).armCalls, 24);
   });
 
   it("computes the baseline's calls from its fixed 30 s period", () => {

@@ -15,7 +15,7 @@ export function parseFlinkConfiguration(input: string, raw: string | undefined):
   for (const [key, value] of Object.entries(config)) {
     const owner = OWNED_KEYS[key];
     if (owner) throw new InputError(input, `sets '${key}', which the '${owner}' input sets; use that input instead`);
-    if (!/^[A-Za-z0-9_.\-]+$/.test(key)) throw new InputError(input, `key ${show(key)} is not a Flink configuration key (letters, digits, '.', '_', '-')`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new InputError(input, `key ${show(key)} is not a Flink configuration key (letters, digits, '.', '_', '-')`);
     plainText(`${input}' key '${key}`, value, { maxLength: 4096 });
   }
   return config;

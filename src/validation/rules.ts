@@ -94,7 +94,7 @@ export function abfsUri(input: string, raw: string | undefined, { required }: { 
 export function jarFileName(input: string, raw: string | undefined): string {
   const value = requiredText(input, raw);
   plainText(input, value, { maxLength: 255 });
-  if (/[\/\\]/.test(value)) throw new InputError(input, `${show(value)} must be a file name only; put its folder in 'jobJarDirectory'`);
+  if (/[/\\]/.test(value)) throw new InputError(input, `${show(value)} must be a file name only; put its folder in 'jobJarDirectory'`);
   if (!/\.jar$/i.test(value)) throw new InputError(input, `${show(value)} is not a .jar file name`);
   return value;
 }
