@@ -54,6 +54,8 @@ export interface Emulator {
   jobs: {
     list(): JobRecordView[];
     seed(input: SeedJobInput): JobRecordView;
+    /** A job a NEW of the known jar left RUNNING (jobId 25e318…, parallelism 2), with overrides. */
+    seedRunning(jobName: string, overrides?: Partial<SeedJobInput>): JobRecordView;
     /** Savepoint paths a record holds (by runId, or the latest record of a jobName). */
     savepoints(runIdOrJobName: string): string[];
   };
@@ -178,6 +180,18 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     jobs: {
       list: listJobs,
       seed: seedJob,
+      seedRunning: (jobName, overrides = {}) =>
+        seedJob({
+          jobName,
+          ...KNOWN_JAR,
+          action: "NEW",
+          actionResult: "SUCCESS",
+          status: "RUNNING",
+          jobId: "25e318907f786a2c6aee392df6580035",
+          jobOutput: "Flink internal job status : RUNNING",
+          flinkConfiguration: { parallelism: "2" },
+          ...overrides,
+        }),
       savepoints: (key) => {
         const all = store.all().filter((r) => !r.deleted);
         const byRun = all.find((r) => r.runId === key);

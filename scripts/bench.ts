@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type Emulator, startEmulator } from "../emulator/index";
+import { startEmulator } from "../emulator/index";
 import { agentEnv } from "./bench/agent-env";
 import { type ChildRun, runChild } from "./bench/process";
 import {
@@ -48,20 +48,6 @@ const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const taskResult = (run: ChildRun) => /##vso\[task\.complete result=(\w+)/.exec(run.stdout)?.[1];
 
-function seedRunningJob(emulator: Emulator, jobName: string): void {
-  emulator.jobs.seed({
-    jobName,
-    jobJarDirectory: emulator.knownJar.jobJarDirectory,
-    jarName: emulator.knownJar.jarName,
-    entryClass: emulator.knownJar.entryClass,
-    action: "NEW",
-    actionResult: "SUCCESS",
-    status: "RUNNING",
-    jobId: "25e318907f786a2c6aee392df6580035",
-    jobOutput: "Flink internal job status : RUNNING",
-  });
-}
-
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "flink-bench-"));
 }
@@ -86,7 +72,7 @@ async function measureColdStart(): Promise<BenchResults["coldStart"]> {
   const cwd = tempDir();
   try {
     const jobName = "bench-cold-start";
-    seedRunningJob(emulator, jobName);
+    emulator.jobs.seedRunning(jobName);
     const ours = agentEnv(emulator, { jobName }, cwd);
     const oursBad = agentEnv(emulator, { jobName: "Not A Job Name!" }, cwd);
     const base = agentEnv(emulator, { jobName, action: ACTION }, cwd);
@@ -162,7 +148,7 @@ async function latencyRun(plan: PlannedRun): Promise<LatencyRun> {
   });
   const cwd = tempDir();
   try {
-    seedRunningJob(emulator, plan.jobName);
+    emulator.jobs.seedRunning(plan.jobName);
     const script = plan.side === "ours" ? bundle("FlinkJobCancel") : BASELINE;
     const env = agentEnv(emulator, plan.side === "ours" ? { jobName: plan.jobName } : { jobName: plan.jobName, action: ACTION }, cwd);
     const run = await runChild(process.execPath, [script], { env, cwd, memoryPollMs: 100, timeoutMs: 200_000 });

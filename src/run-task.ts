@@ -11,8 +11,9 @@ import { checkSavepointExists } from "./flink/savepoint-check";
 import { AgentHost } from "./pipeline/agent-host";
 import type { PipelineHost } from "./pipeline/host";
 import { actionOutputs, type Outputs, statusOutputs } from "./report/outputs";
+import { hintFor } from "./report/hints";
 import { renderSummary } from "./report/summary";
-import { type TaskSpec, validateTask } from "./validation/task-inputs";
+import { type TaskSpec, validateTask, type ValidatedTask } from "./validation/task-inputs";
 
 /**
  * The task's version, from the task.json beside the bundle. Read at run time rather than baked
@@ -60,44 +61,21 @@ export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: A
   let outputs: Outputs = {};
   let failure: Error | undefined;
   try {
-    if (!task.request) {
-      host.logger.info(`Reading ${task.jobName ? `job '${task.jobName}'` : "every job"} on cluster '${cluster.clusterName}' (pool '${cluster.clusterPoolName}').`);
-      const status = await readStatus(api, {
-        ...(task.jobName ? { jobName: task.jobName } : {}),
-        ...(task.waitForStatus ? { waitForStatus: task.waitForStatus } : {}),
-        timeoutMs: task.timeoutMs,
-        maxPollIntervalMs: task.maxPollIntervalMs,
-        ...(tuning.minPollIntervalMs ? { minPollIntervalMs: tuning.minPollIntervalMs } : {}),
-        signal,
-        onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
-      });
-      outputs = statusOutputs(task, status.records, status.record);
+    if (task.request) {
+      const outcome = await act(api, task, task.request, host, signal, tuning);
+      outputs = actionOutputs(task, outcome);
+      if (outcome.actionResult === "FAILED") {
+        failure = new ActionFailedError(
+          `${task.request.action} of job '${task.request.jobName}' ended FAILED with status ${outputs.jobStatus ?? "unknown"}. The cluster said: ${outputs.jobOutput ?? "(no job output)"}` +
+            (hintFor(outputs.jobOutput) ? `\n${hintFor(outputs.jobOutput)}` : ""),
+        );
+      }
     } else {
-      await act(task.request);
+      const status = await readJobs(api, task, host, signal, tuning);
+      outputs = statusOutputs(task, status.records, status.record);
     }
   } catch (error) {
     failure = error as Error;
-  }
-
-  async function act(request: ActionRequest): Promise<void> {
-    const options: RunActionOptions = {
-      signal,
-      timeoutMs: task.timeoutMs,
-      waitForCompletion: task.waitForCompletion,
-      maxPollIntervalMs: task.maxPollIntervalMs,
-      logger: host.logger,
-      onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
-      ...tuning,
-    };
-    if (request.definition.savePointName) await checkSavepointExists(api, request.jobName, request.definition.savePointName, options);
-    host.logger.info(`${request.action} job '${request.jobName}' on cluster '${cluster.clusterName}' (pool '${cluster.clusterPoolName}', api-version ${task.apiVersion}).`);
-    const outcome = await runAction(api, request, options);
-    outputs = actionOutputs(task, outcome);
-    if (outcome.actionResult === "FAILED") {
-      failure = new ActionFailedError(
-        `${request.action} of job '${request.jobName}' ended FAILED with status ${outputs.jobStatus ?? "unknown"}. The cluster said: ${outputs.jobOutput ?? "(no job output)"}`,
-      );
-    }
   }
   // Outputs and the summary are written on failure too: a failed stop may still name its savepoint.
   for (const [name, value] of Object.entries(outputs)) host.setOutput(name, value);
@@ -109,6 +87,36 @@ export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: A
   httpsAgent?.destroy();
   if (failure) throw failure;
   return outputs;
+}
+
+/** An action: the savepoint check where one is named, then the action and its wait. */
+async function act(api: FlinkJobsApi, task: ValidatedTask, request: ActionRequest, host: PipelineHost, signal: AbortSignal | undefined, tuning: FlowTuning) {
+  const options: RunActionOptions = {
+    signal,
+    timeoutMs: task.timeoutMs,
+    waitForCompletion: task.waitForCompletion,
+    maxPollIntervalMs: task.maxPollIntervalMs,
+    logger: host.logger,
+    onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
+    ...tuning,
+  };
+  if (request.definition.savePointName) await checkSavepointExists(api, request.jobName, request.definition.savePointName, options);
+  host.logger.info(`${request.action} job '${request.jobName}' on cluster '${api.cluster.clusterName}' (pool '${api.cluster.clusterPoolName}', api-version ${task.apiVersion}).`);
+  return runAction(api, request, options);
+}
+
+/** FlinkJobStatus: one job or every job, optionally until the job has a status. */
+function readJobs(api: FlinkJobsApi, task: ValidatedTask, host: PipelineHost, signal: AbortSignal | undefined, tuning: FlowTuning) {
+  host.logger.info(`Reading ${task.jobName ? `job '${task.jobName}'` : "every job"} on cluster '${api.cluster.clusterName}' (pool '${api.cluster.clusterPoolName}').`);
+  return readStatus(api, {
+    ...(task.jobName ? { jobName: task.jobName } : {}),
+    ...(task.waitForStatus ? { waitForStatus: task.waitForStatus } : {}),
+    timeoutMs: task.timeoutMs,
+    maxPollIntervalMs: task.maxPollIntervalMs,
+    ...(tuning.minPollIntervalMs ? { minPollIntervalMs: tuning.minPollIntervalMs } : {}),
+    signal,
+    onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
+  });
 }
 
 /** A task's entry point: run the spec on the agent, map the outcome to the step's result. */

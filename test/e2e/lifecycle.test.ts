@@ -1,47 +1,26 @@
 import assert from "node:assert/strict";
-import { type Emulator, startEmulator } from "../../emulator/index";
 import type { TaskRun } from "../harness/agent";
 import { runOnEmulator } from "../harness/emulator-connections";
+import { useEmulator } from "../harness/emulator-fixture";
 import { assertNoCredentialsInLog } from "../harness/log-hygiene";
 
 const SAVEPOINT_PATH = /^abfss?:\/\/\S+\/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/;
 
 describe("the job lifecycle end to end (each task bundled, against the emulator)", function () {
   this.timeout(120_000);
-  let emulator: Emulator;
+  const fixture = useEmulator();
   let counter = 0;
 
-  before(async () => {
-    emulator = await startEmulator({ timeScale: 10 });
-  });
-  after(async () => emulator?.close());
-  beforeEach(() => {
-    emulator.faults.clear();
-    emulator.log.clear();
-  });
-
-  const run = (task: string, inputs: Record<string, string>, options = {}) => runOnEmulator(emulator, task, inputs, options);
+  const run = (task: string, inputs: Record<string, string>, options = {}) => runOnEmulator(fixture.emulator, task, inputs, options);
   const ok = (r: TaskRun) => assert.equal(r.result, "Succeeded", `${r.resultMessage}\n${r.visibleLog}`);
 
-  /** A running job of a fresh name, seeded in the emulator's store. */
-  function runningJob(extra: Record<string, unknown> = {}): string {
+  /** A running job of a fresh name, with a savepoint directory. */
+  function runningJob(): string {
     const jobName = `job-${++counter}`;
-    emulator.jobs.seed({
-      jobName,
-      jobJarDirectory: emulator.knownJar.jobJarDirectory,
-      jarName: emulator.knownJar.jarName,
-      entryClass: emulator.knownJar.entryClass,
-      action: "NEW",
-      actionResult: "SUCCESS",
-      status: "RUNNING",
-      jobId: "25e318907f786a2c6aee392df6580035",
-      jobOutput: "Flink internal job status : RUNNING",
-      flinkConfiguration: { parallelism: "2", "savepoint.directory": "abfss://state@acct.dfs.core.windows.net/sp" },
-      ...extra,
-    } as never);
+    fixture.emulator.jobs.seedRunning(jobName, { flinkConfiguration: { parallelism: "2", "savepoint.directory": "abfss://state@acct.dfs.core.windows.net/sp" } });
     return jobName;
   }
-  const record = (jobName: string) => emulator.jobs.list().filter((r) => r.properties.jobName === jobName).pop()?.properties;
+  const record = (jobName: string) => fixture.emulator.jobs.list().filter((r) => r.properties.jobName === jobName).pop()?.properties;
 
   describe("FlinkJobStop", () => {
     it("stops with a savepoint and reports the savepoint this action wrote", async () => {
@@ -57,20 +36,20 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       assert.equal(r.outputs["jobOutput"], `Savepoint completed. Path: ${r.outputs["savepointPath"]}`);
       assert.match(r.outputs["runId"] ?? "", /^job-/);
       assert.equal(r.outputs["jobId"], "25e318907f786a2c6aee392df6580035");
-      assertNoCredentialsInLog(r, emulator);
+      assertNoCredentialsInLog(r, fixture.emulator);
     });
 
     it("names the job's record by runId in the body", async () => {
       const jobName = runningJob();
       ok(await run("FlinkJobStop", { jobName }));
-      const body = emulator.log.entries({ route: "runJob", method: "POST" })[0]!.body as { properties: Record<string, unknown> };
+      const body = fixture.emulator.log.entries({ route: "runJob", method: "POST" })[0]!.body as { properties: Record<string, unknown> };
       assert.deepEqual(Object.keys(body.properties).sort(), ["action", "jobName", "jobType", "runId"]);
       assert.equal(body.properties["runId"], record(jobName)?.runId);
     });
 
     it("fails with the cluster's text and still reports the savepoint a failed stop wrote", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "actionFail", action: "STOP", jobName, jobStatus: "STOP-FAILED", keepSavepoint: true, jobOutput: "Stop failed after the savepoint: job did not terminate" } as never);
+      fixture.emulator.faults.add({ kind: "actionFail", action: "STOP", jobName, jobStatus: "STOP-FAILED", keepSavepoint: true, jobOutput: "Stop failed after the savepoint: job did not terminate" } as never);
       const r = await run("FlinkJobStop", { jobName });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /STOP of job '.*' ended FAILED with status STOP-FAILED\. The cluster said: Stop failed after the savepoint/);
@@ -80,14 +59,14 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
 
     it("refuses when another action is still IN_PROGRESS, naming it, without posting", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName } as never);
+      fixture.emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName } as never);
       // The first step is cancelled by the pipeline (SIGTERM) once the second has had its say.
       const first = run("FlinkSavepoint", { jobName }, { signal: { name: "SIGTERM", afterMs: 4000 } });
       await new Promise((resolve) => setTimeout(resolve, 2500));
       const second = await run("FlinkJobStop", { jobName });
       assert.equal(second.result, "Failed");
       assert.match(second.resultMessage ?? "", /has SAVEPOINT action still IN_PROGRESS/);
-      assert.equal(emulator.log.entries({ route: "runJob", method: "POST" }).filter((e) => (e.body as { properties: { action: string } }).properties.action === "STOP").length, 0);
+      assert.equal(fixture.emulator.log.entries({ route: "runJob", method: "POST" }).filter((e) => (e.body as { properties: { action: string } }).properties.action === "STOP").length, 0);
       const cancelled = await first;
       assert.equal(cancelled.result, "Failed");
       assert.match(cancelled.resultMessage ?? "", /cancelled while waiting for SAVEPOINT.*The action may continue on the cluster; last seen: action SAVEPOINT, actionResult IN_PROGRESS/);
@@ -100,7 +79,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /Job 'no-such-job' was not found on cluster 'flinkcluster' \(pool 'flinkpool'\)\. Jobs on the cluster: .*\b/);
       assert.ok(r.resultMessage!.includes(existing));
-      assert.equal(emulator.log.entries({ route: "runJob" }).length, 0);
+      assert.equal(fixture.emulator.log.entries({ route: "runJob" }).length, 0);
     });
   });
 
@@ -114,7 +93,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       assert.equal(start.outputs["jobStatus"], "RUNNING");
       assert.equal(start.outputs["actionResult"], "SUCCESS");
       assert.notEqual(start.outputs["jobId"], stop.outputs["jobId"]);
-      const post = emulator.log.entries({ route: "runJob", method: "POST" }).pop()!.body as { properties: Record<string, unknown> };
+      const post = fixture.emulator.log.entries({ route: "runJob", method: "POST" }).pop()!.body as { properties: Record<string, unknown> };
       assert.equal(post.properties["action"], "START");
       assert.equal(post.properties["savePointName"], stop.outputs["savepointPath"]);
     });
@@ -124,7 +103,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       ok(await run("FlinkJobStop", { jobName }));
       const start = await run("FlinkJobStart", { jobName });
       ok(start);
-      const post = emulator.log.entries({ route: "runJob", method: "POST" }).pop()!.body as { properties: Record<string, unknown> };
+      const post = fixture.emulator.log.entries({ route: "runJob", method: "POST" }).pop()!.body as { properties: Record<string, unknown> };
       assert.equal(post.properties["savePointName"], undefined);
     });
 
@@ -136,7 +115,17 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /has no savepoint savepoint-25e318-000000000000\. Its savepoints: /);
       assert.ok(r.resultMessage!.includes(stop.outputs["savepointPath"]!));
-      assert.equal(emulator.log.entries({ route: "runJob", method: "POST" }).filter((e) => (e.body as { properties: { action: string } }).properties.action === "START").length, 0);
+      assert.equal(fixture.emulator.log.entries({ route: "runJob", method: "POST" }).filter((e) => (e.body as { properties: { action: string } }).properties.action === "START").length, 0);
+    });
+
+    it("explains an incompatible-state restore failure", async () => {
+      const jobName = runningJob();
+      ok(await run("FlinkJobStop", { jobName }));
+      fixture.emulator.faults.add({ kind: "actionFail", action: "START", jobName, jobStatus: "FAILED", jobOutput: "Job execution failed. Cannot map checkpoint/savepoint state for operator 2b3c to the new program" } as never);
+      const r = await run("FlinkJobStart", { jobName });
+      assert.equal(r.result, "Failed");
+      assert.match(r.resultMessage ?? "", /Cannot map checkpoint\/savepoint state for operator 2b3c/);
+      assert.match(r.resultMessage ?? "", /allowNonRestoredState|upgradeMode stateless/);
     });
 
     it("relaunches with RE_LAUNCH", async () => {
@@ -152,7 +141,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       const r = await run("FlinkJobStart", { jobName: "any", startMode: "relaunch", apiVersion: "2023-06-01-preview" });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /RE_LAUNCH needs apiVersion 2023-11-01-preview or later/);
-      assert.equal(emulator.log.entries().length, 0);
+      assert.equal(fixture.emulator.log.entries().length, 0);
     });
   });
 
@@ -168,7 +157,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
         ok(r);
         assert.equal(r.outputs["actionResult"], "SUCCESS");
         assert.equal(r.outputs["jobStatus"], "RUNNING");
-        const post = emulator.log.entries({ route: "runJob", method: "POST" }).pop()!.body as { properties: Record<string, unknown> };
+        const post = fixture.emulator.log.entries({ route: "runJob", method: "POST" }).pop()!.body as { properties: Record<string, unknown> };
         assert.equal(post.properties["action"], action);
         assert.equal(post.properties["args"], "--window 10m");
         assert.equal(record(jobName)?.action, action);
@@ -179,7 +168,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       const r = await run("FlinkJobUpdate", { jobName: "any", upgradeMode: "lastState", apiVersion: "2023-06-01-preview" });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /^Input 'upgradeMode': LAST_STATE_UPDATE needs apiVersion 2023-11-01-preview/);
-      assert.equal(emulator.log.entries().length, 0);
+      assert.equal(fixture.emulator.log.entries().length, 0);
     });
   });
 
@@ -202,7 +191,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       const list = await run("FlinkSavepoint", { jobName, operation: "list" });
       ok(list);
       const savepoints = JSON.parse(list.outputs["savepoints"]!) as string[];
-      assert.deepEqual(savepoints, emulator.jobs.savepoints(jobName));
+      assert.deepEqual(savepoints, fixture.emulator.jobs.savepoints(jobName));
       assert.ok(savepoints.includes(first.outputs["savepointPath"]!) && savepoints.includes(second.outputs["savepointPath"]!));
       assert.equal(list.outputs["savepointCount"], String(savepoints.length));
     });
@@ -248,7 +237,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       const r = await run("FlinkJobStatus", {});
       ok(r);
       const jobs = JSON.parse(r.outputs["jobs"]!) as { jobName: string }[];
-      assert.deepEqual(jobs, emulator.jobs.list().map((j) => j.properties));
+      assert.deepEqual(jobs, fixture.emulator.jobs.list().map((j) => j.properties));
       assert.equal(r.outputs["jobCount"], String(jobs.length));
     });
 
@@ -259,7 +248,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       assert.equal(r.outputs["jobStatus"], "RUNNING");
       assert.equal(r.outputs["jobCount"], "1");
       assert.equal(r.outputs["runId"], record(jobName)?.runId);
-      assert.equal(emulator.log.entries({ route: "runJob" }).length, 0);
+      assert.equal(fixture.emulator.log.entries({ route: "runJob" }).length, 0);
     });
 
     it("fails for a job with no record, naming the jobs that exist", async () => {
@@ -282,7 +271,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
 
     it("fails at once when the job reaches a failure status instead", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "crash", action: "STATELESS_UPDATE", jobName, afterMs: 500 } as never);
+      fixture.emulator.faults.add({ kind: "crash", action: "STATELESS_UPDATE", jobName, afterMs: 500 } as never);
       ok(await run("FlinkJobUpdate", { jobName, upgradeMode: "stateless" }));
       const r = await run("FlinkJobStatus", { jobName, waitForStatus: "STOPPED" });
       assert.equal(r.result, "Failed");

@@ -1,27 +1,17 @@
 import assert from "node:assert/strict";
-import { type Emulator, startEmulator } from "../../emulator/index";
 import { runTask, type TaskRun } from "../harness/agent";
 import { clusterInputs, connectionFor, type EmulatorRunOptions, runOnEmulator, SCHEMES, type Scheme } from "../harness/emulator-connections";
+import { useEmulator } from "../harness/emulator-fixture";
 import { assertNoCredentialsInLog } from "../harness/log-hygiene";
 
 describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator over HTTPS)", function () {
   this.timeout(120_000);
-  let emulator: Emulator;
-
-  before(async () => {
-    emulator = await startEmulator({ timeScale: 10 });
-  });
-  after(async () => emulator?.close());
-  beforeEach(() => {
-    emulator.faults.clear();
-    emulator.log.clear();
-  });
+  const fixture = useEmulator();
 
   function submit(scheme: Scheme, inputs: Record<string, string> = {}, options: EmulatorRunOptions = {}): Promise<TaskRun> {
-    return runOnEmulator(
-      emulator,
+    return runOnEmulator(fixture.emulator,
       "FlinkJobSubmit",
-      { jobJarDirectory: emulator.knownJar.jobJarDirectory, jarName: emulator.knownJar.jarName, entryClass: emulator.knownJar.entryClass, ...inputs },
+      { jobJarDirectory: fixture.emulator.knownJar.jobJarDirectory, jarName: fixture.emulator.knownJar.jarName, entryClass: fixture.emulator.knownJar.entryClass, ...inputs },
       { ...options, scheme },
     );
   }
@@ -37,9 +27,9 @@ describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator o
       assert.match(run.outputs["jobId"] ?? "", /^[0-9a-f]{32}$/);
       assert.match(run.outputs["runId"] ?? "", /^job-[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       assert.equal(run.outputs["jobOutput"], "Flink internal job status : RUNNING");
-      const record = emulator.jobs.list().find((r) => r.properties.jobName === jobName);
+      const record = fixture.emulator.jobs.list().find((r) => r.properties.jobName === jobName);
       assert.equal(record?.properties.runId, run.outputs["runId"]);
-      assertNoCredentialsInLog(run, emulator);
+      assertNoCredentialsInLog(run, fixture.emulator);
     });
   }
 
@@ -51,16 +41,16 @@ describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator o
       flinkConfiguration: "taskmanager.numberOfTaskSlots=4",
     });
     assert.equal(run.result, "Succeeded", run.resultMessage);
-    const posts = emulator.log.entries({ route: "runJob", method: "POST" });
+    const posts = fixture.emulator.log.entries({ route: "runJob", method: "POST" });
     assert.equal(posts.length, 1);
     assert.deepEqual(posts[0]!.body, {
       properties: {
         jobType: "FlinkJob",
         jobName: "body-shape",
         action: "NEW",
-        jobJarDirectory: emulator.knownJar.jobJarDirectory,
-        jarName: emulator.knownJar.jarName,
-        entryClass: emulator.knownJar.entryClass,
+        jobJarDirectory: fixture.emulator.knownJar.jobJarDirectory,
+        jarName: fixture.emulator.knownJar.jarName,
+        entryClass: fixture.emulator.knownJar.entryClass,
         args: "--window 5m",
         flinkConfiguration: { "taskmanager.numberOfTaskSlots": "4", parallelism: "2", "savepoint.directory": "abfss://state@acct.dfs.core.windows.net/sp" },
       },
@@ -85,6 +75,7 @@ describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator o
     assert.equal(run.result, "Failed");
     assert.match(run.resultMessage ?? "", /NEW of job 'missing-jar' ended FAILED with status JOB_LAUNCH_FAILED/);
     assert.match(run.resultMessage ?? "", /Job execution failed\. \nFailed to download jar/);
+    assert.match(run.resultMessage ?? "", /Check jobJarDirectory and jarName/);
     assert.equal(run.outputs["actionResult"], "FAILED");
     assert.equal(run.outputs["jobStatus"], "JOB_LAUNCH_FAILED");
     assert.equal(run.outputs["jobOutput"], "Job execution failed. \nFailed to download jar");
@@ -97,40 +88,40 @@ describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator o
     // The first record still says SUCCESS/RUNNING; only the new record's FAILED is this action's result.
     assert.equal(second.result, "Failed", second.resultMessage);
     assert.notEqual(second.outputs["runId"], first.outputs["runId"]);
-    assert.equal(emulator.jobs.list().filter((r) => r.properties.jobName === "twice").length, 2);
+    assert.equal(fixture.emulator.jobs.list().filter((r) => r.properties.jobName === "twice").length, 2);
   });
 
   it("times out with a message that the action may still complete, and what was last seen", async () => {
-    emulator.faults.add({ kind: "hangAction", action: "NEW", jobName: "slow-job" } as never);
+    fixture.emulator.faults.add({ kind: "hangAction", action: "NEW", jobName: "slow-job" } as never);
     const run = await submit("spnKey", { jobName: "slow-job", waitTimeoutInMinutes: "1", pollingIntervalInSeconds: "5" }, { timeoutMs: 120_000 });
     assert.equal(run.result, "Failed");
     assert.match(run.resultMessage ?? "", /Timed out after 1 minute waiting for NEW on job 'slow-job'\. The action may still complete on the cluster; last seen: action NEW, actionResult IN_PROGRESS/);
   });
 
   it("absorbs 429 with Retry-After and 5xx on reads", async () => {
-    emulator.faults.add({ kind: "status", route: "jobs", status: 429, retryAfterSec: 1, times: 2 } as never);
-    emulator.faults.add({ kind: "status", route: "operation", status: 503, times: 1 } as never);
-    emulator.faults.add({ kind: "status", route: "jobs", status: 500, times: 1 } as never);
+    fixture.emulator.faults.add({ kind: "status", route: "jobs", status: 429, retryAfterSec: 1, times: 2 } as never);
+    fixture.emulator.faults.add({ kind: "status", route: "operation", status: 503, times: 1 } as never);
+    fixture.emulator.faults.add({ kind: "status", route: "jobs", status: 500, times: 1 } as never);
     const run = await submit("spnKey", { jobName: "throttled" });
     assert.equal(run.result, "Succeeded", run.resultMessage);
-    const throttled = emulator.log.entries({ route: "jobs", status: 429 });
+    const throttled = fixture.emulator.log.entries({ route: "jobs", status: 429 });
     assert.equal(throttled.length, 2);
-    const after = emulator.log.entries({ route: "jobs" }).find((e) => e.seq > throttled[0]!.seq);
+    const after = fixture.emulator.log.entries({ route: "jobs" }).find((e) => e.seq > throttled[0]!.seq);
     assert.ok(after && after.wallTime - throttled[0]!.wallTime >= 1000, "retried before Retry-After elapsed");
-    assert.equal(emulator.log.entries({ route: "runJob", method: "POST" }).length, 1);
+    assert.equal(fixture.emulator.log.entries({ route: "runJob", method: "POST" }).length, 1);
   });
 
   it("fails on a bad input before any network call, naming the input", async () => {
     const run = await submit("spnKey", { jobName: "Orders" });
     assert.equal(run.result, "Failed");
     assert.match(run.resultMessage ?? "", /^Input 'jobName': "Orders" must be lower case/);
-    assert.equal(emulator.log.entries().length, 0);
+    assert.equal(fixture.emulator.log.entries().length, 0);
   });
 
   it("says the service connection could not get a token, with Entra's code", async () => {
-    const agent = connectionFor(emulator, "spnKey");
+    const agent = connectionFor(fixture.emulator, "spnKey");
     agent.connection!.parameters["serviceprincipalkey"] = "wrong-secret-value-0123456789";
-    const run = await runTask({ task: "FlinkJobSubmit", ...agent, inputs: { ...clusterInputs(emulator), jobName: "x", jobJarDirectory: emulator.knownJar.jobJarDirectory, jarName: "a.jar", entryClass: "a.B" } });
+    const run = await runTask({ task: "FlinkJobSubmit", ...agent, inputs: { ...clusterInputs(fixture.emulator), jobName: "x", jobJarDirectory: fixture.emulator.knownJar.jobJarDirectory, jarName: "a.jar", entryClass: "a.B" } });
     assert.equal(run.result, "Failed");
     assert.match(run.resultMessage ?? "", /Could not get an access token.*AADSTS7000215/);
   });

@@ -1,52 +1,30 @@
 /** Service connections (as the agent hands them to a task) that point at a running emulator. */
 import type { Emulator } from "../../emulator/index";
+import { emulatorConnection } from "../../pipeline-runner/connection";
 import { type ConnectionEnv, runTask, type RunTaskOptions } from "./agent";
 
 export type Scheme = "spnKey" | "spnCertificate" | "workloadIdentity" | "managedIdentity";
 export const SCHEMES: Scheme[] = ["spnKey", "spnCertificate", "workloadIdentity", "managedIdentity"];
 
-const SPN_CONNECTION_ID = "5f0b2a6e-3c61-4b1f-9a43-2d1c7e8f9a10";
-
 /** The agent-side part of a task run: connection, variables and environment for one scheme. */
 export function connectionFor(emulator: Emulator, scheme: Scheme): Pick<RunTaskOptions, "connection" | "variables" | "systemAccessToken" | "env"> {
-  const data = {
-    subscriptionId: emulator.subscriptionId,
-    subscriptionName: "Emulated subscription",
-    environment: "AzureCloud",
-    environmentAuthorityUrl: `${emulator.authorityHost.replace(/\/?$/, "/")}`,
-    scopeLevel: "Subscription",
-  };
-  const url = `${emulator.url}/`;
-  const env = { NODE_EXTRA_CA_CERTS: emulator.caCertPath };
-  const base = { url, data };
+  // The service principal with a secret is the pipeline runner's own emulator connection;
+  // the other schemes vary its identity.
+  const { connection: spn, env } = emulatorConnection(emulator);
+  const base = { url: spn.url, data: spn.data, tenantid: emulator.tenantId };
   switch (scheme) {
     case "spnKey":
-      return {
-        env,
-        connection: {
-          ...base,
-          id: SPN_CONNECTION_ID,
-          scheme: "ServicePrincipal",
-          parameters: {
-            authenticationType: "spnKey",
-            serviceprincipalid: emulator.servicePrincipal.clientId,
-            serviceprincipalkey: emulator.servicePrincipal.clientSecret,
-            tenantid: emulator.tenantId,
-          },
-        },
-      };
+      return { env, connection: spn };
     case "spnCertificate":
       return {
         env,
         connection: {
-          ...base,
-          id: SPN_CONNECTION_ID,
-          scheme: "ServicePrincipal",
+          ...spn,
           parameters: {
             authenticationType: "spnCertificate",
             serviceprincipalid: emulator.servicePrincipal.clientId,
             servicePrincipalCertificate: emulator.servicePrincipal.certificatePem,
-            tenantid: emulator.tenantId,
+            tenantid: base.tenantid,
           },
         },
       };
@@ -56,12 +34,13 @@ export function connectionFor(emulator: Emulator, scheme: Scheme): Pick<RunTaskO
         variables: { "System.OidcRequestUri": emulator.workloadIdentity.oidcRequestUri },
         systemAccessToken: emulator.workloadIdentity.systemAccessToken,
         connection: {
-          ...base,
           id: emulator.workloadIdentity.serviceConnectionId,
+          url: base.url,
+          data: base.data,
           scheme: "WorkloadIdentityFederation",
           parameters: {
             serviceprincipalid: emulator.workloadIdentity.clientId,
-            tenantid: emulator.tenantId,
+            tenantid: base.tenantid,
             workloadIdentityFederationIssuer: emulator.workloadIdentity.issuer,
             workloadIdentityFederationSubject: emulator.workloadIdentity.subject,
           },
@@ -70,13 +49,7 @@ export function connectionFor(emulator: Emulator, scheme: Scheme): Pick<RunTaskO
     case "managedIdentity":
       return {
         env: { ...env, ...emulator.managedIdentity.env },
-        connection: {
-          ...base,
-          id: SPN_CONNECTION_ID,
-          scheme: "ManagedServiceIdentity",
-          parameters: { tenantid: emulator.tenantId },
-          data: { ...data, msiclientId: emulator.managedIdentity.clientId },
-        },
+        connection: { ...spn, scheme: "ManagedServiceIdentity", parameters: { tenantid: base.tenantid }, data: { ...base.data, msiclientId: emulator.managedIdentity.clientId } },
       };
   }
 }

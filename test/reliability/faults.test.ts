@@ -4,31 +4,23 @@
  * scenario also checks that no action was accepted twice.
  */
 import assert from "node:assert/strict";
-import { type Emulator, startEmulator } from "../../emulator/index";
 import type { TaskRun } from "../harness/agent";
 import { startConnectProxy } from "../harness/connect-proxy";
 import { connectionFor, runOnEmulator } from "../harness/emulator-connections";
+import { useEmulator } from "../harness/emulator-fixture";
 import { assertNoCredentialsInLog } from "../harness/log-hygiene";
 
 type Post = { properties: { action: string; jobName: string } };
 
 describe("reliability: faults the tasks survive", function () {
   this.timeout(180_000);
-  let emulator: Emulator;
+  const fixture = useEmulator();
   let counter = 0;
 
-  before(async () => {
-    emulator = await startEmulator({ timeScale: 10 });
-  });
-  after(async () => emulator?.close());
-  beforeEach(() => {
-    emulator.faults.clear();
-    emulator.log.clear();
-  });
   afterEach(function () {
     // No scenario may end with one action accepted twice.
     const accepted = new Map<string, number>();
-    for (const e of emulator.log.entries({ route: "runJob", method: "POST" })) {
+    for (const e of fixture.emulator.log.entries({ route: "runJob", method: "POST" })) {
       if (e.status !== 202 && e.fault !== "dropAfter") continue;
       const key = `${(e.body as Post).properties.jobName}/${(e.body as Post).properties.action}`;
       accepted.set(key, (accepted.get(key) ?? 0) + 1);
@@ -36,67 +28,56 @@ describe("reliability: faults the tasks survive", function () {
     for (const [key, count] of accepted) assert.ok(count <= 1 || this.currentTest?.title.includes("twice on purpose"), `${key} was accepted ${count} times`);
   });
 
-  const run = (task: string, inputs: Record<string, string>, options = {}) => runOnEmulator(emulator, task, inputs, options);
+  const run = (task: string, inputs: Record<string, string>, options = {}) => runOnEmulator(fixture.emulator, task, inputs, options);
   const ok = (r: TaskRun) => assert.equal(r.result, "Succeeded", `${r.resultMessage}\n${r.visibleLog}`);
   const posts = (action?: string) =>
-    emulator.log.entries({ route: "runJob", method: "POST" }).filter((e) => !action || (e.body as Post).properties.action === action);
+    fixture.emulator.log.entries({ route: "runJob", method: "POST" }).filter((e) => !action || (e.body as Post).properties.action === action);
 
   function runningJob(): string {
     const jobName = `rel-${++counter}`;
-    emulator.jobs.seed({
-      jobName,
-      jobJarDirectory: emulator.knownJar.jobJarDirectory,
-      jarName: emulator.knownJar.jarName,
-      entryClass: emulator.knownJar.entryClass,
-      action: "NEW",
-      actionResult: "SUCCESS",
-      status: "RUNNING",
-      jobId: "0123456789abcdef0123456789abcdef",
-      jobOutput: "Flink internal job status : RUNNING",
-      flinkConfiguration: { parallelism: "2" },
-    } as never);
+    fixture.emulator.jobs.seedRunning(jobName);
     return jobName;
   }
   const submitInputs = (jobName: string) => ({
     jobName,
-    jobJarDirectory: emulator.knownJar.jobJarDirectory,
-    jarName: emulator.knownJar.jarName,
-    entryClass: emulator.knownJar.entryClass,
+    jobJarDirectory: fixture.emulator.knownJar.jobJarDirectory,
+    jarName: fixture.emulator.knownJar.jarName,
+    entryClass: fixture.emulator.knownJar.entryClass,
   });
 
   describe("throttling and transient errors", () => {
     it("a 429 storm with Retry-After is honoured, never faster", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "status", route: "arm", status: 429, retryAfterSec: 1, times: 4 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "arm", status: 429, retryAfterSec: 1, times: 4 } as never);
       const r = await run("FlinkJobStop", { jobName });
       ok(r);
-      const all = emulator.log.entries({ route: ["runJob", "jobs", "operation"] });
+      const all = fixture.emulator.log.entries({ route: ["runJob", "jobs", "operation"] });
       for (let i = 0; i < all.length - 1; i++) {
         if (all[i]!.status === 429) assert.ok(all[i + 1]!.wallTime - all[i]!.wallTime >= 990, `request ${i + 1} came ${all[i + 1]!.wallTime - all[i]!.wallTime} ms after a 429 asking for 1 s`);
       }
-      assert.equal(emulator.log.entries({ status: 429 }).length, 4);
+      assert.equal(fixture.emulator.log.entries({ status: 429 }).length, 4);
     });
 
     for (const status of [500, 502, 503, 504]) {
       it(`${status} on the job list and the operation status is retried`, async () => {
         const jobName = runningJob();
-        emulator.faults.add({ kind: "status", route: "jobs", status, times: 2 } as never);
-        emulator.faults.add({ kind: "status", route: "operation", status, times: 2 } as never);
+        fixture.emulator.faults.add({ kind: "status", route: "jobs", status, times: 2 } as never);
+        fixture.emulator.faults.add({ kind: "status", route: "operation", status, times: 2 } as never);
         const r = await run("FlinkJobCancel", { jobName });
         ok(r);
-        assert.equal(emulator.log.entries({ status }).length, 4);
+        assert.equal(fixture.emulator.log.entries({ status }).length, 4);
         assert.equal(posts().length, 1);
       });
     }
 
     it("a 503 on the runJob POST is not blindly retried: the job record is read first, then it is posted again", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "status", route: "runJob", status: 503, times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "runJob", status: 503, times: 1 } as never);
       const r = await run("FlinkJobCancel", { jobName });
       ok(r);
       assert.equal(posts("CANCEL").length, 2);
       const [first, second] = posts("CANCEL");
-      const readsBetween = emulator.log.entries({ route: "jobs" }).filter((e) => e.seq > first!.seq && e.seq < second!.seq);
+      const readsBetween = fixture.emulator.log.entries({ route: "jobs" }).filter((e) => e.seq > first!.seq && e.seq < second!.seq);
       assert.ok(readsBetween.length >= 2, "the job record must be read before posting again");
       assert.match(r.visibleLog, /Checking the job record before doing anything else/);
     });
@@ -105,7 +86,7 @@ describe("reliability: faults the tasks survive", function () {
   describe("ambiguous submissions", () => {
     it("runJob's connection dropped after the cluster accepted it: found in the job record, not posted again", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 } as never);
       const r = await run("FlinkJobStop", { jobName });
       ok(r);
       assert.equal(posts("STOP").length, 1);
@@ -114,16 +95,16 @@ describe("reliability: faults the tasks survive", function () {
     });
 
     it("a NEW whose connection dropped after acceptance creates exactly one record", async () => {
-      emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 } as never);
       const r = await run("FlinkJobSubmit", submitInputs("dropped-new"));
       ok(r);
-      assert.equal(emulator.jobs.list().filter((j) => j.properties.jobName === "dropped-new").length, 1);
+      assert.equal(fixture.emulator.jobs.list().filter((j) => j.properties.jobName === "dropped-new").length, 1);
       assert.equal(posts("NEW").length, 1);
     });
 
     it("runJob's connection dropped before acceptance: posted again after the record shows nothing", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "drop", route: "runJob", times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "drop", route: "runJob", times: 1 } as never);
       const r = await run("FlinkJobCancel", { jobName });
       ok(r);
       assert.equal(posts("CANCEL").length, 2);
@@ -132,7 +113,7 @@ describe("reliability: faults the tasks survive", function () {
 
     it("the operation-status URL failing for good: the job record still gives the result", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "status", route: "operation", status: 500 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "operation", status: 500 } as never);
       const r = await run("FlinkJobCancel", { jobName });
       ok(r);
       assert.match(r.visibleLog, /Could not follow the operation status/);
@@ -143,41 +124,41 @@ describe("reliability: faults the tasks survive", function () {
   describe("identity", () => {
     it("the token endpoint failing twice is absorbed", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "status", route: "token", status: 503, times: 2 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "token", status: 503, times: 2 } as never);
       ok(await run("FlinkJobStatus", { jobName }));
-      assert.equal(emulator.log.entries({ route: "token", status: 503 }).length, 2);
+      assert.equal(fixture.emulator.log.entries({ route: "token", status: 503 }).length, 2);
     });
 
     it("a slow token endpoint (3 s) is waited for", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "delay", route: "token", delayMs: 3000, times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "delay", route: "token", delayMs: 3000, times: 1 } as never);
       const r = await run("FlinkJobStatus", { jobName });
       ok(r);
       assert.ok(r.durationMs >= 3000);
     });
 
     it("the token endpoint down: the step fails saying the connection could not get a token, without calling ARM", async () => {
-      emulator.faults.add({ kind: "status", route: "token", status: 503 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "token", status: 503 } as never);
       const r = await run("FlinkJobStatus", { jobName: "any" });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /Could not get an access token/);
-      assert.equal(emulator.log.entries({ route: ["jobs", "runJob"] }).length, 0);
+      assert.equal(fixture.emulator.log.entries({ route: ["jobs", "runJob"] }).length, 0);
     });
   });
 
   describe("the job record", () => {
     it("the job briefly missing from the list does not fail or end the wait", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "omitJob", jobName, times: 2 } as never);
+      fixture.emulator.faults.add({ kind: "omitJob", jobName, times: 2 } as never);
       const r = await run("FlinkSavepoint", { jobName });
       ok(r);
-      assert.match(r.outputs["savepointPath"] ?? "", /savepoint-012345-/);
+      assert.match(r.outputs["savepointPath"] ?? "", /savepoint-25e318-/);
     });
 
     it("a job that fails after START: the start succeeds, waiting for RUNNING to last reports the failure", async () => {
       const jobName = runningJob();
       ok(await run("FlinkJobStop", { jobName }));
-      emulator.faults.add({ kind: "crash", action: "START", jobName, afterMs: 1000 } as never);
+      fixture.emulator.faults.add({ kind: "crash", action: "START", jobName, afterMs: 1000 } as never);
       ok(await run("FlinkJobStart", { jobName }));
       const status = await run("FlinkJobStatus", { jobName, waitForStatus: "STOPPED" });
       assert.equal(status.result, "Failed");
@@ -186,7 +167,7 @@ describe("reliability: faults the tasks survive", function () {
 
     it("an action that never finishes: a timeout message, no false FAILED, outputs not claiming a result", async () => {
       const jobName = runningJob();
-      emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName } as never);
+      fixture.emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName } as never);
       const r = await run("FlinkSavepoint", { jobName, waitTimeoutInMinutes: "1", pollingIntervalInSeconds: "5" }, { timeoutMs: 120_000 });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /Timed out after 1 minute .*The action may still complete on the cluster; last seen: action SAVEPOINT, actionResult IN_PROGRESS/);
@@ -199,7 +180,7 @@ describe("reliability: faults the tasks survive", function () {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       it(`${signal} during the wait ends the step promptly, saying the action may continue`, async () => {
         const jobName = runningJob();
-        emulator.faults.add({ kind: "neverFinish", action: "CANCEL", jobName } as never);
+        fixture.emulator.faults.add({ kind: "neverFinish", action: "CANCEL", jobName } as never);
         const r = await run("FlinkJobCancel", { jobName }, { signal: { name: signal, afterMs: 3000 } });
         assert.equal(r.result, "Failed");
         assert.match(r.resultMessage ?? "", /The pipeline was cancelled while waiting for CANCEL .*The action may continue on the cluster/);
@@ -214,7 +195,7 @@ describe("reliability: faults the tasks survive", function () {
       const jobName = runningJob();
       const proxy = await startConnectProxy({ requireAuth: `Basic ${Buffer.from("agent:proxy-pass-1234567890").toString("base64")}` });
       try {
-        const host = new URL(emulator.url).host;
+        const host = new URL(fixture.emulator.url).host;
         const r = await run("FlinkJobCancel", { jobName }, {
           env: { AGENT_PROXYURL: proxy.url, AGENT_PROXYUSERNAME: "agent", SECRET_AGENT_PROXYPASSWORD: "proxy-pass-1234567890" },
         });
@@ -222,7 +203,7 @@ describe("reliability: faults the tasks survive", function () {
         assert.ok(proxy.tunnels.length >= 2, `only ${proxy.tunnels.length} tunnels`);
         assert.ok(proxy.tunnels.every((t) => t === host));
         // Each request the emulator saw arrived through a tunnel: compare with a direct run's count.
-        assert.ok(emulator.log.entries({ route: "token" }).length >= 1);
+        assert.ok(fixture.emulator.log.entries({ route: "token" }).length >= 1);
         // task-lib itself prints "Agent.ProxyPassword=<value>" as a debug line when it loads; the
         // agent masks that value as one of its own secret variables. Nothing else may show it.
         const ours = r.visibleLog.split("\n").filter((line) => !line.startsWith("Agent.ProxyPassword="));
@@ -237,9 +218,9 @@ describe("reliability: faults the tasks survive", function () {
       const jobName = runningJob();
       const proxy = await startConnectProxy();
       try {
-        const r = await runOnEmulator(emulator, "FlinkJobStatus", { jobName }, { scheme: "workloadIdentity", env: { AGENT_PROXYURL: proxy.url } });
+        const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, { scheme: "workloadIdentity", env: { AGENT_PROXYURL: proxy.url } });
         ok(r);
-        const direct = emulator.log.entries({ route: ["oidc", "token", "jobs"] }).length;
+        const direct = fixture.emulator.log.entries({ route: ["oidc", "token", "jobs"] }).length;
         assert.ok(proxy.tunnels.length >= 1 && direct >= 3);
       } finally {
         await proxy.close();
@@ -248,14 +229,14 @@ describe("reliability: faults the tasks survive", function () {
 
     it("trusts the agent's CA certificate (Agent.CAInfo) without NODE_EXTRA_CA_CERTS", async () => {
       const jobName = runningJob();
-      const agent = connectionFor(emulator, "spnKey");
-      const r = await runOnEmulator(emulator, "FlinkJobStatus", { jobName }, { env: { NODE_EXTRA_CA_CERTS: "", AGENT_CAINFO: emulator.caCertPath } });
+      const agent = connectionFor(fixture.emulator, "spnKey");
+      const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, { env: { NODE_EXTRA_CA_CERTS: "", AGENT_CAINFO: fixture.emulator.caCertPath } });
       ok(r);
       assert.ok(agent.connection);
     });
 
     it("without the CA, the TLS failure is reported (the emulator is not trusted by default)", async () => {
-      const r = await runOnEmulator(emulator, "FlinkJobStatus", { jobName: "any" }, { env: { NODE_EXTRA_CA_CERTS: "" } });
+      const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName: "any" }, { env: { NODE_EXTRA_CA_CERTS: "" } });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /certificate|self[- ]signed|Could not get an access token/i);
     });
@@ -265,17 +246,17 @@ describe("reliability: faults the tasks survive", function () {
     it("with system.debug on, no secret, access token or OIDC token reaches the log, for every connection scheme", async () => {
       for (const scheme of ["spnKey", "spnCertificate", "workloadIdentity", "managedIdentity"] as const) {
         const jobName = runningJob();
-        const r = await runOnEmulator(emulator, "FlinkSavepoint", { jobName }, { scheme, debug: true });
+        const r = await runOnEmulator(fixture.emulator, "FlinkSavepoint", { jobName }, { scheme, debug: true });
         ok(r);
         assert.ok(r.stdout.includes("##vso[task.debug]"), "debug output was on");
-        assertNoCredentialsInLog(r, emulator);
+        assertNoCredentialsInLog(r, fixture.emulator);
       }
     });
 
     it("service text carrying ##vso[ never becomes a command", async () => {
       const jobName = runningJob();
       const evil = "bad\n##vso[task.setvariable variable=pwned;isOutput=true]yes\n##vso[task.complete result=Succeeded;]ok";
-      emulator.faults.add({ kind: "actionFail", action: "CANCEL", jobName, jobOutput: evil } as never);
+      fixture.emulator.faults.add({ kind: "actionFail", action: "CANCEL", jobName, jobOutput: evil } as never);
       const r = await run("FlinkJobCancel", { jobName });
       assert.equal(r.result, "Failed");
       assert.equal(r.outputs["pwned"], undefined);
