@@ -209,7 +209,8 @@ export function parseRun(stdout: string, stderr: string): Omit<TaskRun, "exitCod
   let resultMessage: string | undefined;
   for (const c of commands) {
     if (c.command === "task.setvariable" && c.properties["variable"] && c.properties["isOutput"] === "true") outputs[c.properties["variable"]] = c.message;
-    if (c.command === "task.uploadsummary" && fs.existsSync(c.message)) summaries.push(fs.readFileSync(c.message, "utf8"));
+    const isSummary = c.command === "task.uploadsummary" || (c.command === "task.addattachment" && c.properties["type"]?.toLowerCase() === "distributedtask.core.summary");
+    if (isSummary && fs.existsSync(c.message)) summaries.push(fs.readFileSync(c.message, "utf8"));
     if (c.command === "task.setsecret") secrets.push(c.message);
     if (c.command === "task.complete") {
       result = c.properties["result"];

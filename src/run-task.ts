@@ -81,7 +81,7 @@ export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: A
   for (const [name, value] of Object.entries(outputs)) host.setOutput(name, value);
   host.logger.debug(`${client.requestCount} Resource Manager requests.`);
   host.uploadSummary(
-    spec.task,
+    `${spec.task}${task.jobName ? ` ${task.jobName}` : ""}`,
     renderSummary({ task: spec.task, action: task.request?.action, cluster, outputs, durationMs: Date.now() - started, ...(failure ? { error: failure.message } : {}) }),
   );
   httpsAgent?.destroy();

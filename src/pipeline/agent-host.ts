@@ -97,7 +97,9 @@ export class AgentHost implements PipelineHost {
     const dir = tl.getVariable("Agent.TempDirectory") || os.tmpdir();
     const file = path.join(dir, `${title.replace(/[^\w.-]+/g, "_")}-${process.pid}-${Date.now()}.md`);
     fs.writeFileSync(file, markdown, "utf8");
-    tl.uploadSummary(file);
+    // A summary attachment with a name: the run's Extensions tab titles the section with it
+    // (uploadsummary would show the file's name). The agent refuses names not valid as file names.
+    tl.addAttachment("Distributedtask.Core.Summary", title.replace(/[^\w .()-]+/g, " ").trim().slice(0, 100), file);
   }
 
   fail(message: string): void {

@@ -15,6 +15,13 @@ function cell(text: string | undefined): string {
   return text.replace(/[\\`*_{}[\]<>|#]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
 }
 
+/** Ids and paths as code: never turned into links (abfss://x@y reads as an e-mail address). */
+function code(text: string | undefined): string {
+  if (!text) return "—";
+  const ticks = "`".repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((t) => t.length)) + 1);
+  return `${ticks}${text.replace(/\r?\n/g, " ").replace(/\|/g, "\\|")}${ticks}`;
+}
+
 function fence(text: string): string {
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((t) => t.length));
   const f = "`".repeat(longest + 1);
@@ -29,13 +36,13 @@ export function renderSummary(s: SummaryInput): string {
     `/resourceGroups/${encodeURIComponent(s.cluster.resourceGroupName)}/providers/Microsoft.HDInsight/clusterpools/` +
     `${encodeURIComponent(s.cluster.clusterPoolName)}/clusters/${encodeURIComponent(s.cluster.clusterName)}/overview`;
   const rows: [string, string | undefined][] = [
-    ["Job", o.jobName],
-    ["Action", s.action],
-    ["Result", o.actionResult ?? (s.error ? "FAILED" : undefined)],
-    ["Job status", o.jobStatus],
-    ["Job id", o.jobId],
-    ["Run id", o.runId],
-    ["Savepoint", o.savepointPath ?? o.lastSavepoint],
+    ["Job", cell(o.jobName)],
+    ["Action", cell(s.action)],
+    ["Result", cell(o.actionResult ?? (s.error ? "FAILED" : undefined))],
+    ["Job status", cell(o.jobStatus)],
+    ["Job id", o.jobId && code(o.jobId)],
+    ["Run id", o.runId && code(o.runId)],
+    ["Savepoint", (o.savepointPath ?? o.lastSavepoint) && code(o.savepointPath ?? o.lastSavepoint)],
     ["Savepoints", o.savepointCount],
     ["Jobs", o.jobCount],
     ["Duration", `${(s.durationMs / 1000).toFixed(1)} s`],
@@ -43,9 +50,9 @@ export function renderSummary(s: SummaryInput): string {
   const lines = [
     `### ${cell(s.task)}${o.jobName ? `: ${cell(o.jobName)}` : ""}`,
     "",
-    "| | |",
+    "| Field | Value |",
     "|---|---|",
-    ...rows.filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => `| ${k} | ${cell(v)} |`),
+    ...rows.filter(([, v]) => v !== undefined && v !== "" && v !== "—").map(([k, v]) => `| ${k} | ${v} |`),
     `| Cluster | [${cell(s.cluster.clusterName)}](${portal}) (pool ${cell(s.cluster.clusterPoolName)}, group ${cell(s.cluster.resourceGroupName)}) |`,
     "",
   ];

@@ -48,6 +48,7 @@ export function injectedCommands(run: Pick<TaskRun, "commands">, allowedVariable
         completes++;
         break;
       case "task.uploadsummary":
+      case "task.addattachment":
         summaries++;
         break;
       case "task.setvariable":
