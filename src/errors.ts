@@ -28,6 +28,8 @@ export interface ArmErrorDetails {
   target?: string;
   method?: string;
   url?: string;
+  /** What happened, when not "Azure Resource Manager returned <status>". */
+  headline?: string;
 }
 
 /** Azure Resource Manager answered with an error (or the operation it started failed). */
@@ -47,7 +49,7 @@ export class ArmError extends Error {
       details.clientRequestId ? `client request id ${details.clientRequestId}` : undefined,
     ].filter(Boolean);
     super(
-      `Azure Resource Manager returned ${details.status} ${details.code}: ${details.message}${where}` +
+      `${details.headline ?? `Azure Resource Manager returned ${details.status}`} ${details.code}: ${details.message}${where}` +
         (ids.length ? ` [${ids.join(", ")}]` : ""),
     );
     this.status = details.status;

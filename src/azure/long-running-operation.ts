@@ -57,6 +57,7 @@ export async function pollOperation(
     }
     if (TERMINAL_FAILURES.has(status.toLowerCase())) {
       throw new OperationFailedError({
+        headline: `The runJob operation ended ${status}:`,
         status: last.status,
         code: body.error?.code ?? `Operation${status}`,
         message: body.error?.message ?? `The operation ended ${status}`,

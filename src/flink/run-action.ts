@@ -156,6 +156,14 @@ async function checkPreconditions(
         `wait for it to finish before running ${request.action}.`,
     );
   }
+  if (before?.properties.status === "RUNNING" && ACTIONS[request.action].createsRecord) {
+    // The service would accept it and run a second job of the same name beside the first.
+    const ids = [before.properties.runId && `runId ${before.properties.runId}`, before.properties.jobId && `jobId ${before.properties.jobId}`].filter(Boolean).join(", ");
+    throw new JobStateError(
+      `Job '${request.jobName}' is already RUNNING${ids ? ` (${ids})` : ""}; submitting it again would start a second job of the same name. ` +
+        `Use FlinkJobUpdate to deploy new code, or stop or cancel the job first.`,
+    );
+  }
   if (!before && !ACTIONS[request.action].createsRecord) {
     throw await jobNotFound(api, request.jobName, signal, request.action);
   }

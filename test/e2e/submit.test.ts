@@ -82,13 +82,24 @@ describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator o
   });
 
   it("is not fooled by the stale window: a second NEW of the same name waits for its own record", async () => {
-    const first = await submit("spnKey", { jobName: "twice" });
-    assert.equal(first.result, "Succeeded");
-    const second = await submit("spnKey", { jobName: "twice", jarName: "NotThere-2.0.jar" });
-    // The first record still says SUCCESS/RUNNING; only the new record's FAILED is this action's result.
-    assert.equal(second.result, "Failed", second.resultMessage);
+    const first = await submit("spnKey", { jobName: "twice", jarName: "NotThere-1.0.jar" });
+    assert.equal(first.result, "Failed");
+    const second = await submit("spnKey", { jobName: "twice" });
+    // The first record still says FAILED; only the new record's SUCCESS is this action's result.
+    assert.equal(second.result, "Succeeded", second.resultMessage);
+    assert.equal(second.outputs["jobStatus"], "RUNNING");
     assert.notEqual(second.outputs["runId"], first.outputs["runId"]);
     assert.equal(fixture.emulator.jobs.list().filter((r) => r.properties.jobName === "twice").length, 2);
+  });
+
+  it("refuses to submit a job whose name is already RUNNING, before posting", async () => {
+    const first = await submit("spnKey", { jobName: "running-once" });
+    assert.equal(first.result, "Succeeded");
+    fixture.emulator.log.clear();
+    const second = await submit("spnKey", { jobName: "running-once" });
+    assert.equal(second.result, "Failed");
+    assert.match(second.resultMessage ?? "", /Job 'running-once' is already RUNNING \(runId job-[0-9a-f-]+, jobId [0-9a-f]{32}\); submitting it again would start a second job/);
+    assert.equal(fixture.emulator.log.entries({ route: "runJob" }).length, 0);
   });
 
   it("times out with a message that the action may still complete, and what was last seen", async () => {

@@ -270,4 +270,23 @@ describe("reliability: faults the tasks survive", function () {
       assert.ok(setVariables.every((v) => allowed.includes(v!)), `unexpected variables: ${setVariables}`);
     });
   });
+
+  describe("workload identity over a long wait", () => {
+    // Tokens that live 6 s (60 s of emulator time at ten times the speed) and an action of 20 s.
+    const longWait = useEmulator({ timeScale: 10, accessTokenLifetimeSec: 60, oidcTokenLifetimeSec: 60, actionDurationMs: { SAVEPOINT: 200_000 } });
+
+    it("fetches a fresh OIDC token whenever a new ARM token is needed, and no request is refused", async () => {
+      const emulator = longWait.emulator;
+      emulator.jobs.seedRunning("long-wait");
+      const started = Date.now();
+      const r = await runOnEmulator(emulator, "FlinkSavepoint", { jobName: "long-wait" }, { scheme: "workloadIdentity", debug: true });
+      ok(r);
+      assert.ok(Date.now() - started > 15_000, "the wait outlived several token lifetimes");
+      const oidc = emulator.log.entries({ route: "oidc" });
+      assert.ok(oidc.length >= 3, `only ${oidc.length} OIDC tokens were fetched`);
+      assert.ok(oidc[oidc.length - 1]!.wallTime - oidc[0]!.wallTime > 6_000, "the OIDC tokens span more than one lifetime");
+      assert.deepEqual(emulator.log.entries({ route: ["jobs", "runJob", "operation"] }).filter((e) => e.status === 401), []);
+      assertNoCredentialsInLog(r, emulator);
+    });
+  });
 });
