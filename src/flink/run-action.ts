@@ -118,13 +118,14 @@ export async function runAction(api: FlinkJobsApi, request: ActionRequest, optio
     if (cancel?.aborted) {
       throw new CancelledError(
         `The pipeline was cancelled while waiting for ${request.action} on job '${request.jobName}'. ` +
-          `The action may continue on the cluster; last seen: ${describeRecord(watcher.lastSeen)}.`,
+          `${watcher.posted ? "The action may continue on the cluster" : "The action was not posted"}; last seen: ${describeRecord(watcher.lastSeen)}.`,
       );
     }
     if (timeout.signal.aborted) {
-      // One last look: the action may have finished while the last read was under way.
-      const records = await api.listJobs({ jobName: request.jobName, signal: cancel }).catch(() => undefined);
-      if (records && watcher.posted) {
+      // One last look, briefly: the action may have finished while the last read was under way.
+      const lastLook = AbortSignal.any([AbortSignal.timeout(30_000), ...(cancel ? [cancel] : [])]);
+      const records = watcher.posted ? await api.listJobs({ jobName: request.jobName, signal: lastLook }).catch(() => undefined) : undefined;
+      if (records) {
         const verdict = watcher.judge(records, unchangedGraceMs(options));
         if (verdict.done) return { actionResult: verdict.result, record: verdict.record, before: watcher.before, posts: watcher.posts };
       }
