@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
-import { startEmulator, type Emulator } from "../../emulator/index";
-import { armToken, clusterPath, jobsNamed, latest, listJobs, newJobBody, actionBody, request, runJob, runToEnd, uniqueName, V2024 } from "./helpers";
+import { emulatorSuite, clusterPath, jobsNamed, latest, listJobs, newJobBody, actionBody, request, runJob, runToEnd, uniqueName, V2024 } from "./helpers";
 
 describe("emulator: ARM job API facts from the reference", () => {
-  let em: Emulator;
-  let token: string;
-  before(async () => {
-    em = await startEmulator();
-    token = await armToken(em);
-  });
-  after(() => em.close());
-  afterEach(() => em.faults.clear());
+  const suite = emulatorSuite();
 
   it("REAL: runJob answers 202 with body null and identical Location/Azure-AsyncOperation", async () => {
-    const r = await runJob(em, token, newJobBody(em, uniqueName()));
+    const r = await runJob(suite.em, suite.token, newJobBody(suite.em, uniqueName()));
     assert.equal(r.status, 202);
     assert.equal(r.text, "null");
     const loc = r.headers["location"] as string;
@@ -26,30 +18,30 @@ describe("emulator: ARM job API facts from the reference", () => {
   });
 
   it("REAL: the operation answers 202 Accepted with fresh headers, then 200 Succeeded with jobStatus SUBMITTED", async () => {
-    const r = await runJob(em, token, newJobBody(em, uniqueName()));
+    const r = await runJob(suite.em, suite.token, newJobBody(suite.em, uniqueName()));
     const loc = r.headers["location"] as string;
-    const p1 = await request(em, "GET", loc, { token });
+    const p1 = await request(suite.em, "GET", loc, { token: suite.token });
     assert.equal(p1.status, 202);
     assert.deepEqual(Object.keys(p1.json).sort(), ["id", "name", "resourceId", "startTime", "status"]);
     assert.equal(p1.json.status, "Accepted");
-    assert.equal(p1.json.resourceId, clusterPath(em));
+    assert.equal(p1.json.resourceId, clusterPath(suite.em));
     assert.ok(p1.headers["location"]);
     assert.equal(p1.headers["location"], p1.headers["azure-asyncoperation"]);
     assert.notEqual(p1.headers["location"], loc, "fresh signed URL");
-    em.clock.advance(5_000);
-    const p2 = await request(em, "GET", p1.headers["location"] as string, { token });
+    suite.em.clock.advance(5_000);
+    const p2 = await request(suite.em, "GET", p1.headers["location"] as string, { token: suite.token });
     assert.equal(p2.status, 200);
     assert.equal(p2.json.status, "Succeeded");
     assert.deepEqual(p2.json.properties, { jobStatus: "SUBMITTED" });
     assert.ok(p2.json.endTime);
     assert.equal(p2.json.name, p1.json.name);
     // The original URL stays valid.
-    assert.equal((await request(em, "GET", loc, { token })).status, 200);
+    assert.equal((await request(suite.em, "GET", loc, { token: suite.token })).status, 200);
   });
 
   it("REAL: a NEW that succeeds shows RUNNING, jobOutput 'Flink internal job status : RUNNING', a 32-hex jobId, id ending /jobs/{runId}", async () => {
     const name = uniqueName();
-    const job = await runToEnd(em, token, newJobBody(em, name));
+    const job = await runToEnd(suite.em, suite.token, newJobBody(suite.em, name));
     assert.deepEqual(Object.keys(job), ["id", "properties"], "REAL: items carry only id and properties");
     const p = job.properties;
     assert.equal(p.status, "RUNNING");
@@ -58,17 +50,17 @@ describe("emulator: ARM job API facts from the reference", () => {
     assert.equal(p.action, "NEW");
     assert.match(p.jobId, /^[0-9a-f]{32}$/);
     assert.match(p.runId, /^job-[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    assert.equal(job.id, `${clusterPath(em)}/jobs/${p.runId}`);
+    assert.equal(job.id, `${clusterPath(suite.em)}/jobs/${p.runId}`);
     assert.equal(p.lastSavePoint, undefined, "REAL: read-only fields omitted when unknown");
     assert.deepEqual(Object.keys(p), ["jobType", "runId", "jobName", "jobJarDirectory", "jarName", "action", "entryClass", "args", "flinkConfiguration", "jobId", "status", "jobOutput", "actionResult"]);
   });
 
   it("REAL: NEW with an unknown jar ends JOB_LAUNCH_FAILED with 'Job execution failed. \\nFailed to download jar'", async () => {
     const name = uniqueName();
-    const post = await runJob(em, token, newJobBody(em, name, { jarName: "missing.jar" }));
+    const post = await runJob(suite.em, suite.token, newJobBody(suite.em, name, { jarName: "missing.jar" }));
     assert.equal(post.status, 202, "REAL: accepted first");
-    em.clock.advance(60_000);
-    const p = (await latest(em, token, name)).properties;
+    suite.em.clock.advance(60_000);
+    const p = (await latest(suite.em, suite.token, name)).properties;
     assert.equal(p.status, "JOB_LAUNCH_FAILED");
     assert.equal(p.actionResult, "FAILED");
     assert.equal(p.jobOutput, "Job execution failed. \nFailed to download jar");
@@ -76,18 +68,18 @@ describe("emulator: ARM job API facts from the reference", () => {
 
   it("REAL: several records share a jobName (each NEW creates a record)", async () => {
     const name = uniqueName();
-    await runToEnd(em, token, newJobBody(em, name));
-    await runToEnd(em, token, newJobBody(em, name));
-    const recs = await jobsNamed(em, token, name);
+    await runToEnd(suite.em, suite.token, newJobBody(suite.em, name));
+    await runToEnd(suite.em, suite.token, newJobBody(suite.em, name));
+    const recs = await jobsNamed(suite.em, suite.token, name);
     assert.equal(recs.length, 2);
     assert.notEqual(recs[0].properties.runId, recs[1].properties.runId);
   });
 
   it("DOC: STOP leaves STOPPED with savepoint-<6 hex of jobId>-<12 hex> in jobOutput and lastSavePoint", async () => {
     const name = uniqueName();
-    const started = await runToEnd(em, token, newJobBody(em, name, { flinkConfiguration: { parallelism: "2", "savepoint.directory": "abfs://sp@acct.dfs.core.windows.net/sp/" } }));
+    const started = await runToEnd(suite.em, suite.token, newJobBody(suite.em, name, { flinkConfiguration: { parallelism: "2", "savepoint.directory": "abfs://sp@acct.dfs.core.windows.net/sp/" } }));
     const jobId = started.properties.jobId as string;
-    const p = (await runToEnd(em, token, actionBody(name, "STOP"))).properties;
+    const p = (await runToEnd(suite.em, suite.token, actionBody(name, "STOP"))).properties;
     assert.equal(p.status, "STOPPED");
     assert.equal(p.actionResult, "SUCCESS");
     assert.equal(p.action, "STOP");
@@ -101,36 +93,36 @@ describe("emulator: ARM job API facts from the reference", () => {
       properties: {
         jobType: "FlinkJob",
         jobName: uniqueName("job1"),
-        jobJarDirectory: em.knownJar.jobJarDirectory,
-        jarName: em.knownJar.jarName,
+        jobJarDirectory: suite.em.knownJar.jobJarDirectory,
+        jarName: suite.em.knownJar.jarName,
         entryClass: "org.example.SleepJob",
         args: "",
         action: "NEW",
         flinkConfiguration: { parallelism: "1" },
       },
     };
-    assert.equal((await runJob(em, token, body)).status, 202);
+    assert.equal((await runJob(suite.em, suite.token, body)).status, 202);
   });
 
   it("REAL: /runjob and upper/lower-case path segments are matched case-insensitively", async () => {
-    const path = clusterPath(em).replace("clusterpools", "clusterPools").replace("resourceGroups", "resourcegroups").toUpperCase().replace(em.subscriptionId.toUpperCase(), em.subscriptionId);
-    const r = await request(em, "POST", `${path}/runjob?api-version=${V2024}`, { body: newJobBody(em, uniqueName()), token });
+    const path = clusterPath(suite.em).replace("clusterpools", "clusterPools").replace("resourceGroups", "resourcegroups").toUpperCase().replace(suite.em.subscriptionId.toUpperCase(), suite.em.subscriptionId);
+    const r = await request(suite.em, "POST", `${path}/runjob?api-version=${V2024}`, { body: newJobBody(suite.em, uniqueName()), token: suite.token });
     assert.equal(r.status, 202, r.text);
   });
 
   it("every response carries x-ms-request-id and echoes x-ms-client-request-id", async () => {
-    const r = await request(em, "GET", `${clusterPath(em)}/jobs?api-version=${V2024}`, { token, headers: { "x-ms-client-request-id": "abc-123" } });
+    const r = await request(suite.em, "GET", `${clusterPath(suite.em)}/jobs?api-version=${V2024}`, { token: suite.token, headers: { "x-ms-client-request-id": "abc-123" } });
     assert.ok(r.headers["x-ms-request-id"]);
     assert.equal(r.headers["x-ms-client-request-id"], "abc-123");
-    const e = await request(em, "GET", `${clusterPath(em)}/jobs?api-version=${V2024}`);
+    const e = await request(suite.em, "GET", `${clusterPath(suite.em)}/jobs?api-version=${V2024}`);
     assert.equal(e.status, 401);
     assert.ok(e.headers["x-ms-request-id"]);
-    const t = await request(em, "GET", `/${em.tenantId}/v2.0/.well-known/openid-configuration`);
+    const t = await request(suite.em, "GET", `/${suite.em.tenantId}/v2.0/.well-known/openid-configuration`);
     assert.ok(t.headers["x-ms-request-id"]);
   });
 
   it("list returns {value:[]} with no jobs matching", async () => {
-    const r = await listJobs(em, token, V2024, `jobName eq '${uniqueName("none")}'`);
+    const r = await listJobs(suite.em, suite.token, V2024, `jobName eq '${uniqueName("none")}'`);
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, { value: [] });
   });

@@ -1,5 +1,5 @@
 import https from "node:https";
-import type { Emulator } from "../../emulator/index";
+import { type Emulator, type EmulatorConfig, startEmulator } from "../../emulator/index";
 
 export const V2024 = "2024-05-01-preview";
 export const V2023_11 = "2023-11-01-preview";
@@ -136,4 +136,16 @@ let counter = 0;
 export function uniqueName(prefix = "job"): string {
   counter++;
   return `${prefix}-${process.pid}-${counter}`;
+}
+
+/** An emulator and an ARM token for one mocha suite; faults cleared after each test. */
+export function emulatorSuite(config?: EmulatorConfig): { em: Emulator; token: string } {
+  const suite = {} as { em: Emulator; token: string };
+  before(async () => {
+    suite.em = await startEmulator(config);
+    suite.token = await armToken(suite.em);
+  });
+  after(() => suite.em.close());
+  afterEach(() => suite.em.faults.clear());
+  return suite;
 }
