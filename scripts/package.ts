@@ -30,6 +30,8 @@ export async function packageExtension(): Promise<string> {
   fs.cpSync(path.join(root, "dist", "tasks"), path.join(stage, "tasks"), { recursive: true });
   const tfx = path.join(root, "node_modules", "tfx-cli", "_build", "tfx-cli.js");
   const out = path.join(root, "dist");
+  // One .vsix in dist/: the one this run makes (older versions would be mistaken for it).
+  for (const old of fs.readdirSync(out).filter((f) => f.endsWith(".vsix"))) fs.rmSync(path.join(out, old));
   execFileSync(process.execPath, [tfx, "extension", "create", "--root", stage, "--manifest-globs", "vss-extension.json", "--output-path", out, "--no-prompt", "--json"], {
     stdio: ["ignore", "pipe", "inherit"],
     cwd: stage,
