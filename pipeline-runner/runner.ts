@@ -163,22 +163,13 @@ function notRunning(
   return holds ? undefined : `condition '${condition}' of ${what} is false`;
 }
 
+/** The step's identity in its result; the rest is what happened. */
+function stepIdentity(step: PlannedStep, task: string) {
+  return { index: step.index, stage: step.stage, job: step.job, name: step.name, displayName: step.displayName, task: step.taskReference ?? task };
+}
+
 function skipped(step: PlannedStep, reason: string): StepResult {
-  return {
-    index: step.index,
-    stage: step.stage,
-    job: step.job,
-    name: step.name,
-    displayName: step.displayName,
-    task: step.taskReference ?? step.kind,
-    result: "Skipped",
-    message: reason,
-    durationMs: 0,
-    inputs: {},
-    outputs: {},
-    errors: [],
-    warnings: [],
-  };
+  return { ...stepIdentity(step, step.kind), result: "Skipped", message: reason, durationMs: 0, inputs: {}, outputs: {}, errors: [], warnings: [] };
 }
 
 async function runJob(
@@ -321,19 +312,5 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
     result = "SucceededWithIssues";
     message = `failed, but continueOnError is set: ${message}`;
   }
-  return {
-    index: step.index,
-    stage: step.stage,
-    job: step.job,
-    name: step.name,
-    displayName: step.displayName,
-    task: step.taskReference ?? task.name,
-    result,
-    message,
-    durationMs: Date.now() - started,
-    inputs,
-    outputs,
-    errors,
-    warnings,
-  };
+  return { ...stepIdentity(step, task.name), result, message, durationMs: Date.now() - started, inputs, outputs, errors, warnings };
 }
