@@ -67,7 +67,8 @@ export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: A
       if (outcome.actionResult === "FAILED") {
         failure = new ActionFailedError(
           `${task.request.action} of job '${task.request.jobName}' ended FAILED with status ${outputs.jobStatus ?? "unknown"}. The cluster said: ${outputs.jobOutput ?? "(no job output)"}` +
-            (hintFor(outputs.jobOutput) ? `\n${hintFor(outputs.jobOutput)}` : ""),
+            (hintFor(outputs.jobOutput) ? `\n${hintFor(outputs.jobOutput)}` : "") +
+            (outcome.requestId ? `\n[runJob request id ${outcome.requestId}]` : ""),
         );
       }
     } else {

@@ -58,6 +58,8 @@ export interface ActionOutcome {
   before: JobRecord | undefined;
   /** How many times the POST was sent (1 unless an ambiguous failure proved it was not accepted). */
   posts: number;
+  /** x-ms-request-id of the runJob POST that was accepted, for support cases. */
+  requestId: string | undefined;
 }
 
 /**
@@ -102,7 +104,7 @@ export async function runAction(api: FlinkJobsApi, request: ActionRequest, optio
     if (!options.waitForCompletion) {
       const records = await api.listJobs({ jobName: request.jobName, signal }).catch(() => undefined);
       const record = records ? watcher.currentRecord(records) : undefined;
-      return { actionResult: "IN_PROGRESS", record: record ?? before, before, posts: posted.posts };
+      return { actionResult: "IN_PROGRESS", record: record ?? before, before, posts: posted.posts, requestId: watcher.requestId };
     }
 
     for (;;) {
@@ -110,7 +112,7 @@ export async function runAction(api: FlinkJobsApi, request: ActionRequest, optio
       const records = await api.listJobs({ jobName: request.jobName, signal });
       const verdict = watcher.judge(records, unchangedGraceMs(options));
       if (verdict.done) {
-        return { actionResult: verdict.result, record: verdict.record, before, posts: posted.posts };
+        return { actionResult: verdict.result, record: verdict.record, before, posts: posted.posts, requestId: watcher.requestId };
       }
       options.onProgress?.(describeRecord(verdict.record));
     }
@@ -127,12 +129,13 @@ export async function runAction(api: FlinkJobsApi, request: ActionRequest, optio
       const records = watcher.posted ? await api.listJobs({ jobName: request.jobName, signal: lastLook }).catch(() => undefined) : undefined;
       if (records) {
         const verdict = watcher.judge(records, unchangedGraceMs(options));
-        if (verdict.done) return { actionResult: verdict.result, record: verdict.record, before: watcher.before, posts: watcher.posts };
+        if (verdict.done) return { actionResult: verdict.result, record: verdict.record, before: watcher.before, posts: watcher.posts, requestId: watcher.requestId };
       }
       throw new WaitTimeoutError(
         `Timed out after ${formatDuration(options.timeoutMs)} waiting for ${request.action} on job '${request.jobName}'. ` +
           `${watcher.posted ? "The action may still complete on the cluster" : "The action was not posted"}; ` +
-          `last seen: ${describeRecord(watcher.lastSeen)}. Raise waitTimeoutInMinutes or check the job with FlinkJobStatus.`,
+          `last seen: ${describeRecord(watcher.lastSeen)}. Raise waitTimeoutInMinutes or check the job with FlinkJobStatus.` +
+          (watcher.requestId ? ` [runJob request id ${watcher.requestId}]` : ""),
       );
     }
     throw error;
@@ -199,6 +202,7 @@ async function post(
     try {
       const response = await api.runJob(body, signal);
       log.debug(`runJob answered ${response.status}; x-ms-request-id=${response.requestId ?? "-"}`);
+      watcher.requestId = response.requestId;
       return { response, posts: watcher.posts };
     } catch (error) {
       if (!(error instanceof AmbiguousRequestError) || signal.aborted) throw error;
@@ -233,6 +237,7 @@ class RecordWatcher {
   private absentReads = 0;
   lastSeen: JobRecord | undefined;
   operationSucceededAt: number | undefined;
+  requestId: string | undefined;
   posts = 0;
   posted = false;
 

@@ -56,7 +56,27 @@ export function renderSummary(s: SummaryInput): string {
     `| Cluster | [${cell(s.cluster.clusterName)}](${portal}) (pool ${cell(s.cluster.clusterPoolName)}, group ${cell(s.cluster.resourceGroupName)}) |`,
     "",
   ];
+  if (o.jobs) lines.push(...jobsTable(o.jobs));
   if (o.jobOutput) lines.push("**Job output**", "", fence(o.jobOutput), "");
   if (s.error) lines.push("**Error**", "", fence(s.error), "");
   return lines.join("\n");
+}
+
+const MAX_JOB_ROWS = 50;
+
+/** FlinkJobStatus: the records read, one row each. */
+function jobsTable(json: string): string[] {
+  let jobs: Record<string, unknown>[];
+  try {
+    jobs = JSON.parse(json) as Record<string, unknown>[];
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(jobs) || !jobs.length) return [];
+  const text = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const rows = jobs
+    .slice(0, MAX_JOB_ROWS)
+    .map((j) => `| ${cell(text(j["jobName"]))} | ${cell(text(j["status"]))} | ${cell(text(j["action"]))} | ${cell(text(j["actionResult"]))} | ${code(text(j["runId"]))} |`);
+  const more = jobs.length > MAX_JOB_ROWS ? [`… and ${jobs.length - MAX_JOB_ROWS} more (see the \`jobs\` output variable).`, ""] : [];
+  return ["**Jobs**", "", "| Job | Status | Last action | Result | Run id |", "|---|---|---|---|---|", ...rows, "", ...more];
 }

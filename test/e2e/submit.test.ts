@@ -76,6 +76,8 @@ describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator o
     assert.match(run.resultMessage ?? "", /NEW of job 'missing-jar' ended FAILED with status JOB_LAUNCH_FAILED/);
     assert.match(run.resultMessage ?? "", /Job execution failed\. \nFailed to download jar/);
     assert.match(run.resultMessage ?? "", /Check jobJarDirectory and jarName/);
+    const post = fixture.emulator.log.entries({ route: "runJob", method: "POST" })[0]!;
+    assert.ok(run.resultMessage!.includes(`[runJob request id ${post.requestId}]`), "the failure names the runJob request id");
     assert.equal(run.outputs["actionResult"], "FAILED");
     assert.equal(run.outputs["jobStatus"], "JOB_LAUNCH_FAILED");
     assert.equal(run.outputs["jobOutput"], "Job execution failed. \nFailed to download jar");

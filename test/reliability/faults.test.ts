@@ -121,6 +121,19 @@ describe("reliability: faults the tasks survive", function () {
     });
   });
 
+  describe("authorization", () => {
+    it("a 403 says what the service said: the permission the identity lacks, with the request id", async () => {
+      const jobName = runningJob();
+      fixture.emulator.faults.add({ kind: "forbidden", route: "runJob" } as never);
+      const r = await run("FlinkJobCancel", { jobName });
+      assert.equal(r.result, "Failed");
+      const refused = fixture.emulator.log.entries({ route: "runJob", status: 403 })[0]!;
+      assert.match(r.resultMessage ?? "", /^Azure Resource Manager returned 403 AuthorizationFailed: .*Microsoft\.HDInsight\/clusterPools\/clusters\/runjob\/action/);
+      assert.ok(r.resultMessage!.includes(`request id ${refused.requestId}`));
+      assert.equal(posts().length, 1, "a 403 is final: not retried");
+    });
+  });
+
   describe("identity", () => {
     it("the token endpoint failing twice is absorbed", async () => {
       const jobName = runningJob();

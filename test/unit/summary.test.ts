@@ -21,6 +21,16 @@ describe("run summary", () => {
     assert.match(html, /portal\.azure\.com\/#resource\/subscriptions\/00000000-0000-0000-0000-000000000001\/resourceGroups\/rg\/providers\/Microsoft\.HDInsight\/clusterpools\/pool\/clusters\/c1/);
   });
 
+  it("lists the jobs a status read found, one row each", async () => {
+    const jobs = [
+      { jobName: "orders", status: "RUNNING", action: "NEW", actionResult: "SUCCESS", runId: "job-c5d-4b48-abba-5ee598dbd653" },
+      { jobName: "a|b", status: "STOPPED", action: "STOP", actionResult: "SUCCESS" },
+    ];
+    const html = await render(renderSummary({ task: "FlinkJobStatus", cluster, durationMs: 200, outputs: { jobs: JSON.stringify(jobs), jobCount: "2" } }));
+    assert.match(html, /<td>orders<\/td>\s*<td>RUNNING<\/td>\s*<td>NEW<\/td>\s*<td>SUCCESS<\/td>\s*<td><code>job-c5d-4b48-abba-5ee598dbd653<\/code><\/td>/);
+    assert.match(html, /<td>a\|b<\/td>\s*<td>STOPPED<\/td>/);
+  });
+
   it("keeps service text from breaking the table or becoming markup", async () => {
     const md = renderSummary({ task: "FlinkJobCancel", action: "CANCEL", cluster, durationMs: 1000, outputs: { jobName: "x", jobStatus: "A|B <script>alert(1)</script>", jobOutput: "```\n<img src=x onerror=alert(1)>\n```" }, error: "boom | [link](javascript:alert(1))" });
     const html = await render(md);
