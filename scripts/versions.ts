@@ -73,9 +73,10 @@ async function bump(): Promise<void> {
   }
   lock.extension = bumpPatch(lock.extension);
   fs.writeFileSync(LOCK_FILE, `${JSON.stringify(lock, null, 2)}\n`);
-  for (const file of ["vss-extension.json", "package.json"]) {
-    const json = JSON.parse(fs.readFileSync(path.join(root, file), "utf8")) as { version: string };
+  for (const file of ["vss-extension.json", "package.json", "package-lock.json"]) {
+    const json = JSON.parse(fs.readFileSync(path.join(root, file), "utf8")) as { version: string; packages?: Record<string, { version?: string }> };
     json.version = lock.extension;
+    if (json.packages?.[""]) json.packages[""].version = lock.extension;
     fs.writeFileSync(path.join(root, file), `${JSON.stringify(json, null, 2)}\n`);
   }
   execFileSync(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "task-manifests.ts")], { stdio: "inherit" });

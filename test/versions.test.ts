@@ -30,8 +30,8 @@ describe("versions that reach agents", () => {
     });
   }
 
-  it("the extension's version is the same in vss-extension.json, package.json and task-versions.json", () => {
-    for (const file of ["vss-extension.json", "package.json"]) {
+  it("the extension's version is the same in vss-extension.json, package.json, package-lock.json and task-versions.json", () => {
+    for (const file of ["vss-extension.json", "package.json", "package-lock.json"]) {
       const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, file), "utf8")) as { version: string };
       assert.equal(version, lock.extension, file);
     }
