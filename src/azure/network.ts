@@ -46,9 +46,10 @@ export function identityClientOptions(settings: NetworkSettings, userAgentPrefix
   const trusted = ca(settings);
   if (trusted) (options as { tlsOptions?: { ca: string[] } }).tlsOptions = { ca: trusted };
   if (settings.identityProxy) {
+    const proxy = new URL(settings.identityProxy.url);
     options.proxyOptions = {
-      host: settings.identityProxy.url.replace(/:\d+\/?$/, "").replace(/\/$/, ""),
-      port: Number(new URL(settings.identityProxy.url).port) || 80,
+      host: `${proxy.protocol}//${proxy.hostname}`,
+      port: Number(proxy.port) || (proxy.protocol === "https:" ? 443 : 80),
       ...(settings.identityProxy.username ? { username: settings.identityProxy.username, password: settings.identityProxy.password ?? "" } : {}),
     };
   }

@@ -1,3 +1,4 @@
+import type { ArmResponse } from "../azure/arm-client";
 import { pollOperation } from "../azure/long-running-operation";
 import { AmbiguousRequestError, CancelledError, OperationFailedError, JobStateError, WaitTimeoutError } from "../errors";
 import { sleep } from "../util/abort";
@@ -83,10 +84,10 @@ export async function runAction(api: FlinkJobsApi, request: ActionRequest, optio
 
     const body = buildBody(request, before, api);
     const schedule = new PollingSchedule(options.maxPollIntervalMs, options.minPollIntervalMs);
-    const posted = await post(api, body, watcher, schedule, options, signal);
-    if (posted.response) {
+    const response = await post(api, body, watcher, schedule, options, signal);
+    if (response) {
       try {
-        await pollOperation(api.client, posted.response, {
+        await pollOperation(api.client, response, {
           signal,
           nextDelayMs: () => schedule.nextDelayMs(),
           onStatus: (s) => log.debug(`Operation status: ${s}`),
@@ -104,7 +105,7 @@ export async function runAction(api: FlinkJobsApi, request: ActionRequest, optio
     if (!options.waitForCompletion) {
       const records = await api.listJobs({ jobName: request.jobName, signal }).catch(() => undefined);
       const record = records ? watcher.currentRecord(records) : undefined;
-      return { actionResult: "IN_PROGRESS", record: record ?? before, before, posts: posted.posts, requestId: watcher.requestId };
+      return watcher.outcome("IN_PROGRESS", record ?? before);
     }
 
     for (;;) {
@@ -112,7 +113,7 @@ export async function runAction(api: FlinkJobsApi, request: ActionRequest, optio
       const records = await api.listJobs({ jobName: request.jobName, signal });
       const verdict = watcher.judge(records, unchangedGraceMs(options));
       if (verdict.done) {
-        return { actionResult: verdict.result, record: verdict.record, before, posts: posted.posts, requestId: watcher.requestId };
+        return watcher.outcome(verdict.result, verdict.record);
       }
       options.onProgress?.(describeRecord(verdict.record));
     }
@@ -129,7 +130,7 @@ export async function runAction(api: FlinkJobsApi, request: ActionRequest, optio
       const records = watcher.posted ? await api.listJobs({ jobName: request.jobName, signal: lastLook }).catch(() => undefined) : undefined;
       if (records) {
         const verdict = watcher.judge(records, unchangedGraceMs(options));
-        if (verdict.done) return { actionResult: verdict.result, record: verdict.record, before: watcher.before, posts: watcher.posts, requestId: watcher.requestId };
+        if (verdict.done) return watcher.outcome(verdict.result, verdict.record);
       }
       throw new WaitTimeoutError(
         `Timed out after ${formatDuration(options.timeoutMs)} waiting for ${request.action} on job '${request.jobName}'. ` +
@@ -193,17 +194,16 @@ async function post(
   schedule: PollingSchedule,
   options: RunActionOptions,
   signal: AbortSignal,
-) {
+): Promise<ArmResponse | undefined> {
   const log = options.logger ?? silentLogger;
   const maxPosts = 3;
   for (;;) {
     watcher.posts++;
-    watcher.posted = true;
     try {
       const response = await api.runJob(body, signal);
       log.debug(`runJob answered ${response.status}; x-ms-request-id=${response.requestId ?? "-"}`);
       watcher.requestId = response.requestId;
-      return { response, posts: watcher.posts };
+      return response;
     } catch (error) {
       if (!(error instanceof AmbiguousRequestError) || signal.aborted) throw error;
       log.warning(`${error.message}. Checking the job record before doing anything else.`);
@@ -214,7 +214,7 @@ async function post(
         const records = await api.listJobs({ jobName: body.properties.jobName, signal });
         if (watcher.showsAction(records)) {
           log.info(`The job record shows that ${body.properties.action} was accepted; not posting it again.`);
-          return { response: undefined, posts: watcher.posts };
+          return undefined;
         }
       }
       if (watcher.posts >= maxPosts) throw error;
@@ -239,13 +239,20 @@ class RecordWatcher {
   operationSucceededAt: number | undefined;
   requestId: string | undefined;
   posts = 0;
-  posted = false;
 
   constructor(
     private readonly request: ActionRequest,
     private readonly api: FlinkJobsApi,
     private readonly log: Logger,
   ) {}
+
+  get posted(): boolean {
+    return this.posts > 0;
+  }
+
+  outcome(actionResult: ActionResult, record: JobRecord | undefined): ActionOutcome {
+    return { actionResult, record, before: this.before, posts: this.posts, requestId: this.requestId };
+  }
 
   remember(records: JobRecord[]): void {
     const named = recordsNamed(records, this.request.jobName);
@@ -276,7 +283,12 @@ class RecordWatcher {
   showsAction(records: JobRecord[]): boolean {
     const record = this.currentRecord(records);
     if (ACTIONS[this.request.action].createsRecord) return record !== undefined;
-    if (!record) return ACTIONS[this.request.action].removesRecord === true;
+    if (!record) {
+      // As in judge(): a record gone for one read may only have dropped out of the list.
+      this.absentReads++;
+      return ACTIONS[this.request.action].removesRecord === true && this.absentReads >= 2;
+    }
+    this.absentReads = 0;
     return record.properties.action === this.request.action && fingerprint(record) !== fingerprint(this.before);
   }
 
