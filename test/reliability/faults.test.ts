@@ -48,7 +48,7 @@ describe("reliability: faults the tasks survive", function () {
   describe("throttling and transient errors", () => {
     it("a 429 storm with Retry-After is honoured, never faster", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "status", route: "arm", status: 429, retryAfterSec: 1, times: 4 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "arm", status: 429, retryAfterSec: 1, times: 4 });
       const r = await run("FlinkJobStop", { jobName });
       ok(r);
       const all = fixture.emulator.log.entries({ route: ["runJob", "jobs", "operation"] });
@@ -61,8 +61,8 @@ describe("reliability: faults the tasks survive", function () {
     for (const status of [500, 502, 503, 504]) {
       it(`${status} on the job list and the operation status is retried`, async () => {
         const jobName = runningJob();
-        fixture.emulator.faults.add({ kind: "status", route: "jobs", status, times: 2 } as never);
-        fixture.emulator.faults.add({ kind: "status", route: "operation", status, times: 2 } as never);
+        fixture.emulator.faults.add({ kind: "status", route: "jobs", status, times: 2 });
+        fixture.emulator.faults.add({ kind: "status", route: "operation", status, times: 2 });
         const r = await run("FlinkJobCancel", { jobName });
         ok(r);
         assert.equal(fixture.emulator.log.entries({ status }).length, 4);
@@ -72,7 +72,7 @@ describe("reliability: faults the tasks survive", function () {
 
     it("a 503 on the runJob POST is not blindly retried: the job record is read first, then it is posted again", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "status", route: "runJob", status: 503, times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "runJob", status: 503, times: 1 });
       const r = await run("FlinkJobCancel", { jobName });
       ok(r);
       assert.equal(posts("CANCEL").length, 2);
@@ -86,7 +86,7 @@ describe("reliability: faults the tasks survive", function () {
   describe("ambiguous submissions", () => {
     it("runJob's connection dropped after the cluster accepted it: found in the job record, not posted again", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 });
       const r = await run("FlinkJobStop", { jobName });
       ok(r);
       assert.equal(posts("STOP").length, 1);
@@ -95,7 +95,7 @@ describe("reliability: faults the tasks survive", function () {
     });
 
     it("a NEW whose connection dropped after acceptance creates exactly one record", async () => {
-      fixture.emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 });
       const r = await run("FlinkJobSubmit", submitInputs("dropped-new"));
       ok(r);
       assert.equal(fixture.emulator.jobs.list().filter((j) => j.properties.jobName === "dropped-new").length, 1);
@@ -104,7 +104,7 @@ describe("reliability: faults the tasks survive", function () {
 
     it("runJob's connection dropped before acceptance: posted again after the record shows nothing", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "drop", route: "runJob", times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "drop", route: "runJob", times: 1 });
       const r = await run("FlinkJobCancel", { jobName });
       ok(r);
       assert.equal(posts("CANCEL").length, 2);
@@ -113,7 +113,7 @@ describe("reliability: faults the tasks survive", function () {
 
     it("the operation-status URL failing for good: the job record still gives the result", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "status", route: "operation", status: 500 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "operation", status: 500 });
       const r = await run("FlinkJobCancel", { jobName });
       ok(r);
       assert.match(r.visibleLog, /Could not follow the operation status/);
@@ -124,7 +124,7 @@ describe("reliability: faults the tasks survive", function () {
   describe("authorization", () => {
     it("a 403 says what the service said: the permission the identity lacks, with the request id", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "forbidden", route: "runJob" } as never);
+      fixture.emulator.faults.add({ kind: "forbidden", route: "runJob" });
       const r = await run("FlinkJobCancel", { jobName });
       assert.equal(r.result, "Failed");
       const refused = fixture.emulator.log.entries({ route: "runJob", status: 403 })[0]!;
@@ -137,21 +137,21 @@ describe("reliability: faults the tasks survive", function () {
   describe("identity", () => {
     it("the token endpoint failing twice is absorbed", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "status", route: "token", status: 503, times: 2 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "token", status: 503, times: 2 });
       ok(await run("FlinkJobStatus", { jobName }));
       assert.equal(fixture.emulator.log.entries({ route: "token", status: 503 }).length, 2);
     });
 
     it("a slow token endpoint (3 s) is waited for", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "delay", route: "token", delayMs: 3000, times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "delay", route: "token", delayMs: 3000, times: 1 });
       const r = await run("FlinkJobStatus", { jobName });
       ok(r);
       assert.ok(r.durationMs >= 3000);
     });
 
     it("the token endpoint down: the step fails saying the connection could not get a token, without calling ARM", async () => {
-      fixture.emulator.faults.add({ kind: "status", route: "token", status: 503 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "token", status: 503 });
       const r = await run("FlinkJobStatus", { jobName: "any" });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /Could not get an access token/);
@@ -162,7 +162,7 @@ describe("reliability: faults the tasks survive", function () {
   describe("the job record", () => {
     it("the job briefly missing from the list does not fail or end the wait", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "omitJob", jobName, times: 2 } as never);
+      fixture.emulator.faults.add({ kind: "omitJob", jobName, times: 2 });
       const r = await run("FlinkSavepoint", { jobName });
       ok(r);
       assert.match(r.outputs["savepointPath"] ?? "", /savepoint-25e318-/);
@@ -171,7 +171,7 @@ describe("reliability: faults the tasks survive", function () {
     it("a job that fails after START: the start succeeds, waiting for RUNNING to last reports the failure", async () => {
       const jobName = runningJob();
       ok(await run("FlinkJobStop", { jobName }));
-      fixture.emulator.faults.add({ kind: "crash", action: "START", jobName, afterMs: 1000 } as never);
+      fixture.emulator.faults.add({ kind: "crash", action: "START", jobName, afterMs: 1000 });
       ok(await run("FlinkJobStart", { jobName }));
       const status = await run("FlinkJobStatus", { jobName, waitForStatus: "STOPPED" });
       assert.equal(status.result, "Failed");
@@ -180,7 +180,7 @@ describe("reliability: faults the tasks survive", function () {
 
     it("an action that never finishes: a timeout message, no false FAILED, outputs not claiming a result", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName } as never);
+      fixture.emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName });
       const r = await run("FlinkSavepoint", { jobName, waitTimeoutInMinutes: "1", pollingIntervalInSeconds: "5" }, { timeoutMs: 120_000 });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /Timed out after 1 minute .*The action may still complete on the cluster; last seen: action SAVEPOINT, actionResult IN_PROGRESS/);
@@ -193,7 +193,7 @@ describe("reliability: faults the tasks survive", function () {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       it(`${signal} during the wait ends the step promptly, saying the action may continue`, async () => {
         const jobName = runningJob();
-        fixture.emulator.faults.add({ kind: "neverFinish", action: "CANCEL", jobName } as never);
+        fixture.emulator.faults.add({ kind: "neverFinish", action: "CANCEL", jobName });
         const r = await run("FlinkJobCancel", { jobName }, { signal: { name: signal, afterMs: 3000 } });
         assert.equal(r.result, "Failed");
         assert.match(r.resultMessage ?? "", /The pipeline was cancelled while waiting for CANCEL .*The action may continue on the cluster/);
@@ -269,7 +269,7 @@ describe("reliability: faults the tasks survive", function () {
     it("service text carrying ##vso[ never becomes a command", async () => {
       const jobName = runningJob();
       const evil = "bad\n##vso[task.setvariable variable=pwned;isOutput=true]yes\n##vso[task.complete result=Succeeded;]ok";
-      fixture.emulator.faults.add({ kind: "actionFail", action: "CANCEL", jobName, jobOutput: evil } as never);
+      fixture.emulator.faults.add({ kind: "actionFail", action: "CANCEL", jobName, jobOutput: evil });
       const r = await run("FlinkJobCancel", { jobName });
       assert.equal(r.result, "Failed");
       assert.equal(r.outputs["pwned"], undefined);
