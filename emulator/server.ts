@@ -141,6 +141,7 @@ export class EmulatorServer {
         status,
         durationMs: Date.now() - started,
         requestId: ctx.requestId,
+        remotePort: req.socket.remotePort ?? 0,
         ...(faultNote ? { fault: faultNote } : {}),
       });
     };
