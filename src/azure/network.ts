@@ -1,6 +1,6 @@
 import { Agent as HttpsAgent, type AgentOptions } from "node:https";
 import { rootCertificates } from "node:tls";
-import { createDefaultHttpClient, type HttpClient } from "@azure/core-rest-pipeline";
+import { createDefaultHttpClient, type HttpClient, type PipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 import type { TokenCredentialOptions } from "@azure/identity";
 import { HttpsProxyAgent } from "https-proxy-agent";
 
@@ -84,28 +84,41 @@ export function identityProxyFor(settings: NetworkSettings, url: string): ProxyS
  * ManagedIdentityCredential replaces additionalPolicies but keeps httpClient.
  */
 export function identityClientOptions(settings: NetworkSettings, userAgentPrefix: string): TokenCredentialOptions {
-  const options: TokenCredentialOptions = { userAgentOptions: { userAgentPrefix }, httpClient: identityHttpClient(settings) };
+  const options: TokenCredentialOptions = { userAgentOptions: { userAgentPrefix }, httpClient: new IdentityHttpClient(settings) };
   const trusted = ca(settings);
   if (trusted) (options as { tlsOptions?: { ca: string[] } }).tlsOptions = { ca: trusted };
   return options;
 }
 
-function identityHttpClient(settings: NetworkSettings): HttpClient {
-  const inner = createDefaultHttpClient();
-  const agents = new Map<string, HttpsProxyAgent<string>>();
-  let direct: HttpsAgent | undefined;
-  return {
-    sendRequest(request) {
-      const proxy = identityProxyFor(settings, request.url);
-      if (proxy) {
-        let agent = agents.get(proxy.url);
-        if (!agent) agents.set(proxy.url, (agent = proxyAgent(proxy, settings)));
-        request.agent = agent;
-      } else {
-        // Direct, whatever a policy chose from HTTPS_PROXY; over https with the agent's CA.
-        request.agent = request.url.toLowerCase().startsWith("https:") ? (direct ??= new HttpsAgent(tlsOptions(settings))) : undefined;
-      }
-      return inner.sendRequest(request);
-    },
-  };
+/** The identity requests' HTTP client; remembers the last connection failure (see lastFailure). */
+export class IdentityHttpClient implements HttpClient {
+  private readonly inner = createDefaultHttpClient();
+  private readonly proxied = new Map<string, HttpsProxyAgent<string>>();
+  private direct: HttpsAgent | undefined;
+  /**
+   * The last request that failed before any answer (TLS, DNS, refused, proxy), with Node's own
+   * words: MSAL reports such a failure as `endpoints_resolution_error` or `network_error` alone.
+   */
+  lastFailure: { host: string; message: string } | undefined;
+
+  constructor(private readonly settings: NetworkSettings) {}
+
+  async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
+    const proxy = identityProxyFor(this.settings, request.url);
+    if (proxy) {
+      let agent = this.proxied.get(proxy.url);
+      if (!agent) this.proxied.set(proxy.url, (agent = proxyAgent(proxy, this.settings)));
+      request.agent = agent;
+    } else {
+      // Direct, whatever a policy chose from HTTPS_PROXY; over https with the agent's CA.
+      request.agent = request.url.toLowerCase().startsWith("https:") ? (this.direct ??= new HttpsAgent(tlsOptions(this.settings))) : undefined;
+    }
+    try {
+      return await this.inner.sendRequest(request);
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      if (!request.abortSignal?.aborted) this.lastFailure = { host: new URL(request.url).host, message: [e.message, e.code && `(${e.code})`].filter(Boolean).join(" ") };
+      throw error;
+    }
+  }
 }

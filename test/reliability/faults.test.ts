@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import type { TaskRun } from "../harness/agent";
-import { startConnectProxy } from "../harness/connect-proxy";
-import { connectionFor, runOnEmulator } from "../harness/emulator-connections";
+import { type ConnectProxy, startConnectProxy } from "../harness/connect-proxy";
+import { runOnEmulator } from "../harness/emulator-connections";
 import { useEmulator } from "../harness/emulator-fixture";
 import { assertNoCredentialsInLog } from "../harness/log-hygiene";
 
@@ -204,6 +204,12 @@ describe("reliability: faults the tasks survive", function () {
   });
 
   describe("the agent's network settings", () => {
+    /** Requests the emulator saw, split by whether a tunnel of `proxy` carried them. */
+    const throughProxy = (proxy: ConnectProxy) => {
+      const all = fixture.emulator.log.entries();
+      return { all, tunnelled: all.filter((e) => proxy.upstreamPorts.has(e.remotePort)), direct: all.filter((e) => !proxy.upstreamPorts.has(e.remotePort)) };
+    };
+
     it("sends every request, token requests included, through the agent's proxy (CONNECT)", async () => {
       const jobName = runningJob();
       const proxy = await startConnectProxy({ requireAuth: `Basic ${Buffer.from("agent:proxy-pass-1234567890").toString("base64")}` });
@@ -215,8 +221,10 @@ describe("reliability: faults the tasks survive", function () {
         ok(r);
         assert.ok(proxy.tunnels.length >= 2, `only ${proxy.tunnels.length} tunnels`);
         assert.ok(proxy.tunnels.every((t) => t === host));
-        // Each request the emulator saw arrived through a tunnel: compare with a direct run's count.
-        assert.ok(fixture.emulator.log.entries({ route: "token" }).length >= 1);
+        // Every request the emulator saw in this run came through one of the proxy's tunnels.
+        const seen = throughProxy(proxy);
+        for (const route of ["token", "jobs", "runJob", "operation"]) assert.ok(seen.all.some((e) => e.route === route), `no ${route} request`);
+        assert.deepEqual(seen.direct.map((e) => `${e.method} ${e.route}`), [], "requests that bypassed the proxy");
         // task-lib itself prints "Agent.ProxyPassword=<value>" as a debug line when it loads; the
         // agent masks that value as one of its own secret variables. Nothing else may show it.
         const ours = r.visibleLog.split("\n").filter((line) => !line.startsWith("Agent.ProxyPassword="));
@@ -233,25 +241,58 @@ describe("reliability: faults the tasks survive", function () {
       try {
         const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, { scheme: "workloadIdentity", env: { AGENT_PROXYURL: proxy.url } });
         ok(r);
-        const direct = fixture.emulator.log.entries({ route: ["oidc", "token", "jobs"] }).length;
-        assert.ok(proxy.tunnels.length >= 1 && direct >= 3);
+        const seen = throughProxy(proxy);
+        const oidc = seen.all.filter((e) => e.route === "oidc");
+        assert.ok(oidc.length >= 1, "no OIDC request");
+        assert.ok(oidc.every((e) => proxy.upstreamPorts.has(e.remotePort)), "the OIDC request itself came through the proxy's tunnel");
+        assert.deepEqual(seen.direct.map((e) => `${e.method} ${e.route}`), [], "requests that bypassed the proxy");
       } finally {
         await proxy.close();
       }
     });
 
-    it("trusts the agent's CA certificate (Agent.CAInfo) without NODE_EXTRA_CA_CERTS", async () => {
+    it("the OIDC request follows its own host's bypass decision, not Entra ID's", async () => {
       const jobName = runningJob();
-      const agent = connectionFor(fixture.emulator, "spnKey");
-      const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, { env: { NODE_EXTRA_CA_CERTS: "", AGENT_CAINFO: fixture.emulator.caCertPath } });
-      ok(r);
-      assert.ok(agent.connection);
+      const proxy = await startConnectProxy();
+      try {
+        // The same emulator under another name: the agent's bypass list covers only that name.
+        const oidcRequestUri = fixture.emulator.workloadIdentity.oidcRequestUri.replace("127.0.0.1", "localhost");
+        const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, {
+          scheme: "workloadIdentity",
+          variables: { "System.OidcRequestUri": oidcRequestUri },
+          env: { AGENT_PROXYURL: proxy.url, AGENT_PROXYBYPASSLIST: JSON.stringify(["localhost"]) },
+        });
+        ok(r);
+        const seen = throughProxy(proxy);
+        assert.ok(seen.direct.length >= 1, "no request went direct");
+        assert.deepEqual([...new Set(seen.direct.map((e) => e.route))], ["oidc"], "only the bypassed OIDC requests went direct");
+        assert.ok(!seen.tunnelled.some((e) => e.route === "oidc"), "no OIDC request through the proxy");
+        assert.ok(seen.tunnelled.some((e) => e.route === "token"), "Entra ID through the proxy");
+        assert.ok(seen.tunnelled.some((e) => e.route === "jobs"), "Resource Manager through the proxy");
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    const certificateFailure = /self[- ]signed certificate|unable to (get local issuer|verify the first) certificate/i;
+
+    it("trusts the agent's CA certificate (Agent.CAInfo) without NODE_EXTRA_CA_CERTS, and fails the TLS check without it", async () => {
+      const jobName = runningJob();
+      const trusted = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, { env: { NODE_EXTRA_CA_CERTS: "", AGENT_CAINFO: fixture.emulator.caCertPath } });
+      ok(trusted);
+      assert.equal(trusted.outputs["jobStatus"], "RUNNING", "the job was read over TLS");
+      assert.ok(fixture.emulator.log.entries({ route: "jobs", status: 200 }).length >= 1);
+      fixture.emulator.log.clear();
+      const untrusted = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, { env: { NODE_EXTRA_CA_CERTS: "" } });
+      assert.equal(untrusted.result, "Failed");
+      assert.match(untrusted.resultMessage ?? "", certificateFailure);
+      assert.deepEqual(fixture.emulator.log.entries(), [], "no request completed a TLS handshake");
     });
 
     it("without the CA, the TLS failure is reported (the emulator is not trusted by default)", async () => {
       const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName: "any" }, { env: { NODE_EXTRA_CA_CERTS: "" } });
       assert.equal(r.result, "Failed");
-      assert.match(r.resultMessage ?? "", /certificate|self[- ]signed|Could not get an access token/i);
+      assert.match(r.resultMessage ?? "", certificateFailure, "the certificate error itself, not only 'Could not get an access token'");
     });
   });
 
