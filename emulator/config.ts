@@ -48,6 +48,8 @@ export interface EmulatorConfig {
   timeScale?: number;
   staleWindowMs?: number;
   actionDurationMs?: Partial<Record<string, number>>;
+  /** Unset (REAL): an operation lasts its action's duration, ending when the job is submitted.
+   * Set: every accepted operation ends this long after the POST, whatever the action. */
   operationDurationMs?: number;
   pageSize?: number;
   accessTokenLifetimeSec?: number;
@@ -78,7 +80,12 @@ export const DEFAULT_GUESSES: Guesses = {
   operationStatus: "standard",
 };
 
-/** Defaults: NEW 12 s (REAL recording), the others a few seconds (GUESS). Virtual ms. */
+/**
+ * How long after the POST each action is submitted: its operation ends then (REAL for NEW: the
+ * recorded operation ran 12 s, from startTime to endTime, and ended Succeeded with jobStatus
+ * SUBMITTED). The job record lags by the stale window: IN_PROGRESS from staleWindowMs, the
+ * result at staleWindowMs + this (GUESS). The others are a few seconds (GUESS). Virtual ms.
+ */
 export const DEFAULT_ACTION_DURATION_MS: Record<string, number> = {
   NEW: 12000,
   START: 8000,
@@ -100,7 +107,9 @@ export interface ResolvedConfig {
   timeScale: number;
   staleWindowMs: number;
   actionDurationMs: Record<string, number>;
-  operationDurationMs: number;
+  operationDurationMs: number | undefined;
+  /** A refused action's operation (JobNotFound, Conflict) ends Failed this long after the POST (GUESS). */
+  refusedOperationMs: number;
   pageSize: number;
   accessTokenLifetimeSec: number;
   oidcTokenLifetimeSec: number;
@@ -117,7 +126,8 @@ export function resolveConfig(c: EmulatorConfig = {}): ResolvedConfig {
     timeScale: c.timeScale ?? 1,
     staleWindowMs: c.staleWindowMs ?? 2000,
     actionDurationMs: durations,
-    operationDurationMs: c.operationDurationMs ?? 1500,
+    operationDurationMs: c.operationDurationMs,
+    refusedOperationMs: 1500,
     pageSize: c.pageSize ?? 50,
     accessTokenLifetimeSec: c.accessTokenLifetimeSec ?? 3600,
     oidcTokenLifetimeSec: c.oidcTokenLifetimeSec ?? 600,
@@ -125,7 +135,7 @@ export function resolveConfig(c: EmulatorConfig = {}): ResolvedConfig {
   };
   if (!(r.timeScale > 0)) throw new Error("timeScale must be > 0");
   if (!(Number.isInteger(r.pageSize) && r.pageSize > 0)) throw new Error("pageSize must be a positive integer");
-  for (const [k, v] of Object.entries({ staleWindowMs: r.staleWindowMs, operationDurationMs: r.operationDurationMs, ...durations }))
+  for (const [k, v] of Object.entries({ staleWindowMs: r.staleWindowMs, operationDurationMs: r.operationDurationMs ?? 0, ...durations }))
     if (!(v >= 0)) throw new Error(`${k} must be >= 0`);
   return r;
 }

@@ -184,19 +184,23 @@ export class ArmApi {
     const match = { route: ctx.route, jobName: req.jobName, action: req.action };
     // Peek now, consume only if the action is really accepted.
     const never = this.faults.take(["neverFinish"], match, false);
+    const noResult = this.faults.take(["noResult"], match, false);
     const fail = this.faults.take(["actionFail"], match, false);
     const crash = this.faults.take(["crash"], match, false);
+    const submitMs = this.config.actionDurationMs[req.action] ?? 3000;
     const result = this.store.submit(req, {
       now,
       staleWindowMs: this.config.staleWindowMs,
-      durationMs: this.config.actionDurationMs[req.action] ?? 3000,
+      durationMs: submitMs,
       ...(never ? { neverFinish: true } : {}),
-      ...(fail ? { forced: { jobOutput: fail.jobOutput ?? "", ...(fail.jobStatus ? { jobStatus: fail.jobStatus } : {}), ...(fail.keepSavepoint ? { keepSavepoint: true } : {}) } } : {}),
-      ...(crash ? { crashAfterMs: crash.afterMs ?? 0 } : {}),
+      ...(noResult ? { noResult: true } : {}),
+      ...(fail ? { forced: { jobOutput: fail.jobOutput, ...(fail.jobStatus ? { jobStatus: fail.jobStatus } : {}), ...(fail.keepSavepoint ? { keepSavepoint: true } : {}) } } : {}),
+      ...(crash ? { crashAfterMs: crash.afterMs } : {}),
     });
     let failure: { code: string; message: string } | undefined;
     if (result.kind === "accepted") {
       if (never) this.faults.take(["neverFinish"], match);
+      if (noResult) this.faults.take(["noResult"], match);
       if (fail) this.faults.take(["actionFail"], match);
       if (crash) this.faults.take(["crash"], match);
     } else if (result.kind === "notFound") {
@@ -206,7 +210,9 @@ export class ArmApi {
       if (this.config.guesses.concurrentAction === "conflict") throw new ArmError(409, "Conflict", result.message);
       failure = { code: "Conflict", message: result.message };
     }
-    const op = this.operations.create(v, clusterId(this.topo), now, this.config.operationDurationMs, failure);
+    // REAL: the operation ends when the action is submitted (NEW: 12 s); a refusal ends it sooner.
+    const operationMs = failure ? this.config.refusedOperationMs : (this.config.operationDurationMs ?? submitMs);
+    const op = this.operations.create(v, clusterId(this.topo), now, operationMs, failure);
     const url = this.operations.signedUrl(op);
     ctx.requestId = op.guid; // REAL: x-ms-request-id equals the operation guid
     return { status: 202, json: null, headers: { location: url, "azure-asyncoperation": url } };
