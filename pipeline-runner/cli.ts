@@ -8,6 +8,7 @@ import { type Emulator, startEmulator } from "../emulator/index";
 import { armConnection, emulatorConnection, type RunnerConnection } from "./connection";
 import { RunLog } from "./log";
 import { PipelineError, planPipelineFile } from "./pipeline";
+import { namedResources, provision } from "./provision";
 import { type PipelineRunResult, runPipeline, type TaskExecutor } from "./runner";
 
 export const USAGE = `Usage: npm run pipeline -- <pipeline.yml> [options]
@@ -162,6 +163,7 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
         emulator = ownEmulator;
       }
       connection = emulatorConnection(emulator);
+      for (const line of provision(emulator, namedResources(plan, options.variables))) log.line(line);
     }
   } catch (error) {
     log.line(`ERROR: ${(error as Error).message}`);
