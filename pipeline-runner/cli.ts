@@ -29,6 +29,7 @@ Every azureSubscription name maps to one service connection:
   --ca-file <pem>            extra CA certificates for the task processes
 
   --var <name>=<value>       set a pipeline variable (repeatable; wins over the YAML's)
+  --param <name>=<value>     set a runtime parameter of the pipeline's parameters: (repeatable)
   --debug                    same as --var System.Debug=true
   --json <file>              also write the step results as JSON
 
@@ -39,6 +40,8 @@ export interface CliOptions {
   file: string;
   timeScale: number;
   variables: Record<string, string>;
+  /** --param: values for the pipeline's own parameters:. */
+  parameters?: Record<string, string>;
   json: string | undefined;
   arm:
     | { armUrl: string; tenantId: string; clientId: string; clientSecretEnv: string; subscriptionId: string; authorityHost?: string; caFile?: string }
@@ -54,6 +57,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
   let timeScale = 10;
   let json: string | undefined;
   let emulatorChosen = false;
+  let parameters: Record<string, string> | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
@@ -81,6 +85,13 @@ export function parseCliArgs(argv: string[]): CliOptions {
         const at = v.indexOf("=");
         if (at <= 0) throw new UsageError(`--var takes name=value, got '${v}'`);
         variables[v.slice(0, at)] = v.slice(at + 1);
+        break;
+      }
+      case "--param": {
+        const v = value();
+        const at = v.indexOf("=");
+        if (at <= 0) throw new UsageError(`--param takes name=value, got '${v}'`);
+        (parameters ??= {})[v.slice(0, at)] = v.slice(at + 1);
         break;
       }
       case "--debug":
@@ -122,7 +133,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
       ...(arm["ca-file"] ? { caFile: arm["ca-file"] } : {}),
     };
   }
-  return { file, timeScale, variables, json, arm: armOptions };
+  return { file, timeScale, variables, json, arm: armOptions, ...(parameters ? { parameters } : {}) };
 }
 
 export interface PipelineFileRun {
@@ -143,7 +154,7 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
   const log = runOptions.log ?? new RunLog();
   let plan;
   try {
-    plan = planPipelineFile(options.file);
+    plan = planPipelineFile(options.file, options.parameters ? { parameters: options.parameters } : {});
   } catch (error) {
     const reason = error instanceof PipelineError ? error.message : (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
     log.line(`ERROR: ${options.file}: ${reason}`);

@@ -60,6 +60,11 @@ for (const page of ["overview.md", "README.md"]) {
           if (!step) continue;
           assert.ok(step.outputs[m[2]!], `${page}:${example.line}: ${m[0]} is empty after the run`);
         }
+        // Each `name: $[ dependencies… ]` job variable gets the value of the job it reads.
+        for (const m of example.text.matchAll(/^\s*(\w+):\s*\$\[/gm)) {
+          assert.match(log, new RegExp(`variable ${m[1]} = \\$\\[.*\\] → '[^']+'`), `${page}:${example.line}: ${m[1]} has no value\n${log}`);
+        }
+        assert.doesNotMatch(log, /not supported by the local runner|nothing in /, `${page}:${example.line}`);
         // A macro the runner could not expand is never handed to a task.
         assert.doesNotMatch(log, /is not a variable here/, `${page}:${example.line}`);
       });
