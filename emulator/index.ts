@@ -218,6 +218,8 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     log,
     addJar: (d: string, n: string) => storage.add(d, n),
     listJars: () => storage.list(),
+    addCluster: (address: ClusterAddress) => clusters.add(address),
+    listClusters: () => clusters.list(),
     listJobs,
     seedJob: (input: unknown) => seedJob(input as SeedJobInput),
     advance: (ms: number, tokens: boolean) => {

@@ -4,6 +4,7 @@
  * in a fresh Node process, its `##vso` commands applied (output variables, secrets, result).
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { bundlePath, runTask } from "./agent-process";
 import type { RunnerConnection } from "./connection";
 import { type ConditionValue, conditionHolds, evaluateExpression, expandMacros, runtimeExpression, unexpandedMacros, VariableScope } from "./expressions";
@@ -30,6 +31,8 @@ export interface StepResult {
   outputs: Record<string, string>;
   errors: string[];
   warnings: string[];
+  /** Where the step's run summary (Markdown, the agent's Extensions tab) was saved, if it wrote one. */
+  summaryFile?: string;
 }
 
 export interface PipelineRunResult {
@@ -57,6 +60,8 @@ export interface RunOptions {
   executor?: TaskExecutor;
   /** File name for the header line. */
   source?: string;
+  /** Folder for the steps' run summaries (created when the first is written); without it they are not kept. */
+  summaryDir?: string;
 }
 
 const DEFAULT_TIMEOUT_MINUTES = 60;
@@ -221,7 +226,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       const jobSkip = stageSkip ?? job.notRunReason ?? notRunning(job.condition, job.dependsOn, jobResults, stageScope, queueVariables, `job ${job.name}`, jobVariables, dependency);
       const jobSteps = jobSkip
         ? job.steps.map((step) => skipped(step, jobSkip))
-        : await runJob(stage, { ...job, variables: jobVariables }, stageScope, queueVariables, executor, log, total, jobNotes);
+        : await runJob(stage, { ...job, variables: jobVariables }, stageScope, queueVariables, executor, log, total, jobNotes, options.summaryDir);
       if (jobSkip) {
         log.line();
         log.line(`${jobTitle(stage, job)}: skipped, ${jobSkip}`);
@@ -242,6 +247,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const rows = results.map((r) => [String(r.index), r.displayName, r.task, r.result, r.result === "Skipped" ? "" : formatDuration(r.durationMs), r.result === "Skipped" ? r.message : keyOutputs(r.outputs)]);
   for (const line of formatTable(["#", "step", "task", "result", "duration", "outputs"], rows)) log.line(line);
   log.line();
+  if (results.some((r) => r.summaryFile)) log.line(`Each step's run summary (what the agent shows on the run's Extensions tab) is a Markdown file in ${shortPath(options.summaryDir!)}`);
   log.line(`Pipeline ${result} in ${formatDuration(durationMs)}`);
   return { result, durationMs, steps: results };
 }
@@ -289,6 +295,7 @@ async function runJob(
   log: RunLog,
   total: number,
   notes: string[] = [],
+  summaryDir?: string,
 ): Promise<StepResult[]> {
   // Queue-time variables win over the YAML's; output variables are added to this job's scope only.
   const jobScope = define(new VariableScope(stageScope), [
@@ -317,7 +324,7 @@ async function runJob(
       continue;
     }
     log.line(title);
-    const result = await runStep(step, job, jobScope, executor, log);
+    const result = await runStep(step, job, jobScope, executor, log, summaryDir);
     if (result.result === "Failed") jobStatus = "Failed";
     else if (result.result === "SucceededWithIssues" && jobStatus === "Succeeded") jobStatus = "SucceededWithIssues";
     // The message is shown once: a failing task has usually logged it as an error already.
@@ -328,7 +335,7 @@ async function runJob(
   return results;
 }
 
-async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableScope, executor: TaskExecutor, log: RunLog): Promise<StepResult> {
+async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableScope, executor: TaskExecutor, log: RunLog, summaryDir: string | undefined): Promise<StepResult> {
   const task = step.task!;
   const debug = (jobScope.get("System.Debug") ?? "").toLowerCase() === "true";
   const show = (text: string) => text.split(/\r?\n/).forEach((line) => log.line(`   ${line}`));
@@ -346,6 +353,16 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
   const errors: string[] = [];
   const warnings: string[] = [];
   let completed: { result: string; message: string } | undefined;
+  let summaryFile: string | undefined;
+  // The task's own file lives in its temporary folder, gone when it ends: keep a copy.
+  const keepSummary = (source: string) => {
+    if (!summaryDir || !fs.existsSync(source)) return;
+    fs.mkdirSync(summaryDir, { recursive: true });
+    const target = path.join(summaryDir, `${String(step.index).padStart(2, "0")}-${(step.name ?? task.name).replace(/[^\w.-]+/g, "_")}.md`);
+    if (summaryFile === target) fs.appendFileSync(target, `\n${fs.readFileSync(source, "utf8")}`);
+    else fs.copyFileSync(source, target);
+    summaryFile = target;
+  };
   const onLine = (line: string) => {
     const effect = classifyTaskLine(line);
     if (effect.kind === "show") {
@@ -374,6 +391,12 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
       }
       case "task.setsecret":
         log.secrets.add(message);
+        break;
+      case "task.uploadsummary":
+        keepSummary(message);
+        break;
+      case "task.addattachment":
+        if ((properties["type"] ?? "").toLowerCase() === "distributedtask.core.summary") keepSummary(message);
         break;
       case "task.complete":
         completed = { result: properties["result"] ?? "", message };
@@ -424,5 +447,12 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
     result = "SucceededWithIssues";
     message = `failed, but continueOnError is set: ${message}`;
   }
-  return { ...stepIdentity(step, task.name), result, message, durationMs: Date.now() - started, inputs, outputs, errors, warnings };
+  if (summaryFile) show(`Run summary: ${shortPath(summaryFile)}`);
+  return { ...stepIdentity(step, task.name), result, message, durationMs: Date.now() - started, inputs, outputs, errors, warnings, ...(summaryFile ? { summaryFile } : {}) };
+}
+
+/** A path as the user can type it from here: relative below the current folder, else absolute. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
 }

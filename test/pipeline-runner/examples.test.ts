@@ -47,13 +47,18 @@ for (const page of ["overview.md", "README.md"]) {
         const file = path.join(tmp, `${page.replace(/\W/g, "-")}-${example.line}.yml`);
         fs.writeFileSync(file, example.text);
         const lines: string[] = [];
-        const outcome = await runPipelineFile({ file, timeScale: 30, variables: {}, json: undefined, arm: undefined }, { emulator, log: new RunLog((l) => lines.push(l)) });
+        const outcome = await runPipelineFile({ file, timeScale: 30, variables: {}, json: undefined, arm: undefined, summaryDir: path.join(tmp, `summaries-${example.line}`) }, { emulator, log: new RunLog((l) => lines.push(l)) });
         const log = lines.join("\n");
         const run = outcome.run as PipelineRunResult;
         assert.equal(outcome.exitCode, 0, `${page}:${example.line}\n${log}`);
         const tasks = run.steps.filter((s) => s.task.includes("@"));
         assert.ok(tasks.length >= 1, log);
-        for (const step of tasks) assert.equal(step.result, "Succeeded", `${page}:${example.line}, step ${step.name ?? step.displayName}: ${step.message}\n${log}`);
+        for (const step of tasks) {
+          assert.equal(step.result, "Succeeded", `${page}:${example.line}, step ${step.name ?? step.displayName}: ${step.message}\n${log}`);
+          // Its run summary is kept where the log says.
+          assert.ok(step.summaryFile && fs.readFileSync(step.summaryFile, "utf8").includes("|"), `${page}:${example.line}: no run summary for ${step.displayName}`);
+          assert.ok(log.includes(`Run summary: ${step.summaryFile}`), log);
+        }
         // `$(step.variable)` the example reads (in scripts, inputs, env) has a value after its run.
         for (const m of example.text.matchAll(/\$\(([A-Za-z_]\w*)\.([A-Za-z_]\w*)\)/g)) {
           const step = tasks.find((s) => s.name === m[1]);
