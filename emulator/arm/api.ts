@@ -105,7 +105,8 @@ export class ArmApi {
     const rg = ctx.params["resourceGroup"];
     if (ctx.route === "resourceGroups" && rg === undefined) {
       this.checkGenericApiVersion(apiVersion);
-      return { status: 200, json: this.page(ctx, this.clusters.resourceGroups().map((t) => this.resourceGroupResource(t))) };
+      // ARM's resource group list names its token $skiptoken (Microsoft's own resource-group picklists read %24skiptoken).
+      return { status: 200, json: this.page(ctx, this.clusters.resourceGroups().map((t) => this.resourceGroupResource(t)), "$skiptoken") };
     }
     const inGroup = this.clusters.inResourceGroup(rg);
     if (!inGroup.length) throw new ArmError(404, "ResourceGroupNotFound", `Resource group '${rg ?? ""}' could not be found.`);
@@ -132,14 +133,15 @@ export class ArmApi {
     return this.listJobs(ctx, v, target.topo, target.store);
   }
 
-  /** A collection page of pageSize items, with ARM's nextLink ($skipToken) when more follow. */
-  private page(ctx: RequestContext, items: unknown[]): Record<string, unknown> {
+  /** A collection page of pageSize items, with ARM's nextLink when more follow (the token named as the job list names it, unless told). */
+  private page(ctx: RequestContext, items: unknown[], tokenName: "$skipToken" | "$skiptoken" = "$skipToken"): Record<string, unknown> {
     const offset = this.skipOffset(ctx);
     const body: Record<string, unknown> = { value: items.slice(offset, offset + this.config.pageSize) };
     if (offset + this.config.pageSize < items.length) {
       const next = new URLSearchParams(ctx.query);
       next.delete("$skiptoken");
-      next.set("$skipToken", Buffer.from(`offset:${offset + this.config.pageSize}`).toString("base64url"));
+      next.delete("$skipToken");
+      next.set(tokenName, Buffer.from(`offset:${offset + this.config.pageSize}`).toString("base64url"));
       body["nextLink"] = `${this.url}${ctx.path}?${next.toString()}`;
     }
     return body;
@@ -147,7 +149,8 @@ export class ArmApi {
 
   private skipOffset(ctx: RequestContext): number {
     const skipParam = ctx.query.get("$skipToken") ?? ctx.query.get("$skiptoken");
-    if (skipParam === null) return 0;
+    // An empty token is the first page: clients that always send the parameter start with one.
+    if (skipParam === null || skipParam === "") return 0;
     const text = Buffer.from(skipParam, "base64url").toString("utf8");
     const parsed = Number(text.replace(/^offset:/, ""));
     if (!Number.isInteger(parsed) || parsed < 0 || !text.startsWith("offset:")) throw new ArmError(400, "InvalidSkipToken", `The $skipToken '${skipParam}' is not valid.`);

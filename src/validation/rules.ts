@@ -77,7 +77,9 @@ export function clusterResourceName(input: string, raw: string | undefined): str
   return value;
 }
 
-const JOB_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/** A job name the service accepts, at most 63 characters; the classic editor checks the same pattern (task.json validation). */
+export const JOB_NAME_PATTERN = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+const JOB_NAME = new RegExp(`^${JOB_NAME_PATTERN}$`);
 
 /** The nearest name the service accepts: lower case, other characters as '-', no '-' at either end. */
 export function suggestedJobName(value: string): string | undefined {
