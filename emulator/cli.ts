@@ -91,7 +91,21 @@ async function main(): Promise<void> {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(2);
   }
-  const e = await startEmulator(cfg);
+  let e: Awaited<ReturnType<typeof startEmulator>>;
+  try {
+    e = await startEmulator(cfg);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${cfg.host ?? "127.0.0.1"}:${cfg.port}`;
+    const reason =
+      code === "EADDRINUSE"
+        ? `port ${where} is already in use (another emulator?): stop it, or choose another port with --port <n> (0 = any free port)`
+        : code === "EACCES"
+          ? `not allowed to listen on ${where}: choose a port above 1023 with --port <n>`
+          : (error as Error).message;
+    process.stderr.write(`npm run emulator: ${reason}\n`);
+    process.exit(1);
+  }
   const lines = [
     `Flink jobs emulator (HDInsight on AKS ARM job API, Entra ID, Azure DevOps OIDC, managed identity)`,
     `listening on ${e.url}`,
@@ -117,6 +131,10 @@ async function main(): Promise<void> {
     ...Object.entries(e.managedIdentity.env).map(([k, v]) => `                                       ${k}=${v}`),
     ``,
     `Known jar: ${e.knownJar.jobJarDirectory}/${e.knownJar.jarName} (entry class ${e.knownJar.entryClass})`,
+    ``,
+    `Run a pipeline against it (it creates the clusters and jars the pipeline names; jobs stay between runs):`,
+    `  npm run pipeline -- <your-pipeline.yml> --emulator-url ${e.url} --ca-file ${e.caCertPath}`,
+    ``,
     `Control API: ${e.url}/_emulator/info, /_emulator/log, /_emulator/faults, /_emulator/jars, /_emulator/jobs, /_emulator/clock/advance`,
     `Ctrl+C to stop.`,
   ];

@@ -57,6 +57,8 @@ export interface EmulatorConfig {
   guesses?: Partial<Guesses>;
   /** Jars the emulated storage holds besides the known demo jar: "dir/name" or {dir,name}. */
   jars?: Array<{ jobJarDirectory: string; jarName: string }>;
+  /** Clusters served besides the default flink-emulator-rg/flinkpool/flinkcluster (the local runner adds the ones its pipeline names). */
+  clusters?: Array<import("./arm/topology").ClusterAddress>;
   /** Fault rules active from the start. */
   faults?: import("./faults").FaultRule[];
 }

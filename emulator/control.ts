@@ -1,5 +1,6 @@
 import { type FaultInjector, validateFaultRule } from "./faults";
 import { isObject, type Reply, type RequestContext, type RouteName } from "./http";
+import type { ClusterAddress } from "./arm/topology";
 import type { RequestLog } from "./request-log";
 
 /** What the control API needs from the emulator (kept narrow so index.ts owns the wiring). */
@@ -9,6 +10,8 @@ export interface ControlTarget {
   log: RequestLog;
   addJar(dir: string, name: string): void;
   listJars(): string[];
+  addCluster(address: ClusterAddress): void;
+  listClusters(): ClusterAddress[];
   listJobs(): unknown[];
   seedJob(input: unknown): unknown;
   advance(ms: number, tokens: boolean): number;
@@ -22,6 +25,7 @@ export interface ControlTarget {
  *   GET    /_emulator/faults               active rules; POST adds one (or an array); DELETE clears;
  *   DELETE /_emulator/faults/{id}          removes one
  *   GET    /_emulator/jars                 known jars;  POST {jobJarDirectory, jarName} adds one
+ *   GET    /_emulator/clusters             clusters served;  POST {resourceGroup, clusterPool, cluster} adds one
  *   GET    /_emulator/jobs                 job records as the API shows them; POST seeds one
  *   GET    /_emulator/clock                virtual now; POST /_emulator/clock/advance {ms, tokens?}
  */
@@ -77,6 +81,14 @@ export function handleControl(ctx: RequestContext, t: ControlTarget): Reply {
         return bad("body must be {\"jobJarDirectory\": string, \"jarName\": string}");
       t.addJar(ctx.body["jobJarDirectory"], ctx.body["jarName"]);
       return { status: 201, json: t.listJars() };
+    }
+    if (path === "/_emulator/clusters" && m === "GET") return { status: 200, json: t.listClusters() };
+    if (path === "/_emulator/clusters" && m === "POST") {
+      const b = ctx.body;
+      if (!isObject(b) || typeof b["resourceGroup"] !== "string" || typeof b["clusterPool"] !== "string" || typeof b["cluster"] !== "string")
+        return bad('body must be {"resourceGroup": string, "clusterPool": string, "cluster": string}');
+      t.addCluster({ resourceGroup: b["resourceGroup"], clusterPool: b["clusterPool"], cluster: b["cluster"] });
+      return { status: 201, json: t.listClusters() };
     }
     if (path === "/_emulator/jobs" && m === "GET") return { status: 200, json: t.listJobs() };
     if (path === "/_emulator/jobs" && m === "POST") return { status: 201, json: t.seedJob(ctx.body) };

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { ArmApi } from "./arm/api";
 import { OperationStore, operationSigning } from "./arm/operations";
-import { clusterId, type Topology } from "./arm/topology";
+import { ClusterDirectory, clusterId, type ClusterAddress, type Topology } from "./arm/topology";
 import { VirtualClock } from "./clock";
 import { resolveConfig, type EmulatorConfig, type Guesses } from "./config";
 import { handleControl } from "./control";
@@ -17,6 +17,7 @@ import { loadOrCreateState } from "./state-dir";
 
 export type { EmulatorConfig, Guesses } from "./config";
 export type { FaultRule, FaultKind, FaultRoute } from "./faults";
+export type { ClusterAddress } from "./arm/topology";
 export { parseFaultSpec } from "./faults";
 export type { RequestLogEntry, RequestLogFilter } from "./request-log";
 export type { JobProperties } from "./flink/state-machine";
@@ -51,6 +52,8 @@ export interface Emulator {
   managedIdentity: { clientId: string; objectId: string; env: Record<string, string> };
   knownJar: { jobJarDirectory: string; jarName: string; entryClass: string };
   storage: { addJar(jobJarDirectory: string, jarName: string): void; list(): string[] };
+  /** The clusters served: the default one first, then those added (each with its own jobs). */
+  clusters: { add(address: ClusterAddress): void; list(): ClusterAddress[] };
   jobs: {
     list(): JobRecordView[];
     seed(input: SeedJobInput): JobRecordView;
@@ -102,6 +105,8 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     location: "westus2",
   };
   const store = new JobStore(storage, cfg.guesses, topo.cluster);
+  const clusters = new ClusterDirectory(topo, store, (cluster) => new JobStore(storage, cfg.guesses, cluster));
+  for (const c of config.clusters ?? []) clusters.add(c);
 
   const server = new EmulatorServer(
     { key: state.tls.serverKeyPem, cert: state.tls.serverCertPem, ca: state.tls.caCertPem },
@@ -136,7 +141,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
   });
   entra.trustIssuer(oidc.issuer, oidc.publicKey);
   const operations = new OperationStore(url, topo.location, state.operationHmacKey, await operationSigning(state.tls.caCertPem, state.tls.caKeyPem));
-  api = { arm: new ArmApi(url, topo, entra, store, operations, faults, clock, cfg), entra, oidc, msi };
+  api = { arm: new ArmApi(url, topo, entra, store, operations, faults, clock, cfg, clusters), entra, oidc, msi };
 
   const cid = clusterId(topo);
   const viewOf = (r: ReturnType<JobStore["all"]>[number]): JobRecordView | undefined => {
@@ -177,6 +182,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     managedIdentity: { clientId: state.managedIdentity.clientId, objectId: state.managedIdentity.objectId, env: msi.env },
     knownJar: { ...KNOWN_JAR },
     storage: { addJar: (d, n) => storage.add(d, n), list: () => storage.list() },
+    clusters: { add: (address) => clusters.add(address), list: () => clusters.list() },
     jobs: {
       list: listJobs,
       seed: seedJob,
@@ -212,6 +218,8 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     log,
     addJar: (d: string, n: string) => storage.add(d, n),
     listJars: () => storage.list(),
+    addCluster: (address: ClusterAddress) => clusters.add(address),
+    listClusters: () => clusters.list(),
     listJobs,
     seedJob: (input: unknown) => seedJob(input as SeedJobInput),
     advance: (ms: number, tokens: boolean) => {

@@ -5,9 +5,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Emulator, startEmulator } from "../emulator/index";
+import { repoRoot } from "./agent-process";
 import { armConnection, emulatorConnection, type RunnerConnection } from "./connection";
+import { RunningEmulator } from "./running-emulator";
 import { RunLog } from "./log";
 import { PipelineError, planPipelineFile } from "./pipeline";
+import { namedResources, provision } from "./provision";
 import { type PipelineRunResult, runPipeline, type TaskExecutor } from "./runner";
 
 export const USAGE = `Usage: npm run pipeline -- <pipeline.yml> [options]
@@ -18,6 +21,8 @@ Every azureSubscription name maps to one service connection:
 
   --emulator                 the embedded emulator on an ephemeral port (default)
   --time-scale <n>           the emulator's clock runs n times faster (default 10)
+  --emulator-url <url>       an emulator started with npm run emulator (its jobs outlive the run);
+                             --ca-file names its ca.pem (default .emulator/ca.pem)
 
   --arm-url <url>            a real Resource Manager endpoint, e.g. https://management.azure.com
   --tenant-id <id>           the service principal's tenant
@@ -25,11 +30,15 @@ Every azureSubscription name maps to one service connection:
   --client-secret-env <VAR>  name of the environment variable that holds its secret
   --subscription-id <id>     the subscription
   --authority-host <url>     Entra ID authority (default https://login.microsoftonline.com/)
-  --ca-file <pem>            extra CA certificates for the task processes
+  --ca-file <pem>            extra CA certificates for the task processes (a relative path is
+                             taken from the current folder)
 
   --var <name>=<value>       set a pipeline variable (repeatable; wins over the YAML's)
+  --param <name>=<value>     set a runtime parameter of the pipeline's parameters: (repeatable)
   --debug                    same as --var System.Debug=true
   --json <file>              also write the step results as JSON
+  --summary-dir <dir>        where each step's run summary (Markdown) is saved
+                             (default .pipeline-runs/<date-time>/ in the repository)
 
 Exit code: 0 when no step failed, 1 when a step failed, 2 for a usage or pipeline file error.
 `;
@@ -38,6 +47,12 @@ export interface CliOptions {
   file: string;
   timeScale: number;
   variables: Record<string, string>;
+  /** --summary-dir: where the steps' run summaries go (default: a new folder under .pipeline-runs/). */
+  summaryDir?: string;
+  /** --emulator-url: a running emulator (npm run emulator), with its CA file. */
+  emulatorUrl?: { url: string; caFile: string };
+  /** --param: values for the pipeline's own parameters:. */
+  parameters?: Record<string, string>;
   json: string | undefined;
   arm:
     | { armUrl: string; tenantId: string; clientId: string; clientSecretEnv: string; subscriptionId: string; authorityHost?: string; caFile?: string }
@@ -53,6 +68,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
   let timeScale = 10;
   let json: string | undefined;
   let emulatorChosen = false;
+  let parameters: Record<string, string> | undefined;
+  let emulatorUrl: string | undefined;
+  let summaryDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
@@ -82,11 +100,24 @@ export function parseCliArgs(argv: string[]): CliOptions {
         variables[v.slice(0, at)] = v.slice(at + 1);
         break;
       }
+      case "--param": {
+        const v = value();
+        const at = v.indexOf("=");
+        if (at <= 0) throw new UsageError(`--param takes name=value, got '${v}'`);
+        (parameters ??= {})[v.slice(0, at)] = v.slice(at + 1);
+        break;
+      }
       case "--debug":
         variables["System.Debug"] = "true";
         break;
       case "--json":
         json = value();
+        break;
+      case "--summary-dir":
+        summaryDir = path.resolve(value());
+        break;
+      case "--emulator-url":
+        emulatorUrl = value();
         break;
       case "--arm-url":
       case "--tenant-id":
@@ -107,6 +138,13 @@ export function parseCliArgs(argv: string[]): CliOptions {
   }
   if (file === undefined) throw new UsageError("name the pipeline file");
   let armOptions: CliOptions["arm"];
+  if (emulatorUrl !== undefined) {
+    const others = Object.keys(arm).filter((k) => k !== "ca-file");
+    if (emulatorChosen || others.length) throw new UsageError(`--emulator-url and ${emulatorChosen ? "--emulator" : `--${others[0]}`} are alternatives: choose one`);
+    if (!/^https:\/\//.test(emulatorUrl)) throw new UsageError(`--emulator-url takes the https URL npm run emulator prints, got '${emulatorUrl}'`);
+    const caFile = path.resolve(arm["ca-file"] ?? path.join(repoRoot, ".emulator", "ca.pem"));
+    return { file, timeScale, variables, json, arm: undefined, emulatorUrl: { url: emulatorUrl, caFile }, ...(parameters ? { parameters } : {}), ...(summaryDir ? { summaryDir } : {}) };
+  }
   if (Object.keys(arm).length > 0) {
     if (emulatorChosen) throw new UsageError("--emulator and --arm-url … are alternatives: choose one");
     const missing = ["arm-url", "tenant-id", "client-id", "client-secret-env", "subscription-id"].filter((k) => !arm[k]);
@@ -118,10 +156,11 @@ export function parseCliArgs(argv: string[]): CliOptions {
       clientSecretEnv: arm["client-secret-env"]!,
       subscriptionId: arm["subscription-id"]!,
       ...(arm["authority-host"] ? { authorityHost: arm["authority-host"] } : {}),
-      ...(arm["ca-file"] ? { caFile: arm["ca-file"] } : {}),
+      // The tasks run in a temporary folder: a relative path would point nowhere there.
+      ...(arm["ca-file"] ? { caFile: path.resolve(arm["ca-file"]) } : {}),
     };
   }
-  return { file, timeScale, variables, json, arm: armOptions };
+  return { file, timeScale, variables, json, arm: armOptions, ...(parameters ? { parameters } : {}), ...(summaryDir ? { summaryDir } : {}) };
 }
 
 export interface PipelineFileRun {
@@ -142,7 +181,7 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
   const log = runOptions.log ?? new RunLog();
   let plan;
   try {
-    plan = planPipelineFile(options.file);
+    plan = planPipelineFile(options.file, options.parameters ? { parameters: options.parameters } : {});
   } catch (error) {
     const reason = error instanceof PipelineError ? error.message : (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
     log.line(`ERROR: ${options.file}: ${reason}`);
@@ -156,12 +195,19 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
       const secret = (runOptions.env ?? process.env)[options.arm.clientSecretEnv];
       if (!secret) throw new UsageError(`the environment variable ${options.arm.clientSecretEnv} (--client-secret-env) is empty or not set`);
       connection = armConnection({ ...options.arm, clientSecret: secret });
+    } else if (options.emulatorUrl) {
+      const running = await RunningEmulator.connect(options.emulatorUrl.url, options.emulatorUrl.caFile);
+      connection = emulatorConnection(running.endpoint, `the emulator at ${running.endpoint.url}`);
+      const lines = provision(running, namedResources(plan, options.variables)).map((l) => l.replace("The embedded emulator", "The emulator"));
+      for (const refused of await running.settled()) lines.push(`  not created: ${refused}`);
+      for (const line of lines) log.line(line);
     } else {
       if (!emulator) {
         ownEmulator = await startEmulator({ port: 0, timeScale: options.timeScale });
         emulator = ownEmulator;
       }
       connection = emulatorConnection(emulator);
+      for (const line of provision(emulator, namedResources(plan, options.variables))) log.line(line);
     }
   } catch (error) {
     log.line(`ERROR: ${(error as Error).message}`);
@@ -174,6 +220,7 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
       variables: options.variables,
       log,
       source: options.file,
+      summaryDir: options.summaryDir ?? path.join(repoRoot, ".pipeline-runs", new Date().toISOString().replace(/[:.]/g, "-")),
       ...(runOptions.executor ? { executor: runOptions.executor } : {}),
     });
     if (options.json) {

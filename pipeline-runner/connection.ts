@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Emulator } from "../emulator/index";
 import type { ConnectionEnv } from "./agent-process";
 
@@ -19,7 +20,12 @@ export interface RunnerConnection {
 
 const EMULATOR_CONNECTION_ID = "5f0b2a6e-3c61-4b1f-9a43-2d1c7e8f9a10";
 
-export function emulatorConnection(emulator: Emulator): RunnerConnection {
+/** What a connection to an emulator needs: an embedded one, or one `npm run emulator` runs (its /_emulator/info). */
+export type EmulatorEndpoint = Pick<Emulator, "url" | "armUrl" | "authorityHost" | "caCertPath" | "tenantId" | "subscriptionId"> & {
+  servicePrincipal: Pick<Emulator["servicePrincipal"], "clientId" | "clientSecret">;
+};
+
+export function emulatorConnection(emulator: EmulatorEndpoint, description = `the embedded emulator at ${emulator.url}`): RunnerConnection {
   return {
     connection: {
       id: EMULATOR_CONNECTION_ID,
@@ -41,7 +47,7 @@ export function emulatorConnection(emulator: Emulator): RunnerConnection {
     },
     env: { NODE_EXTRA_CA_CERTS: emulator.caCertPath },
     secrets: [emulator.servicePrincipal.clientSecret],
-    description: `the embedded emulator at ${emulator.url}`,
+    description,
   };
 }
 
@@ -60,6 +66,8 @@ export function armConnection(options: ArmConnectionOptions): RunnerConnection {
   const url = new URL(options.armUrl);
   if (url.protocol !== "https:") throw new Error(`--arm-url must be an https URL, got '${options.armUrl}'`);
   if (options.caFile && !fs.existsSync(options.caFile)) throw new Error(`--ca-file: no such file '${options.caFile}'`);
+  // The tasks run in a temporary folder: a relative path would point nowhere there.
+  const caFile = options.caFile ? path.resolve(options.caFile) : undefined;
   const authority = options.authorityHost ? new URL(options.authorityHost).toString() : "https://login.microsoftonline.com/";
   return {
     connection: {
@@ -80,7 +88,7 @@ export function armConnection(options: ArmConnectionOptions): RunnerConnection {
         scopeLevel: "Subscription",
       },
     },
-    env: options.caFile ? { NODE_EXTRA_CA_CERTS: options.caFile } : {},
+    env: caFile ? { NODE_EXTRA_CA_CERTS: caFile } : {},
     secrets: [options.clientSecret],
     description: `${options.armUrl} as client ${options.clientId}`,
   };

@@ -71,11 +71,18 @@ export interface ConditionContext {
   variables: VariableScope;
   /** Results this condition depends on (previous steps' job status, or named dependencies). */
   dependencyResults(names: string[]): string[];
+  /**
+   * `dependencies.<job>.outputs['<step>.<var>']`, `dependencies.<job>.result`,
+   * `stageDependencies.<stage>.<job>.outputs['<step>.<var>']` as path segments
+   * (["dependencies", "deploy", "outputs", "submit.jobName"]); null when there is no such value.
+   */
+  dependency?(path: string[]): ConditionValue;
 }
 
 type Node =
   | { kind: "literal"; value: ConditionValue }
   | { kind: "variable"; name: string }
+  | { kind: "dependency"; path: string[] }
   | { kind: "call"; name: string; args: Node[] };
 
 type Token = { type: "string" | "number" | "ident" | "punct"; text: string };
@@ -160,6 +167,18 @@ export function parseCondition(source: string): Node {
       return { kind: "variable", name: name.text };
     }
     if (lower.startsWith("variables.")) return { kind: "variable", name: t.text.slice("variables.".length) };
+    if (lower.startsWith("dependencies.") || lower.startsWith("stagedependencies.")) {
+      const path = t.text.split(".");
+      // outputs['step.var']: the index is one segment, dots and all.
+      while (peek()?.text === "[") {
+        pos++;
+        const index = tokens[pos++];
+        if (!index || index.type !== "string") throw new Error(`${t.text}[...] needs a quoted name (expression: ${source})`);
+        expect("]");
+        path.push(index.text);
+      }
+      return { kind: "dependency", path };
+    }
     throw new Error(`'${t.text}' is not supported by the local runner (condition: ${source})`);
   };
   const node = parse();
@@ -193,6 +212,7 @@ const OK_RESULTS = new Set(["Succeeded", "SucceededWithIssues"]);
 export function evaluateCondition(node: Node, context: ConditionContext): ConditionValue {
   if (node.kind === "literal") return node.value;
   if (node.kind === "variable") return context.variables.get(node.name) ?? "";
+  if (node.kind === "dependency") return context.dependency?.(node.path) ?? null;
   const args = () => node.args.map((a) => evaluateCondition(a, context));
   const names = () => args().map((a) => String(a));
   const str = (v: ConditionValue) => String(v ?? "").toLowerCase();
@@ -255,4 +275,18 @@ export function evaluateCondition(node: Node, context: ConditionContext): Condit
 
 export function conditionHolds(source: string, context: ConditionContext): boolean {
   return truthy(evaluateCondition(parseCondition(source), context));
+}
+
+/** `$[ expression ]`: the whole value of a variable evaluated at run time, else undefined. */
+export function runtimeExpression(value: string): string | undefined {
+  const m = /^\s*\$\[([\s\S]*)\]\s*$/.exec(value);
+  return m ? m[1]!.trim() : undefined;
+}
+
+/** A runtime expression's value as the service turns it into a variable: booleans as True/False, null as empty. */
+export function evaluateExpression(source: string, context: ConditionContext): string {
+  const value = evaluateCondition(parseCondition(source), context);
+  if (value === null) return "";
+  if (typeof value === "boolean") return value ? "True" : "False";
+  return String(value);
 }

@@ -4,9 +4,11 @@
  * `$(submit.jobId)` only has a value once the step named `submit` has run.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { parseCondition } from "./expressions";
 import { loadTaskCatalog, parseTaskReference, resolveInputs, type TaskDefinition } from "./task-catalog";
+import { expandTemplates, TemplateError } from "./templates";
 
 export type VariableDefinition = { name: string; value: string };
 
@@ -129,10 +131,14 @@ function optionalNumber(value: unknown, what: string): number | undefined {
 
 export interface PlanOptions {
   catalog?: Map<string, TaskDefinition>;
+  /** Folder that `template:` paths start from; without it templates are not expanded. */
+  baseDir?: string;
+  /** Values for the pipeline's own `parameters:`. */
+  parameters?: Record<string, string>;
 }
 
 export function planPipelineFile(file: string, options: PlanOptions = {}): PipelinePlan {
-  return planPipeline(fs.readFileSync(file, "utf8"), options);
+  return planPipeline(fs.readFileSync(file, "utf8"), { baseDir: path.dirname(path.resolve(file)), ...options });
 }
 
 export function planPipeline(yamlText: string, options: PlanOptions = {}): PipelinePlan {
@@ -146,6 +152,15 @@ export function planPipeline(yamlText: string, options: PlanOptions = {}): Pipel
   if ("extends" in doc) throw new PipelineError("'extends:' templates are not expanded by the local runner");
   const catalog = options.catalog ?? loadTaskCatalog();
   const warnings: string[] = [];
+  try {
+    const expanded = expandTemplates(doc, { baseDir: options.baseDir, ...(options.parameters ? { parameters: options.parameters } : {}) });
+    doc = expanded.doc;
+    warnings.push(...expanded.warnings);
+  } catch (error) {
+    if (error instanceof TemplateError) throw new PipelineError(error.message);
+    throw error;
+  }
+  if (!isMap(doc)) throw new PipelineError("a pipeline file is a mapping");
   const variables = readVariables(doc["variables"], "pipeline", warnings);
 
   let stageSources: YamlMap[];

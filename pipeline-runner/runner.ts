@@ -4,9 +4,10 @@
  * in a fresh Node process, its `##vso` commands applied (output variables, secrets, result).
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { bundlePath, runTask } from "./agent-process";
 import type { RunnerConnection } from "./connection";
-import { conditionHolds, expandMacros, unexpandedMacros, VariableScope } from "./expressions";
+import { type ConditionValue, conditionHolds, evaluateExpression, expandMacros, runtimeExpression, unexpandedMacros, VariableScope } from "./expressions";
 import { classifyTaskLine, commandDisplay, formatDuration, formatTable, keyOutputs, RunLog } from "./log";
 import type { PipelinePlan, PlannedJob, PlannedStage, PlannedStep, VariableDefinition } from "./pipeline";
 import { isSettable } from "./task-catalog";
@@ -30,6 +31,8 @@ export interface StepResult {
   outputs: Record<string, string>;
   errors: string[];
   warnings: string[];
+  /** Where the step's run summary (Markdown, the agent's Extensions tab) was saved, if it wrote one. */
+  summaryFile?: string;
 }
 
 export interface PipelineRunResult {
@@ -57,6 +60,8 @@ export interface RunOptions {
   executor?: TaskExecutor;
   /** File name for the header line. */
   source?: string;
+  /** Folder for the steps' run summaries (created when the first is written); without it they are not kept. */
+  summaryDir?: string;
 }
 
 const DEFAULT_TIMEOUT_MINUTES = 60;
@@ -77,9 +82,107 @@ export function bundledTaskExecutor(connection: RunnerConnection): TaskExecutor 
   };
 }
 
-function define(scope: VariableScope, definitions: VariableDefinition[]): VariableScope {
-  for (const d of definitions) scope.set(d.name, d.value);
+/** `literal`: a value computed at run time (a `$[ ]` expression's), taken as it is. */
+type Definition = VariableDefinition & { literal?: boolean };
+
+function define(scope: VariableScope, definitions: Definition[]): VariableScope {
+  for (const d of definitions) scope.set(d.name, d.value, { expand: !d.literal });
   return scope;
+}
+
+/** What `dependencies.…` and `stageDependencies.…` read: results and output variables of finished jobs. */
+class Finished {
+  private readonly outputs = new Map<string, Map<string, string>>();
+  private readonly jobResults = new Map<string, StepOutcome>();
+  readonly stageResults = new Map<string, StepOutcome>();
+
+  private static key(stage: string, job: string): string {
+    return `${stage}/${job}`.toLowerCase();
+  }
+
+  job(stage: string, job: string, result: StepOutcome, steps: StepResult[]): void {
+    const outputs = new Map<string, string>();
+    for (const step of steps) if (step.name) for (const [variable, value] of Object.entries(step.outputs)) outputs.set(`${step.name}.${variable}`.toLowerCase(), value);
+    this.outputs.set(Finished.key(stage, job), outputs);
+    this.jobResults.set(Finished.key(stage, job), result);
+  }
+
+  output(stage: string, job: string, key: string): string | null {
+    return this.outputs.get(Finished.key(stage, job))?.get(key.toLowerCase()) ?? null;
+  }
+
+  result(stage: string, job: string): string | null {
+    return this.jobResults.get(Finished.key(stage, job)) ?? null;
+  }
+}
+
+const has = (list: string[], name: string) => list.some((n) => n.toLowerCase() === name.toLowerCase());
+
+/**
+ * Resolves dependency paths as Azure Pipelines does. In a job: `dependencies.<job>` names a job of
+ * this stage that the job depends on, `stageDependencies.<stage>.<job>` a job of a stage this stage
+ * depends on. In a stage: `dependencies.<stage>.outputs['<job>.<step>.<var>']`. Anything else is
+ * null, as on the service; `why` collects the reason, for the log.
+ */
+type DependencyResolver = (path: string[], why?: string[]) => ConditionValue;
+
+function dependencyResolver(finished: Finished, stage: PlannedStage, job: PlannedJob | undefined): DependencyResolver {
+  return (path, why = []) => {
+    const [root = "", first = "", ...rest] = path;
+    const none = (reason: string): null => {
+      why.push(reason);
+      return null;
+    };
+    let stageName: string;
+    let jobName: string | undefined;
+    let tail: string[];
+    if (root.toLowerCase() === "dependencies" && job) {
+      if (!has(job.dependsOn, first)) return none(`job ${job.name} does not depend on '${first}' (dependsOn: ${job.dependsOn.join(", ") || "none"})`);
+      [stageName, jobName, tail] = [stage.name, first, rest];
+    } else if (root.toLowerCase() === "stagedependencies" && job) {
+      if (!has(stage.dependsOn, first)) return none(`stage ${stage.name} does not depend on stage '${first}'`);
+      [stageName, jobName, tail] = [first, rest[0], rest.slice(1)];
+    } else if (root.toLowerCase() === "dependencies") {
+      if (!has(stage.dependsOn, first)) return none(`stage ${stage.name} does not depend on stage '${first}'`);
+      if (rest[0]?.toLowerCase() === "result") return finished.stageResults.get(first) ?? null;
+      if (rest[0]?.toLowerCase() !== "outputs" || !rest[1]) return none("write outputs['<job>.<step>.<variable>'] or result");
+      const [outputJob = "", ...key] = rest[1].split(".");
+      return finished.output(first, outputJob, key.join("."));
+    } else {
+      return none("stageDependencies is read in jobs only");
+    }
+    if (!jobName) return none("name a job");
+    if (tail[0]?.toLowerCase() === "result") return finished.result(stageName, jobName);
+    if (tail[0]?.toLowerCase() !== "outputs" || !tail[1]) return none("write outputs['<step>.<variable>'] or result");
+    // A deployment job's outputs are '<job>.<step>.<variable>'.
+    const key = tail[1].split(".").length === 3 && tail[1].toLowerCase().startsWith(`${jobName.toLowerCase()}.`) ? tail[1].slice(jobName.length + 1) : tail[1];
+    const value = finished.output(stageName, jobName, key);
+    if (value === null) return none(`job ${jobName} set no output variable '${key}'`);
+    return value;
+  };
+}
+
+/** Variables with `$[ expression ]` values evaluated now (their dependencies have finished); the log says what each became. */
+function evaluateVariables(definitions: VariableDefinition[], scope: VariableScope, dependency: DependencyResolver, note: (text: string) => void): Definition[] {
+  return definitions.map((d) => {
+    const expression = runtimeExpression(d.value);
+    if (expression === undefined) return d;
+    const missing: string[] = [];
+    try {
+      const dependencyValue = (path: string[]) => {
+        const why: string[] = [];
+        const v = dependency(path, why);
+        if (v === null) missing.push(`${path.slice(0, -1).join(".")}['${path[path.length - 1]}']${why.length ? `: ${why.join("; ")}` : ""}`);
+        return v;
+      };
+      const value = evaluateExpression(expression, { variables: scope, dependencyResults: () => [], dependency: dependencyValue });
+      note(`variable ${d.name} = $[ ${expression} ] → '${value}'${missing.length ? ` (nothing in ${missing.join(", ")}; read as empty, as Azure Pipelines does)` : ""}`);
+      return { name: d.name, value, literal: true };
+    } catch (error) {
+      note(`variable ${d.name}: $[ ${expression} ] is not supported by the local runner (${(error as Error).message}); it stays as written`);
+      return d;
+    }
+  });
 }
 
 function worst(results: StepOutcome[]): StepOutcome {
@@ -102,21 +205,28 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     ...plan.variables,
   ]);
   const results: StepResult[] = [];
-  const stageResults = new Map<string, StepOutcome>();
+  const finished = new Finished();
+  const stageResults = finished.stageResults;
   const total = plan.steps.length;
 
   log.line(`Pipeline ${options.source ?? ""}: ${total} step${total === 1 ? "" : "s"}; every service connection is ${options.connection.description}`);
   for (const warning of plan.warnings) log.line(`note: ${warning}`);
 
   for (const stage of plan.stages) {
-    const stageScope = define(new VariableScope(pipelineScope), stage.variables);
-    const stageSkip = notRunning(stage.condition, stage.dependsOn, stageResults, stageScope, queueVariables, `stage ${stage.name}`);
+    const stageNotes: string[] = [];
+    const stageDependency = dependencyResolver(finished, stage, undefined);
+    const stageScope = define(new VariableScope(pipelineScope), evaluateVariables(stage.variables, pipelineScope, stageDependency, (n) => stageNotes.push(n)));
+    const stageSkip = notRunning(stage.condition, stage.dependsOn, stageResults, stageScope, queueVariables, `stage ${stage.name}`, [], stageDependency);
+    for (const n of stageNotes) log.line(`note: stage ${stage.name}: ${n}`);
     const jobResults = new Map<string, StepOutcome>();
     for (const job of stage.jobs) {
-      const jobSkip = stageSkip ?? job.notRunReason ?? notRunning(job.condition, job.dependsOn, jobResults, stageScope, queueVariables, `job ${job.name}`, job.variables);
+      const jobNotes: string[] = [];
+      const dependency = dependencyResolver(finished, stage, job);
+      const jobVariables = stageSkip || job.notRunReason ? job.variables : evaluateVariables(job.variables, stageScope, dependency, (n) => jobNotes.push(n));
+      const jobSkip = stageSkip ?? job.notRunReason ?? notRunning(job.condition, job.dependsOn, jobResults, stageScope, queueVariables, `job ${job.name}`, jobVariables, dependency);
       const jobSteps = jobSkip
         ? job.steps.map((step) => skipped(step, jobSkip))
-        : await runJob(stage, job, stageScope, queueVariables, executor, log, total);
+        : await runJob(stage, { ...job, variables: jobVariables }, stageScope, queueVariables, executor, log, total, jobNotes, options.summaryDir);
       if (jobSkip) {
         log.line();
         log.line(`${jobTitle(stage, job)}: skipped, ${jobSkip}`);
@@ -125,6 +235,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       // A job that ran is Succeeded even when each of its steps was skipped.
       const ran = worst(jobSteps.map((s) => s.result));
       jobResults.set(job.name, jobSkip ? "Skipped" : ran === "Skipped" ? "Succeeded" : ran);
+      finished.job(stage.name, job.name, jobResults.get(job.name)!, jobSteps);
     }
     stageResults.set(stage.name, stageSkip ? "Skipped" : worst([...jobResults.values()]));
   }
@@ -136,6 +247,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const rows = results.map((r) => [String(r.index), r.displayName, r.task, r.result, r.result === "Skipped" ? "" : formatDuration(r.durationMs), r.result === "Skipped" ? r.message : keyOutputs(r.outputs)]);
   for (const line of formatTable(["#", "step", "task", "result", "duration", "outputs"], rows)) log.line(line);
   log.line();
+  if (results.some((r) => r.summaryFile)) log.line(`Each step's run summary (what the agent shows on the run's Extensions tab) is a Markdown file in ${shortPath(options.summaryDir!)}`);
   log.line(`Pipeline ${result} in ${formatDuration(durationMs)}`);
   return { result, durationMs, steps: results };
 }
@@ -153,12 +265,14 @@ function notRunning(
   scope: VariableScope,
   queueVariables: Record<string, string>,
   what: string,
-  extraVariables: VariableDefinition[] = [],
+  extraVariables: Definition[] = [],
+  dependency?: DependencyResolver,
 ): string | undefined {
   const variables = define(define(new VariableScope(scope), extraVariables), Object.entries(queueVariables).map(([name, value]) => ({ name, value })));
   const holds = conditionHolds(condition, {
     variables,
     dependencyResults: (names) => (names.length ? names : dependsOn).map((n) => resultsSoFar.get(n) ?? "Skipped"),
+    ...(dependency ? { dependency: (path: string[]) => dependency(path) } : {}),
   });
   return holds ? undefined : `condition '${condition}' of ${what} is false`;
 }
@@ -180,6 +294,8 @@ async function runJob(
   executor: TaskExecutor,
   log: RunLog,
   total: number,
+  notes: string[] = [],
+  summaryDir?: string,
 ): Promise<StepResult[]> {
   // Queue-time variables win over the YAML's; output variables are added to this job's scope only.
   const jobScope = define(new VariableScope(stageScope), [
@@ -191,6 +307,7 @@ async function runJob(
   define(jobScope, Object.entries(queueVariables).map(([name, value]) => ({ name, value })));
   log.line();
   log.line(`══ ${jobTitle(stage, job)} ══`);
+  for (const n of notes) log.line(`note: ${n}`);
   let jobStatus: StepOutcome = "Succeeded";
   const results: StepResult[] = [];
   for (const step of job.steps) {
@@ -207,7 +324,7 @@ async function runJob(
       continue;
     }
     log.line(title);
-    const result = await runStep(step, job, jobScope, executor, log);
+    const result = await runStep(step, job, jobScope, executor, log, summaryDir);
     if (result.result === "Failed") jobStatus = "Failed";
     else if (result.result === "SucceededWithIssues" && jobStatus === "Succeeded") jobStatus = "SucceededWithIssues";
     // The message is shown once: a failing task has usually logged it as an error already.
@@ -218,7 +335,7 @@ async function runJob(
   return results;
 }
 
-async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableScope, executor: TaskExecutor, log: RunLog): Promise<StepResult> {
+async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableScope, executor: TaskExecutor, log: RunLog, summaryDir: string | undefined): Promise<StepResult> {
   const task = step.task!;
   const debug = (jobScope.get("System.Debug") ?? "").toLowerCase() === "true";
   const show = (text: string) => text.split(/\r?\n/).forEach((line) => log.line(`   ${line}`));
@@ -226,6 +343,8 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
   for (const [name, value] of Object.entries(step.inputs)) {
     inputs[name] = expandMacros(value, jobScope);
     for (const macro of unexpandedMacros(inputs[name])) show(`note: input ${name}: $(${macro}) is not a variable here and is passed as written`);
+    if (/\$\[/.test(inputs[name])) show(`note: input ${name}: a runtime expression $[ … ] is evaluated only in variables: and conditions (as in Azure Pipelines), not in inputs; passed as written`);
+    if (/\$\{\{/.test(inputs[name])) show(`note: input ${name}: this template expression \${{ … }} is not expanded by the local runner; passed as written`);
   }
   for (const warning of step.warnings) show(`note: ${warning}`);
   const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, expandMacros(v, jobScope)]));
@@ -234,6 +353,16 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
   const errors: string[] = [];
   const warnings: string[] = [];
   let completed: { result: string; message: string } | undefined;
+  let summaryFile: string | undefined;
+  // The task's own file lives in its temporary folder, gone when it ends: keep a copy.
+  const keepSummary = (source: string) => {
+    if (!summaryDir || !fs.existsSync(source)) return;
+    fs.mkdirSync(summaryDir, { recursive: true });
+    const target = path.join(summaryDir, `${String(step.index).padStart(2, "0")}-${(step.name ?? task.name).replace(/[^\w.-]+/g, "_")}.md`);
+    if (summaryFile === target) fs.appendFileSync(target, `\n${fs.readFileSync(source, "utf8")}`);
+    else fs.copyFileSync(source, target);
+    summaryFile = target;
+  };
   const onLine = (line: string) => {
     const effect = classifyTaskLine(line);
     if (effect.kind === "show") {
@@ -262,6 +391,12 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
       }
       case "task.setsecret":
         log.secrets.add(message);
+        break;
+      case "task.uploadsummary":
+        keepSummary(message);
+        break;
+      case "task.addattachment":
+        if ((properties["type"] ?? "").toLowerCase() === "distributedtask.core.summary") keepSummary(message);
         break;
       case "task.complete":
         completed = { result: properties["result"] ?? "", message };
@@ -312,5 +447,12 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
     result = "SucceededWithIssues";
     message = `failed, but continueOnError is set: ${message}`;
   }
-  return { ...stepIdentity(step, task.name), result, message, durationMs: Date.now() - started, inputs, outputs, errors, warnings };
+  if (summaryFile) show(`Run summary: ${shortPath(summaryFile)}`);
+  return { ...stepIdentity(step, task.name), result, message, durationMs: Date.now() - started, inputs, outputs, errors, warnings, ...(summaryFile ? { summaryFile } : {}) };
+}
+
+/** A path as the user can type it from here: relative below the current folder, else absolute. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
 }

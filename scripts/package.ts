@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { vsixSize } from "./bench/report";
 import { buildTasks } from "./build";
 
 const root = path.resolve(__dirname, "..");
@@ -41,9 +42,14 @@ export async function packageExtension(): Promise<string> {
   return vsix;
 }
 
+/** What npm run package prints: the file and its size, in the form docs/performance.md uses. */
+export function packageSummary(vsix: string): string {
+  return `${path.relative(root, vsix)}: ${vsixSize(fs.statSync(vsix).size)}`;
+}
+
 if (require.main === module) {
   packageExtension()
-    .then((vsix) => console.log(`${path.relative(root, vsix)}: ${(fs.statSync(vsix).size / 1024 / 1024).toFixed(2)} MiB`))
+    .then((vsix) => console.log(packageSummary(vsix)))
     .catch((error: unknown) => {
       console.error(error);
       process.exit(1);

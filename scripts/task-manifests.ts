@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { KNOWN_STATUSES } from "../src/backends/hdinsight-aks/job-record";
 import type { TaskName } from "../src/tasks";
+import { JOB_NAME_PATTERN } from "../src/validation/rules";
 import { parseVersion, readVersionLock } from "./versions";
 
 type Input = Record<string, unknown> & { name: string; type: string; label: string; helpMarkDown: string };
@@ -82,7 +83,37 @@ function jobNameInput(required: boolean): Input {
     helpMarkDown: required
       ? "The Flink job's name, lower case (letters, digits, `-`), for example `orders-enrichment`."
       : "A job's name, for example `orders`, to read only that job; empty reads every job on the cluster.",
+    // Two arguments: case-sensitive (the options argument only adds IgnoreCase or Multiline). Empty is the required check's business.
+    validation: {
+      expression: `isMatch(value, '^(${JOB_NAME_PATTERN})?$')`,
+      message: "Use lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters, for example orders-enrichment.",
+    },
   };
+}
+
+/** The project's address, written once: package.json's repository. */
+export function repositoryUrl(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, "..", "package.json"), "utf8")) as { repository?: { url?: string } };
+  const url = pkg.repository?.url?.replace(/^git\+/, "").replace(/\.git$/, "");
+  if (!url) throw new Error("package.json has no repository.url");
+  return url;
+}
+
+/** GitHub's anchor for a Markdown heading: lower case, punctuation dropped, spaces as '-'. */
+export function headingAnchor(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
+}
+
+/** The task's section of overview.md (the heading that starts with its name), on the repository's page. */
+export function taskHelpUrl(task: string): string {
+  const overview = fs.readFileSync(path.resolve(__dirname, "..", "overview.md"), "utf8");
+  const heading = new RegExp(`^#{2,4} (${task} .*)$`, "m").exec(overview)?.[1];
+  if (!heading) throw new Error(`overview.md has no section for ${task}`);
+  return `${repositoryUrl()}/blob/main/overview.md#${headingAnchor(heading)}`;
 }
 
 function waitInputs(): Input[] {
@@ -153,6 +184,18 @@ export function outputs(names: string[]): [string, string][] {
 export const PICKLIST_API_VERSION = "2024-05-01-preview";
 
 /**
+ * ARM pages a long list: its nextLink carries the skip token. The server calls the binding again
+ * with the token while a nextLink is present (the form Microsoft's own tasks use).
+ */
+function nextLinkPaging(parameter: "$skiptoken" | "$skipToken") {
+  return {
+    initialContextTemplate: '{"skiptoken": ""}',
+    callbackContextTemplate: `{"skiptoken": "{{#getTokenValue response.nextLink}}{{extractUrlQueryParameter ${parameter.replace("$", "%24")}}}{{/getTokenValue}}"}`,
+    callbackRequiredTemplate: "{{isTokenPresent response.nextLink}}",
+  };
+}
+
+/**
  * The classic editor's picklists, filled through the service connection: resource groups,
  * cluster pools in the group, clusters in the pool. The inputs stay editable so variables work.
  */
@@ -160,21 +203,24 @@ export const DATA_SOURCE_BINDINGS = [
   {
     target: "resourceGroupName",
     endpointId: "$(azureSubscription)",
-    endpointUrl: "{{{endpoint.url}}}subscriptions/{{{endpoint.subscriptionId}}}/resourcegroups?api-version=2021-04-01",
+    endpointUrl: "{{{endpoint.url}}}subscriptions/{{{endpoint.subscriptionId}}}/resourcegroups?$skiptoken={{{skiptoken}}}&api-version=2021-04-01",
+    ...nextLinkPaging("$skiptoken"),
     resultSelector: "jsonpath:$.value[*]",
     resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}}" }',
   },
   {
     target: "clusterPoolName",
     endpointId: "$(azureSubscription)",
-    endpointUrl: `{{{endpoint.url}}}subscriptions/{{{endpoint.subscriptionId}}}/resourceGroups/$(resourceGroupName)/providers/Microsoft.HDInsight/clusterpools?api-version=${PICKLIST_API_VERSION}`,
+    endpointUrl: `{{{endpoint.url}}}subscriptions/{{{endpoint.subscriptionId}}}/resourceGroups/$(resourceGroupName)/providers/Microsoft.HDInsight/clusterpools?$skipToken={{{skiptoken}}}&api-version=${PICKLIST_API_VERSION}`,
+    ...nextLinkPaging("$skipToken"),
     resultSelector: "jsonpath:$.value[*]",
     resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}} ({{{location}}})" }',
   },
   {
     target: "clusterName",
     endpointId: "$(azureSubscription)",
-    endpointUrl: `{{{endpoint.url}}}subscriptions/{{{endpoint.subscriptionId}}}/resourceGroups/$(resourceGroupName)/providers/Microsoft.HDInsight/clusterpools/$(clusterPoolName)/clusters?api-version=${PICKLIST_API_VERSION}`,
+    endpointUrl: `{{{endpoint.url}}}subscriptions/{{{endpoint.subscriptionId}}}/resourceGroups/$(resourceGroupName)/providers/Microsoft.HDInsight/clusterpools/$(clusterPoolName)/clusters?$skipToken={{{skiptoken}}}&api-version=${PICKLIST_API_VERSION}`,
+    ...nextLinkPaging("$skipToken"),
     resultSelector: "jsonpath:$.value[*]",
     resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}}" }',
   },
@@ -190,7 +236,8 @@ export function renderManifest(source: TaskManifestSource, author: string, versi
     name: source.folder,
     friendlyName: source.friendlyName,
     description: source.description,
-    helpMarkDown: "[Flink Jobs for Azure Pipelines](https://marketplace.visualstudio.com/) · inputs and outputs are described on the extension's page.",
+    helpUrl: taskHelpUrl(source.folder),
+    helpMarkDown: `[Inputs, outputs and examples of ${source.folder}](${taskHelpUrl(source.folder)}) · [report a problem](${repositoryUrl()}/issues)`,
     category: "Deploy",
     visibility: ["Build", "Release"],
     runsOn: ["Agent", "DeploymentGroup"],

@@ -79,6 +79,44 @@ function alphaStats(png: Png): { opaque: number; transparent: number; total: num
   return { opaque, transparent, total: png.width * png.height };
 }
 
+/**
+ * The white glyph on a task icon's badge (the disc centred at 3/4 of the icon), as a 32 px user
+ * sees it: how many pixels, its bounding box, and how much of that box it fills.
+ */
+function badgeGlyph(png: Png): { pixels: number; width: number; height: number; fill: number } {
+  assert.ok(png.rgba);
+  const centre = (png.width * 96) / 128;
+  const radius = (png.width * 27) / 128;
+  let pixels = 0;
+  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      if (Math.hypot(x + 0.5 - centre, y + 0.5 - centre) > radius) continue;
+      const i = (y * png.width + x) * 4;
+      const [r, g, b, a] = [png.rgba[i]!, png.rgba[i + 1]!, png.rgba[i + 2]!, png.rgba[i + 3]!];
+      if (a < 200 || Math.min(r, g, b) < 170) continue;
+      pixels++;
+      [minX, minY, maxX, maxY] = [Math.min(minX, x), Math.min(minY, y), Math.max(maxX, x), Math.max(maxY, y)];
+    }
+  }
+  const [width, height] = [maxX - minX + 1, maxY - minY + 1];
+  return { pixels, width, height, fill: pixels / (width * height) };
+}
+
+describe("icons: Stop reads as stop at 32 px", function () {
+  const icon = (task: string) => readPng(fs.readFileSync(path.join(repoRoot, "tasks", task, "icon.png")));
+
+  it("the Stop badge is a solid square (the stop sign of media controls), not a disk with a shutter, nor the Savepoint's tall bookmark", function () {
+    const stop = badgeGlyph(icon("FlinkJobStop"));
+    const savepoint = badgeGlyph(icon("FlinkSavepoint"));
+    assert.ok(stop.pixels >= 16, `the Stop glyph is ${stop.pixels} pixels`);
+    // A floppy disk has a cut corner and a shutter: its box is far from full.
+    assert.ok(stop.fill >= 0.9, `the Stop glyph fills ${(stop.fill * 100).toFixed(0)} % of its box`);
+    assert.ok(Math.abs(stop.width - stop.height) <= 1, `the Stop glyph is ${stop.width}×${stop.height}`);
+    assert.ok(savepoint.height - savepoint.width >= 2 || savepoint.fill < 0.9, `Savepoint ${JSON.stringify(savepoint)} looks like Stop ${JSON.stringify(stop)}`);
+  });
+});
+
 describe("icons", function () {
   let outRoot: string;
   let written: string[];

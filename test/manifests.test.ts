@@ -6,13 +6,25 @@ import Ajv from "ajv-draft-04";
 import { ClientSecretCredential } from "@azure/identity";
 import axios from "axios";
 import { type Emulator, startEmulator } from "../emulator/index";
-import { DATA_SOURCE_BINDINGS, renderManifest, TASKS } from "../scripts/task-manifests";
+import { DATA_SOURCE_BINDINGS, headingAnchor, renderManifest, TASKS } from "../scripts/task-manifests";
+import { InputError } from "../src/errors";
+import { jobName } from "../src/validation/rules";
 import { packageExtension, shippedImages } from "../scripts/package";
 import { parseVersion, readVersionLock } from "../scripts/versions";
 import { repoRoot } from "./harness/agent";
 import { zipEntryNames } from "./harness/zip";
 
-type Input = { name: string; type: string; label: string; helpMarkDown?: string; groupName?: string; visibleRule?: string; options?: Record<string, string>; aliases?: string[] };
+type Input = {
+  name: string;
+  type: string;
+  label: string;
+  helpMarkDown?: string;
+  groupName?: string;
+  visibleRule?: string;
+  options?: Record<string, string>;
+  aliases?: string[];
+  validation?: { expression: string; message: string };
+};
 type Manifest = {
   id: string;
   name: string;
@@ -25,6 +37,8 @@ type Manifest = {
   restrictions: { settableVariables: { allowed: string[] } };
   execution: Record<string, { target: string }>;
   dataSourceBindings: { target: string; endpointUrl: string; resultSelector: string; resultTemplate: string }[];
+  helpUrl: string;
+  helpMarkDown: string;
 };
 
 const manifests: [string, Manifest][] = TASKS.map((t) => [t.folder, JSON.parse(fs.readFileSync(path.join(repoRoot, "tasks", t.folder, "task.json"), "utf8")) as Manifest]);
@@ -64,8 +78,8 @@ describe("task manifests", () => {
     }
   });
 
-  it("every task.json validates against the official schema (tasks.schema.json)", () => {
-    const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, "..", "shared", "schemas", "tasks.schema.json"), "utf8")) as object;
+  it("every task.json validates against the official schema (test/fixtures/tasks.schema.json, with input validation added)", () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, "test", "fixtures", "tasks.schema.json"), "utf8")) as object;
     const validate = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }).compile(schema);
     for (const [folder, manifest] of manifests) {
       assert.ok(validate(manifest), `${folder}: ${JSON.stringify(validate.errors, null, 1)}`);
@@ -115,6 +129,53 @@ describe("task manifests", () => {
     });
   }
 
+  it("jobName carries a validation expression the classic editor runs, accepting exactly what the task accepts", () => {
+    const samples = ["orders", "orders-enrichment", "a", "a1-b2", "x".repeat(63), "x".repeat(64), "Orders", "orders_enrichment", "-orders", "orders-", "orders enrichment", "ördersß"];
+    for (const [folder, m] of manifests) {
+      const validation = m.inputs.find((i) => i.name === "jobName")?.validation;
+      assert.ok(validation, `${folder}: jobName has no validation`);
+      // isMatch(value, 'pattern') with no options: case-sensitive (IsMatchNode takes 2 or 3 arguments).
+      const pattern = /^isMatch\(value, '([^']+)'\)$/.exec(validation.expression)?.[1];
+      assert.ok(pattern, `${folder}: ${validation.expression}`);
+      const regex = new RegExp(pattern);
+      assert.ok(regex.test(""), "an empty value is for the required check to judge");
+      for (const sample of samples) {
+        let accepted = true;
+        try {
+          jobName("jobName", sample);
+        } catch (error) {
+          if (!(error instanceof InputError)) throw error;
+          accepted = false;
+        }
+        assert.equal(regex.test(sample), accepted, `${folder}: '${sample}' is ${accepted ? "accepted" : "refused"} by the task`);
+      }
+      assert.match(validation.message, /lower-case letters, digits and '-'.*orders-enrichment/);
+    }
+  });
+
+  it("each task's help links to its own section of overview.md on the project's page (package.json repository), and the extension links there too", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { repository: { url: string }; license: string };
+    const repository = pkg.repository.url.replace(/\.git$/, "");
+    assert.match(repository, /^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/);
+    const overview = fs.readFileSync(path.join(repoRoot, "overview.md"), "utf8");
+    const anchors = new Set([...overview.matchAll(/^#{2,4} (.+)$/gm)].map((h) => headingAnchor(h[1]!)));
+    for (const [folder, m] of manifests) {
+      const url = new URL(m.helpUrl);
+      assert.equal(`${url.origin}${url.pathname}`, `${repository}/blob/main/overview.md`, folder);
+      assert.ok(anchors.has(url.hash.slice(1)), `${folder}: ${url.hash} is no heading of overview.md`);
+      assert.ok(url.hash.startsWith(`#${folder.toLowerCase()}-`), `${folder}: ${url.hash} is not its own section`);
+      assert.ok(m.helpMarkDown.includes(m.helpUrl) && !m.helpMarkDown.includes("marketplace.visualstudio.com/)"), folder);
+    }
+    const ext = JSON.parse(fs.readFileSync(path.join(repoRoot, "vss-extension.json"), "utf8")) as { links: Record<string, { uri: string }>; repository: { type: string; uri: string } };
+    assert.deepEqual(ext.repository, { type: "git", uri: repository });
+    assert.equal(ext.links["support"]?.uri, `${repository}/issues`);
+    assert.equal(ext.links["repository"]?.uri, repository);
+    for (const link of Object.values(ext.links)) assert.ok(link.uri.startsWith(repository), link.uri);
+    assert.ok(overview.includes(`](${repository})`) && overview.includes(`](${repository}/issues)`), "overview.md links to the repository and its issues");
+    assert.equal(pkg.license, "MIT");
+    assert.match(fs.readFileSync(path.join(repoRoot, "LICENSE"), "utf8"), /^MIT License\n\nCopyright \(c\) \d{4} /);
+  });
+
   it("savepointName is shown only in savepoint mode", () => {
     const start = manifests.find(([f]) => f === "FlinkJobStart")![1];
     const update = manifests.find(([f]) => f === "FlinkJobUpdate")![1];
@@ -133,17 +194,50 @@ describe("classic-editor picklists (dataSourceBindings) against the emulator's A
   this.timeout(30_000);
   let emulator: Emulator;
   before(async () => {
-    emulator = await startEmulator({ timeScale: 10 });
+    // Two items a page, so that a list of three or more needs its nextLink.
+    emulator = await startEmulator({ timeScale: 10, pageSize: 2 });
   });
   after(async () => emulator?.close());
 
-  /** What the Azure DevOps server does with a binding: fill the URL, GET it, select, template. */
+  /**
+   * The helpers of the server's templates that our bindings use: getTokenValue (a value of the
+   * response), extractUrlQueryParameter (a query parameter of that URL), isTokenPresent.
+   */
+  function callbackContext(template: string, response: Record<string, unknown>): Record<string, string> {
+    const filled = template.replace(/\{\{#getTokenValue response\.(\w+)\}\}\{\{extractUrlQueryParameter (\S+)\}\}\{\{\/getTokenValue\}\}/g, (_, key: string, parameter: string) => {
+      const link = response[key];
+      return typeof link === "string" ? (new URL(link).searchParams.get(decodeURIComponent(parameter)) ?? "") : "";
+    });
+    return JSON.parse(filled) as Record<string, string>;
+  }
+  const callbackRequired = (template: string, response: Record<string, unknown>) =>
+    template.replace(/\{\{isTokenPresent response\.(\w+)\}\}/, (_, key: string) => String(typeof response[key] === "string" && response[key] !== "")) === "true";
+
+  /** What the Azure DevOps server does with a binding: fill the URL, GET it, select, template; call again while the callback says so. */
   async function resolve(target: string, inputs: Record<string, string>): Promise<{ Value: string; DisplayValue: string }[]> {
     const binding = DATA_SOURCE_BINDINGS.find((b) => b.target === target)!;
-    const url = binding.endpointUrl
-      .replace("{{{endpoint.url}}}", `${emulator.url}/`)
-      .replace("{{{endpoint.subscriptionId}}}", emulator.subscriptionId)
-      .replace(/\$\((\w+)\)/g, (_, name: string) => inputs[name] ?? "");
+    let context = JSON.parse(binding.initialContextTemplate) as Record<string, string>;
+    const items: { Value: string; DisplayValue: string }[] = [];
+    for (let call = 1; ; call++) {
+      assert.ok(call <= 20, "the binding keeps calling");
+      const url = binding.endpointUrl
+        .replace("{{{endpoint.url}}}", `${emulator.url}/`)
+        .replace("{{{endpoint.subscriptionId}}}", emulator.subscriptionId)
+        .replace(/\{\{\{(\w+)\}\}\}/g, (_, name: string) => encodeURIComponent(context[name] ?? ""))
+        .replace(/\$\((\w+)\)/g, (_, name: string) => inputs[name] ?? "");
+      const response = await get(url);
+      assert.equal(binding.resultSelector, "jsonpath:$.value[*]");
+      items.push(
+        ...(response["value"] as Record<string, string>[]).map(
+          (item) => JSON.parse(binding.resultTemplate.replace(/\{\{\{(\w+)\}\}\}/g, (_, key: string) => item[key] ?? "")) as { Value: string; DisplayValue: string },
+        ),
+      );
+      if (!callbackRequired(binding.callbackRequiredTemplate, response)) return items;
+      context = callbackContext(binding.callbackContextTemplate, response);
+    }
+  }
+
+  async function get(url: string): Promise<Record<string, unknown>> {
     const credential = new ClientSecretCredential(emulator.tenantId, emulator.servicePrincipal.clientId, emulator.servicePrincipal.clientSecret, {
       authorityHost: emulator.authorityHost,
       disableInstanceDiscovery: true,
@@ -152,10 +246,7 @@ describe("classic-editor picklists (dataSourceBindings) against the emulator's A
     const token = await credential.getToken(`${emulator.url}/.default`);
     const https = await import("node:https");
     const response = await axios.get(url, { headers: { Authorization: `Bearer ${token!.token}` }, httpsAgent: new https.Agent({ ca: emulator.caCertPem }) });
-    assert.equal(binding.resultSelector, "jsonpath:$.value[*]");
-    return (response.data.value as Record<string, string>[]).map(
-      (item) => JSON.parse(binding.resultTemplate.replace(/\{\{\{(\w+)\}\}\}/g, (_, key: string) => item[key] ?? "")) as { Value: string; DisplayValue: string },
-    );
+    return response.data as Record<string, unknown>;
   }
 
   it("lists resource groups", async () => {
@@ -172,6 +263,20 @@ describe("classic-editor picklists (dataSourceBindings) against the emulator's A
   it("lists the clusters of the chosen pool", async () => {
     const items = await resolve("clusterName", { resourceGroupName: emulator.resourceGroup, clusterPoolName: emulator.clusterPool });
     assert.deepEqual(items.map((v) => v.Value), [emulator.cluster]);
+  });
+
+  it("follows nextLink, so a long list is not cut at the first page (resource groups, pools, clusters)", async () => {
+    for (const n of [1, 2, 3, 4]) {
+      emulator.clusters.add({ resourceGroup: `rg-${n}`, clusterPool: "flinkpool", cluster: "flinkcluster" });
+      emulator.clusters.add({ resourceGroup: "rg-many", clusterPool: `pool-${n}`, cluster: "flinkcluster" });
+      emulator.clusters.add({ resourceGroup: "rg-many", clusterPool: "pool-1", cluster: `cluster-${n}` });
+    }
+    const groups = (await resolve("resourceGroupName", {})).map((v) => v.Value);
+    assert.deepEqual([...groups].sort(), [emulator.resourceGroup, "rg-1", "rg-2", "rg-3", "rg-4", "rg-many"].sort());
+    const pools = (await resolve("clusterPoolName", { resourceGroupName: "rg-many" })).map((v) => v.Value);
+    assert.deepEqual(pools, ["pool-1", "pool-2", "pool-3", "pool-4"]);
+    const clusters = (await resolve("clusterName", { resourceGroupName: "rg-many", clusterPoolName: "pool-1" })).map((v) => v.Value);
+    assert.deepEqual(clusters, ["flinkcluster", "cluster-1", "cluster-2", "cluster-3", "cluster-4"]);
   });
 });
 

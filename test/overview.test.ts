@@ -224,6 +224,9 @@ describe("overview.md (the Marketplace page)", () => {
     })(path.join(root, "src"));
     const phrases = [
       "must be lower case (HDInsight on AKS job names are lower case)",
+      "uses the pipeline variable $(",
+      "which is not defined, so the agent passed it as written",
+      "holds a runtime expression $[ … ]",
       "uses the scheme '",
       "is not an abfs:// or abfss:// URI",
       "must be a file name only",

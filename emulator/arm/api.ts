@@ -7,7 +7,7 @@ import type { JobStore } from "../flink/state-machine";
 import { bearerToken, type Reply, type RequestContext, type RouteName } from "../http";
 import { ArmError } from "./errors";
 import type { OperationStore } from "./operations";
-import { API_VERSIONS, clusterId, clusterPoolId, features, resourceGroupId, subscriptionId, type ApiVersion, type Topology } from "./topology";
+import { API_VERSIONS, ClusterDirectory, clusterId, clusterPoolId, features, resourceGroupId, sameName, subscriptionId, type ApiVersion, type Topology } from "./topology";
 import { validateRunJobBody } from "./validation";
 
 /** Permissions ARM checks per route (RBAC action names from the docs). */
@@ -57,11 +57,15 @@ export class ArmApi {
     private readonly url: string,
     private readonly topo: Topology,
     private readonly entra: EntraId,
-    private readonly store: JobStore,
+    store: JobStore,
     private readonly operations: OperationStore,
     private readonly faults: FaultInjector,
     private readonly clock: VirtualClock,
     private readonly config: ResolvedConfig,
+    /** Every cluster served; by default only the topology's own. */
+    private readonly clusters: ClusterDirectory<JobStore> = new ClusterDirectory(topo, store, () => {
+      throw new Error("this emulator serves one cluster");
+    }),
   ) {}
 
   handle(ctx: RequestContext): Reply {
@@ -101,30 +105,56 @@ export class ArmApi {
     const rg = ctx.params["resourceGroup"];
     if (ctx.route === "resourceGroups" && rg === undefined) {
       this.checkGenericApiVersion(apiVersion);
-      return { status: 200, json: { value: [this.resourceGroupResource()] } };
+      // ARM's resource group list names its token $skiptoken (Microsoft's own resource-group picklists read %24skiptoken).
+      return { status: 200, json: this.page(ctx, this.clusters.resourceGroups().map((t) => this.resourceGroupResource(t)), "$skiptoken") };
     }
-    if ((rg ?? "").toLowerCase() !== this.topo.resourceGroup.toLowerCase())
-      throw new ArmError(404, "ResourceGroupNotFound", `Resource group '${rg ?? ""}' could not be found.`);
+    const inGroup = this.clusters.inResourceGroup(rg);
+    if (!inGroup.length) throw new ArmError(404, "ResourceGroupNotFound", `Resource group '${rg ?? ""}' could not be found.`);
     if (ctx.route === "resourceGroups") {
       this.checkGenericApiVersion(apiVersion);
-      return { status: 200, json: this.resourceGroupResource() };
+      return { status: 200, json: this.resourceGroupResource(inGroup[0]!) };
     }
     const v = this.checkApiVersion(apiVersion);
     const pool = ctx.params["clusterPool"];
-    if (ctx.route === "clusterPools" && pool === undefined) return { status: 200, json: { value: [this.clusterPoolResource()] } };
-    if ((pool ?? "").toLowerCase() !== this.topo.clusterPool.toLowerCase()) throw notFound(`Microsoft.HDInsight/clusterpools/${pool ?? ""}`, this.topo.resourceGroup);
-    if (ctx.route === "clusterPools") return { status: 200, json: this.clusterPoolResource() };
+    if (ctx.route === "clusterPools" && pool === undefined) return { status: 200, json: this.page(ctx, this.clusters.pools(rg).map((t) => this.clusterPoolResource(t))) };
+    const inPool = inGroup.filter((t) => sameName(t.clusterPool, pool));
+    if (!inPool.length) throw notFound(`Microsoft.HDInsight/clusterpools/${pool ?? ""}`, inGroup[0]!.resourceGroup);
+    if (ctx.route === "clusterPools") return { status: 200, json: this.clusterPoolResource(inPool[0]!) };
     const cluster = ctx.params["cluster"];
-    if (ctx.route === "clusters" && cluster === undefined) return { status: 200, json: { value: [this.clusterResource()] } };
-    if ((cluster ?? "").toLowerCase() !== this.topo.cluster.toLowerCase())
-      throw notFound(`Microsoft.HDInsight/clusterpools/${this.topo.clusterPool}/clusters/${cluster ?? ""}`, this.topo.resourceGroup);
-    if (ctx.route === "clusters") return { status: 200, json: this.clusterResource() };
+    if (ctx.route === "clusters" && cluster === undefined) return { status: 200, json: this.page(ctx, inPool.map((t) => this.clusterResource(t))) };
+    const target = this.clusters.find(rg, pool, cluster);
+    if (!target) throw notFound(`Microsoft.HDInsight/clusterpools/${inPool[0]!.clusterPool}/clusters/${cluster ?? ""}`, inPool[0]!.resourceGroup);
+    if (ctx.route === "clusters") return { status: 200, json: this.clusterResource(target.topo) };
     if (ctx.route === "runJob") {
       if (ctx.method !== "POST") throw methodNotAllowed(ctx);
-      return this.runJob(ctx, v);
+      return this.runJob(ctx, v, target.topo, target.store);
     }
     if (ctx.method !== "GET") throw methodNotAllowed(ctx);
-    return this.listJobs(ctx, v);
+    return this.listJobs(ctx, v, target.topo, target.store);
+  }
+
+  /** A collection page of pageSize items, with ARM's nextLink when more follow (the token named as the job list names it, unless told). */
+  private page(ctx: RequestContext, items: unknown[], tokenName: "$skipToken" | "$skiptoken" = "$skipToken"): Record<string, unknown> {
+    const offset = this.skipOffset(ctx);
+    const body: Record<string, unknown> = { value: items.slice(offset, offset + this.config.pageSize) };
+    if (offset + this.config.pageSize < items.length) {
+      const next = new URLSearchParams(ctx.query);
+      next.delete("$skiptoken");
+      next.delete("$skipToken");
+      next.set(tokenName, Buffer.from(`offset:${offset + this.config.pageSize}`).toString("base64url"));
+      body["nextLink"] = `${this.url}${ctx.path}?${next.toString()}`;
+    }
+    return body;
+  }
+
+  private skipOffset(ctx: RequestContext): number {
+    const skipParam = ctx.query.get("$skipToken") ?? ctx.query.get("$skiptoken");
+    // An empty token is the first page: clients that always send the parameter start with one.
+    if (skipParam === null || skipParam === "") return 0;
+    const text = Buffer.from(skipParam, "base64url").toString("utf8");
+    const parsed = Number(text.replace(/^offset:/, ""));
+    if (!Number.isInteger(parsed) || parsed < 0 || !text.startsWith("offset:")) throw new ArmError(400, "InvalidSkipToken", `The $skipToken '${skipParam}' is not valid.`);
+    return parsed;
   }
 
   private authenticate(ctx: RequestContext): Record<string, unknown> {
@@ -170,14 +200,14 @@ export class ArmApi {
     if (!RESOURCES_API.test(v)) throw new ArmError(400, "InvalidApiVersionParameter", `The api-version '${v}' is invalid. The supported versions are '2022-12-01,2021-04-01,2020-01-01'.`);
   }
 
-  private runJob(ctx: RequestContext, v: ApiVersion): Reply {
+  private runJob(ctx: RequestContext, v: ApiVersion, topo: Topology, store: JobStore): Reply {
     const ct = (ctx.headers["content-type"] ?? "").toLowerCase();
     if (ctx.rawBody.length > 0 && !ct.includes("json"))
       throw new ArmError(415, "UnsupportedMediaType", `The content media type '${ct}' is not supported. Only 'application/json' is supported.`);
     if (ctx.bodyError) throw new ArmError(400, "InvalidRequestContent", `The request content was invalid and could not be deserialized: '${ctx.bodyError}'.`);
     const req = validateRunJobBody(ctx.body, v, this.config.guesses);
     if (req instanceof ArmError) throw req;
-    if (req.action === "NEW" && req.runId !== undefined && this.store.runIdInUse(req.runId))
+    if (req.action === "NEW" && req.runId !== undefined && store.runIdInUse(req.runId))
       throw new ArmError(400, "InvalidRequestContent", `A job with runId '${req.runId}' already exists.`, "properties.runId");
 
     const now = this.clock.now();
@@ -188,7 +218,7 @@ export class ArmApi {
     const fail = this.faults.take(["actionFail"], match, false);
     const crash = this.faults.take(["crash"], match, false);
     const submitMs = this.config.actionDurationMs[req.action] ?? 3000;
-    const result = this.store.submit(req, {
+    const result = store.submit(req, {
       now,
       staleWindowMs: this.config.staleWindowMs,
       durationMs: submitMs,
@@ -212,13 +242,13 @@ export class ArmApi {
     }
     // REAL: the operation ends when the action is submitted (NEW: 12 s); a refusal ends it sooner.
     const operationMs = failure ? this.config.refusedOperationMs : (this.config.operationDurationMs ?? submitMs);
-    const op = this.operations.create(v, clusterId(this.topo), now, operationMs, failure);
+    const op = this.operations.create(v, clusterId(topo), now, operationMs, failure);
     const url = this.operations.signedUrl(op);
     ctx.requestId = op.guid; // REAL: x-ms-request-id equals the operation guid
     return { status: 202, json: null, headers: { location: url, "azure-asyncoperation": url } };
   }
 
-  private listJobs(ctx: RequestContext, v: ApiVersion): Reply {
+  private listJobs(ctx: RequestContext, v: ApiVersion, topo: Topology, store: JobStore): Reply {
     const f = features(v);
     const filterText = ctx.query.get("$filter");
     let filter: { field: "jobName" | "jarName"; value: string } | undefined;
@@ -230,19 +260,12 @@ export class ArmApi {
         filter = this.parseFilter(filterText);
       }
     }
-    const skipParam = ctx.query.get("$skipToken") ?? ctx.query.get("$skiptoken");
-    let offset = 0;
-    if (skipParam !== null) {
-      const parsed = Number(Buffer.from(skipParam, "base64url").toString("utf8").replace(/^offset:/, ""));
-      if (!Number.isInteger(parsed) || parsed < 0 || !Buffer.from(skipParam, "base64url").toString("utf8").startsWith("offset:"))
-        throw new ArmError(400, "InvalidSkipToken", `The $skipToken '${skipParam}' is not valid.`);
-      offset = parsed;
-    }
+    const offset = this.skipOffset(ctx);
     const now = this.clock.now();
-    const cid = clusterId(this.topo);
+    const cid = clusterId(topo);
     const items: Array<{ id: string; properties: Record<string, unknown> }> = [];
-    for (const r of this.store.visible(now)) {
-      const props = this.store.view(r, now);
+    for (const r of store.visible(now)) {
+      const props = store.view(r, now);
       if (!props) continue;
       if (filter && props[filter.field] !== filter.value) continue;
       if (this.faults.take(["omitJob"], { route: "jobs", jobName: props.jobName })) continue;
@@ -287,27 +310,27 @@ export class ArmApi {
     };
   }
 
-  private resourceGroupResource(): Record<string, unknown> {
+  private resourceGroupResource(t: Topology): Record<string, unknown> {
     return {
-      id: resourceGroupId(this.topo),
-      name: this.topo.resourceGroup,
+      id: resourceGroupId(t),
+      name: t.resourceGroup,
       type: "Microsoft.Resources/resourceGroups",
-      location: this.topo.location,
+      location: t.location,
       properties: { provisioningState: "Succeeded" },
     };
   }
 
-  private clusterPoolResource(): Record<string, unknown> {
+  private clusterPoolResource(t: Topology): Record<string, unknown> {
     return {
-      id: clusterPoolId(this.topo),
-      name: this.topo.clusterPool,
+      id: clusterPoolId(t),
+      name: t.clusterPool,
       type: "Microsoft.HDInsight/clusterpools",
-      location: this.topo.location,
+      location: t.location,
       properties: {
         provisioningState: "Succeeded",
-        deploymentId: deterministicHex(this.topo.clusterPool, 32),
-        managedResourceGroupName: `${this.topo.clusterPool}-managed-rg`,
-        aksManagedResourceGroupName: `MC_${this.topo.clusterPool}-managed-rg_${this.topo.location}`,
+        deploymentId: deterministicHex(t.clusterPool, 32),
+        managedResourceGroupName: `${t.clusterPool}-managed-rg`,
+        aksManagedResourceGroupName: `MC_${t.clusterPool}-managed-rg_${t.location}`,
         clusterPoolProfile: { clusterPoolVersion: "1.2" },
         computeProfile: { vmSize: "Standard_D4a_v4", count: 3 },
         status: "Running",
@@ -315,16 +338,16 @@ export class ArmApi {
     };
   }
 
-  private clusterResource(): Record<string, unknown> {
+  private clusterResource(t: Topology): Record<string, unknown> {
     return {
-      id: clusterId(this.topo),
-      name: this.topo.cluster,
+      id: clusterId(t),
+      name: t.cluster,
       type: "Microsoft.HDInsight/clusterpools/clusters",
-      location: this.topo.location,
+      location: t.location,
       properties: {
         provisioningState: "Succeeded",
         clusterType: "Flink",
-        deploymentId: deterministicHex(this.topo.cluster, 32),
+        deploymentId: deterministicHex(t.cluster, 32),
         status: "Running",
         clusterProfile: { clusterVersion: "1.1.1", ossVersion: "1.17.0" },
       },

@@ -12,8 +12,30 @@ export function show(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value).replace(/##vso\[/gi, "##_vso[");
 }
 
+/**
+ * The agent hands a task `$(name)` as written when no variable `name` exists, so a value that still
+ * holds one means a pipeline variable was not defined (a typo, or a step or output name that does
+ * not match): say that, rather than what the literal text fails to be. Every rule calls this first.
+ */
+export function definedVariables(input: string, value: string): void {
+  const macro = /\$\(([\w.-]+)\)/.exec(value);
+  if (macro) {
+    const name = macro[1]!;
+    const dot = name.indexOf(".");
+    const hint =
+      dot > 0
+        ? `: check that a step named '${name.slice(0, dot)}' runs earlier in this job and sets the output variable '${name.slice(dot + 1)}' (from another job, map dependencies.<job>.outputs['${name}'] to a job variable)`
+        : ": define it under variables:, or check its spelling";
+    throw new InputError(input, `uses the pipeline variable $(${name}), which is not defined, so the agent passed it as written${hint}`);
+  }
+  if (/\$\[/.test(value)) {
+    throw new InputError(input, "holds a runtime expression $[ … ], which Azure Pipelines evaluates only in variables: and conditions; set a variable to it and use $(variable) here");
+  }
+}
+
 /** Text that reaches the service or the log: no control characters, no logging commands. */
 export function plainText(input: string, value: string, { maxLength = 4096 } = {}): string {
+  definedVariables(input, value);
   const control = CONTROL.exec(value);
   if (control) {
     throw new InputError(input, `contains a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}) at position ${control.index + 1}; remove it`);
@@ -55,16 +77,34 @@ export function clusterResourceName(input: string, raw: string | undefined): str
   return value;
 }
 
+/** A job name the service accepts, at most 63 characters; the classic editor checks the same pattern (task.json validation). */
+export const JOB_NAME_PATTERN = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+const JOB_NAME = new RegExp(`^${JOB_NAME_PATTERN}$`);
+
+/** The nearest name the service accepts: lower case, other characters as '-', no '-' at either end. */
+export function suggestedJobName(value: string): string | undefined {
+  const suggestion = value
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  return JOB_NAME.test(suggestion) ? suggestion : undefined;
+}
+
 /** Job names are lower case on HDInsight on AKS. */
 export function jobName(input: string, raw: string | undefined): string {
   const value = requiredText(input, raw);
   noSurroundingSpace(input, raw ?? "");
   plainText(input, value, { maxLength: 63 });
+  const suggestion = suggestedJobName(value);
+  const use = suggestion ? `: use ${show(suggestion)}` : "";
   if (value !== value.toLowerCase()) {
-    throw new InputError(input, `${show(value)} must be lower case (HDInsight on AKS job names are lower case): use ${show(value.toLowerCase())}`);
+    throw new InputError(input, `${show(value)} must be lower case (HDInsight on AKS job names are lower case), with only letters, digits and '-'${use}`);
   }
-  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(value)) {
-    throw new InputError(input, `${show(value)} is not a valid job name (lower-case letters, digits and '-', starting and ending with a letter or digit)`);
+  if (!JOB_NAME.test(value)) {
+    throw new InputError(input, `${show(value)} is not a valid job name (lower-case letters, digits and '-', starting and ending with a letter or digit)${use}`);
   }
   return value;
 }
@@ -110,6 +150,7 @@ export function javaClassName(input: string, raw: string | undefined): string {
 
 export function integer(input: string, raw: string | undefined, { min, max, fallback }: { min: number; max: number; fallback?: number }): number {
   const value = (raw ?? "").trim();
+  definedVariables(input, value);
   if (!value) {
     if (fallback !== undefined) return fallback;
     throw new InputError(input, "a value is required");
@@ -121,6 +162,7 @@ export function integer(input: string, raw: string | undefined, { min, max, fall
 }
 
 export function boolean(input: string, raw: string | undefined, fallback: boolean): boolean {
+  definedVariables(input, raw ?? "");
   const value = (raw ?? "").trim().toLowerCase();
   if (!value) return fallback;
   if (value === "true") return true;
@@ -130,6 +172,7 @@ export function boolean(input: string, raw: string | undefined, fallback: boolea
 
 export function oneOf<T extends string>(input: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
   const value = (raw ?? "").trim();
+  definedVariables(input, value);
   if (!value) return fallback;
   const found = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
   if (!found) throw new InputError(input, `${show(value)} is not one of: ${allowed.join(", ")}`);

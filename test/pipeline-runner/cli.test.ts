@@ -31,7 +31,8 @@ describe("pipeline runner: command line", function () {
 
     it("takes a real ARM endpoint with the secret's environment variable, never the secret", () => {
       const o = parseCliArgs(["p.yml", "--arm-url", "https://management.azure.com", "--tenant-id", "t", "--client-id", "c", "--client-secret-env", "ARM_SECRET", "--subscription-id", "s", "--ca-file", "ca.pem"]);
-      assert.deepEqual(o.arm, { armUrl: "https://management.azure.com", tenantId: "t", clientId: "c", clientSecretEnv: "ARM_SECRET", subscriptionId: "s", caFile: "ca.pem" });
+      // The tasks run in a temporary folder, so a relative CA file is made absolute here.
+      assert.deepEqual(o.arm, { armUrl: "https://management.azure.com", tenantId: "t", clientId: "c", clientSecretEnv: "ARM_SECRET", subscriptionId: "s", caFile: path.resolve("ca.pem") });
       assert.throws(() => parseCliArgs(["p.yml", "--client-secret", "hunter2"]), (e: unknown) => e instanceof UsageError && /environment variable/.test(e.message));
       assert.throws(() => parseCliArgs(["p.yml", "--arm-url", "https://x"]), /also needs --tenant-id, --client-id, --client-secret-env, --subscription-id/);
       assert.throws(() => parseCliArgs(["p.yml", "--emulator", "--arm-url", "https://x", "--tenant-id", "t", "--client-id", "c", "--client-secret-env", "V", "--subscription-id", "s"]), /alternatives/);
@@ -98,8 +99,9 @@ describe("pipeline runner: command line", function () {
         file, "--debug",
         "--arm-url", emulator.armUrl, "--tenant-id", emulator.tenantId, "--client-id", emulator.servicePrincipal.clientId,
         "--client-secret-env", "FLINK_ARM_SECRET", "--subscription-id", emulator.subscriptionId,
-        "--authority-host", emulator.authorityHost, "--ca-file", emulator.caCertPath,
+        "--authority-host", emulator.authorityHost, "--ca-file", path.relative(process.cwd(), emulator.caCertPath),
       ]);
+      assert.ok(!path.isAbsolute(path.relative(process.cwd(), emulator.caCertPath)), "the test gives a relative --ca-file");
       const lines: string[] = [];
       const { exitCode, run } = await runPipelineFile(options, { log: new RunLog((l) => lines.push(l)), env: { FLINK_ARM_SECRET: secret } });
       const log = lines.join("\n");
@@ -108,6 +110,31 @@ describe("pipeline runner: command line", function () {
       assert.ok(emulator.log.entries({ route: "token" }).length > 0, "the task got its token from the authority host given");
       assert.match(log, /DEBUG: /, "debug mode was on");
       assert.ok(!log.includes(secret), "the secret is not in the log");
+    });
+
+    it("--emulator-url uses a running emulator: its connection from /_emulator/info, the pipeline's cluster and jar created there, its jobs kept across runs", async () => {
+      const submit = writePipeline(
+        "running-submit.yml",
+        `steps:\n  - task: FlinkJobSubmit@1\n    name: submit\n    inputs:\n      azureSubscription: any-name\n      resourceGroupName: rg-elsewhere\n      clusterPoolName: pool-b\n      clusterName: cluster-b\n      jobName: kept\n      jobJarDirectory: abfss://jars@other.dfs.core.windows.net/jobs\n      jarName: kept-2.0.jar\n      entryClass: com.contoso.Kept\n`,
+      );
+      const status = writePipeline(
+        "running-status.yml",
+        `steps:\n  - task: FlinkJobStatus@1\n    name: status\n    inputs: { azureSubscription: any-name, resourceGroupName: rg-elsewhere, clusterPoolName: pool-b, clusterName: cluster-b, jobName: kept }\n`,
+      );
+      const args = ["--emulator-url", emulator.url, "--ca-file", path.relative(process.cwd(), emulator.caCertPath)];
+      const lines: string[] = [];
+      const first = await runPipelineFile(parseCliArgs([submit, ...args]), { log: new RunLog((l) => lines.push(l)) });
+      assert.equal(first.exitCode, 0, lines.join("\n"));
+      assert.match(lines.join("\n"), /The emulator serves what this pipeline names:\n {2}cluster cluster-b in pool pool-b, resource group rg-elsewhere\n {2}jar abfss:\/\/jars@other\.dfs\.core\.windows\.net\/jobs\/kept-2\.0\.jar/);
+      assert.ok(emulator.clusters.list().some((c) => c.cluster === "cluster-b" && c.resourceGroup === "rg-elsewhere"));
+      const again = await runPipelineFile(parseCliArgs([status, ...args]), { log: new RunLog(() => undefined) });
+      assert.equal(again.exitCode, 0);
+      assert.equal(again.run!.steps[0]!.outputs["jobStatus"], "RUNNING", "the job submitted by the first run is still there");
+      // Each cluster has its own jobs: the default cluster does not see it.
+      assert.ok(!emulator.jobs.list().some((j) => j.properties.jobName === "kept"));
+      const refused = await runPipelineFile(parseCliArgs([status, "--emulator-url", "https://127.0.0.1:9", "--ca-file", emulator.caCertPath]), { log: new RunLog((l) => lines.push(l)) });
+      assert.equal(refused.exitCode, 2);
+      assert.match(lines.join("\n"), /ERROR: no emulator answers at https:\/\/127\.0\.0\.1:9 \(start it with npm run emulator\)/);
     });
 
     it("a ##vso[ line in the cluster's output is neither executed nor echoed raw", async () => {

@@ -42,6 +42,29 @@ async function run(yaml: string, script: Script, variables: Record<string, strin
 const STEP = (task: string, extra = "") => `  - task: ${task}@1\n${extra}    inputs:\n      azureSubscription: $(conn)\n      resourceGroupName: rg\n      clusterPoolName: pool\n      clusterName: cluster\n      jobName: $(jobName)\n`;
 
 describe("pipeline runner: running steps", () => {
+  it("keeps each step's run summary (uploadsummary or a summary attachment) in the summary folder and says where", async () => {
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "summaries-"));
+    const summaryDir = path.join(work, "run");
+    const yaml = `variables: { conn: c, jobName: j }\nsteps:\n${STEP("FlinkJobStop", "    name: stop\n")}${STEP("FlinkJobStatus")}`;
+    const { executor } = fakeTasks((e) => {
+      // The task's file is in its temporary folder, which goes when it ends.
+      const file = path.join(work, `${e.task}.md`);
+      fs.writeFileSync(file, `### ${e.task}\n| a | b |`);
+      const command = e.task === "FlinkJobStop" ? `##vso[task.addattachment type=Distributedtask.Core.Summary;name=Stop;]${file}` : `##vso[task.uploadsummary]${file}`;
+      return { lines: [command, ...ok()] };
+    });
+    const lines: string[] = [];
+    const result = await runPipeline(planPipeline(yaml), { connection: CONNECTION, executor, log: new RunLog((l) => lines.push(l)), summaryDir });
+    fs.rmSync(path.join(work, "FlinkJobStop.md"));
+    assert.deepEqual(result.steps.map((s) => s.summaryFile), [path.join(summaryDir, "01-stop.md"), path.join(summaryDir, "02-FlinkJobStatus.md")]);
+    assert.equal(fs.readFileSync(path.join(summaryDir, "01-stop.md"), "utf8"), "### FlinkJobStop\n| a | b |");
+    assert.ok(lines.includes(`   Run summary: ${path.join(summaryDir, "01-stop.md")}`), lines.join("\n"));
+    assert.ok(lines.some((l) => l.includes(`run summary (what the agent shows on the run's Extensions tab) is a Markdown file in ${summaryDir}`)));
+  });
+
   it("passes output variables of named steps on as $(step.variable), and hands the task the connection, not its name", async () => {
     const yaml = `variables:\n  conn: prod-arm\n  jobName: orders\nsteps:\n${STEP("FlinkJobStop", "    name: stop\n")}  - task: FlinkJobStart@1\n    name: start\n    inputs:\n      azureResourceManagerConnection: $(conn)\n      jobName: $(jobName)\n      savepointName: $(stop.savepointPath)\n      args: --from $(stop.jobId) $(nope.nothing)\n`;
     const { result, calls, log } = await run(yaml, (e) =>
