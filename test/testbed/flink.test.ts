@@ -2,7 +2,7 @@
 // plain fetch (not our client): upload, run with a chosen JobID, stop with a savepoint, restore
 // from it, failure switches of the test job, and the REST facts the client relies on per version.
 import assert from "node:assert/strict";
-import { existsSync, promises as fs, statSync } from "node:fs";
+import { existsSync, promises as fs, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { flinkHomePath, installFlink } from "../../testbed/flink/install";
@@ -133,7 +133,8 @@ for (const version of flinkVersionsUnderTest()) {
       assert.equal(savepoint["failure-cause"], undefined, JSON.stringify(savepoint));
       const location = fileURLToPath(new URL(savepoint.location.replace(/^file:\/(?!\/)/, "file:///")));
       assert.equal(path.dirname(location), flink.cluster.savepointDir, "the cluster's default savepoint dir");
-      assert.ok(existsSync(path.join(location, "_metadata")), `${location}/_metadata exists`);
+      assert.ok(existsSync(path.join(location, "_metadata")),
+        `${location}/_metadata exists; ${savepoint.location} ${JSON.stringify(readdirSync(flink.cluster.savepointDir, { recursive: true }))}`);
       await waitState(flink.cluster, first, "FINISHED");
 
       const v2JarId = await uploadJar(flink.cluster, flink.jars.v2);
@@ -258,3 +259,22 @@ for (const version of flinkVersionsUnderTest()) {
     });
   });
 }
+
+// One more (short-lived) cluster, on the newest version under test: extraConfig reaches
+// config.yaml, and readiness follows web submission being off (GET /jars is then 404).
+describe("Flink test bed: extraConfig (web submission disabled)", function () {
+  this.timeout(180_000);
+  const version = flinkVersionsUnderTest().at(-1)!;
+  const flink = useFlinkCluster(version, { slots: 2, extraConfig: { "web.submit.enable": false } });
+
+  it(`Flink ${version} without web submission: /jars is 404, /config says web-submit false`, async () => {
+    const jars = await fetch(`${flink.cluster.restUrl}/jars`);
+    assert.equal(jars.status, 404);
+    const config = (await (await fetch(`${flink.cluster.restUrl}/config`)).json()) as any;
+    assert.equal(config.features["web-submit"], false);
+    const overview = (await (await fetch(`${flink.cluster.restUrl}/overview`)).json()) as any;
+    assert.equal(overview["slots-total"], 2);
+    assert.equal(flink.cluster.config["execution.checkpointing.interval"], undefined, "no periodic checkpoints unless asked");
+    assert.match(await fs.readFile(path.join(flink.cluster.confDir, "config.yaml"), "utf8"), /^web\.submit\.enable: false$/m);
+  });
+});
