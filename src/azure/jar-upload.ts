@@ -2,7 +2,12 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
-import { BlockBlobClient, ContainerClient, newPipeline, type BlobGetPropertiesResponse, type Pipeline } from "@azure/storage-blob";
+import type { BlobGetPropertiesResponse, BlockBlobClient, Pipeline } from "@azure/storage-blob";
+// A require, not an import: esbuild would bundle the package's ESM build for an import, whose
+// storage-common (crc64.js) calls createRequire(import.meta.url) on load, which is undefined in
+// the CommonJS bundle a task ships; the CommonJS build has no such block.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import storageBlob = require("@azure/storage-blob");
 import { InputError } from "../errors";
 import { silentLogger, type Logger } from "../util/logger";
 import { checkJarName, parseJarDirectory, type JarDirectory } from "./abfs";
@@ -106,7 +111,7 @@ export class JarUploadError extends Error {
 interface Target {
   dir: JarDirectory;
   jarName: string;
-  container: ContainerClient;
+  container: InstanceType<typeof storageBlob.ContainerClient>;
   blob: BlockBlobClient;
 }
 
@@ -177,14 +182,14 @@ function prepare(req: JarUploadRequest, log: Logger): Target {
     base = req.testBlobEndpoint.replace(/\/+$/, "");
     log.warning(`Test seam: Blob requests go to ${base} instead of ${dir.blobServiceUrl}.`);
   }
-  const container = new ContainerClient(`${base}/${dir.container}`, pipeline(req));
+  const container = new storageBlob.ContainerClient(`${base}/${dir.container}`, pipeline(req));
   // Raw name: the SDK encodes each segment (Hadoop paths are unescaped: 'a b' is a space).
   const blob = container.getBlockBlobClient(dir.directory ? `${dir.directory}/${jarName}` : jarName);
   return { dir, jarName, container, blob };
 }
 
 function pipeline(req: JarUploadRequest): Pipeline {
-  const p = newPipeline(req.credential, {
+  const p = storageBlob.newPipeline(req.credential, {
     userAgentOptions: { userAgentPrefix: req.userAgentPrefix ?? "flink-jobs-azure-pipelines" },
     ...(req.retry ? { retryOptions: req.retry } : {}),
   });
