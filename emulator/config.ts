@@ -49,6 +49,10 @@ export interface EmulatorConfig {
   guesses?: Partial<Guesses>;
   /** Jars the emulated storage holds besides the known demo jar: "dir/name" or {dir,name}. */
   jars?: Array<{ jobJarDirectory: string; jarName: string }>;
+  /** Jars live in a real Blob service (Azurite) instead of the names in `jars`: a NEW/UPDATE whose
+   * jar blob is absent there fails the launch with "Failed to download jar". `blobEndpoint` is
+   * path-style, https://127.0.0.1:<port>/<account>; the endpoint's CA must be the emulator's. */
+  jarStorage?: { blobEndpoint: string };
   /** Fault rules active from the start. */
   faults?: import("./faults").FaultRule[];
 }

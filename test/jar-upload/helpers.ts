@@ -29,30 +29,37 @@ export async function startStorageBed(): Promise<StorageBed> {
     await em.close();
     throw e;
   });
-  const credential = new ClientSecretCredential(em.tenantId, em.servicePrincipal.clientId, em.servicePrincipal.clientSecret, {
-    authorityHost: em.authorityHost,
-    disableInstanceDiscovery: true,
-    tlsOptions: { ca: em.caCertPem },
-  } as ConstructorParameters<typeof ClientSecretCredential>[3]);
-  const agent = new https.Agent({ ca: em.caCertPem, keepAlive: true });
+  const credential = emulatorCredential(em);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "jar-upload-"));
   return {
     em,
     az,
     credential,
     tmp,
-    container(name) {
-      const p = newPipeline(credential);
-      p.factories.push({ create: (next) => ({ sendRequest: (r) => ((r as { agent?: unknown }).agent = agent, next.sendRequest(r)) }) });
-      return new ContainerClient(`${az.blobEndpoint}/${name}`, p);
-    },
+    container: (name) => blobContainer(em, az, name),
     async close() {
-      agent.destroy();
       await az.stop();
       await em.close();
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** The service principal's ClientSecretCredential against the emulated Entra. */
+export function emulatorCredential(em: Emulator): TokenCredential {
+  return new ClientSecretCredential(em.tenantId, em.servicePrincipal.clientId, em.servicePrincipal.clientSecret, {
+    authorityHost: em.authorityHost,
+    disableInstanceDiscovery: true,
+    tlsOptions: { ca: em.caCertPem },
+  } as ConstructorParameters<typeof ClientSecretCredential>[3]);
+}
+
+/** A container client of the tests' own (not the code under test), trusting the emulator's CA. */
+export function blobContainer(em: Emulator, az: Azurite, name: string): ContainerClient {
+  const agent = new https.Agent({ ca: em.caCertPem });
+  const p = newPipeline(emulatorCredential(em));
+  p.factories.push({ create: (next) => ({ sendRequest: (r) => ((r as { agent?: unknown }).agent = agent, next.sendRequest(r)) }) });
+  return new ContainerClient(`${az.blobEndpoint}/${name}`, p);
 }
 
 export function randomJar(dir: string, name: string, bytes: number): { path: string; sha256: string; md5: string; data: Buffer } {
