@@ -217,6 +217,41 @@ describe("jar upload to abfs storage (Azurite)", () => {
     }
   });
 
+  it("a 403 on the preflight HEAD (code only in a header) is mapped the same way", async () => {
+    const proxy = await startStorageFaultProxy(bed.em, bed.az, () => ({ status: 403, code: "AuthorizationPermissionMismatch", message: "This request is not authorized to perform this operation using this permission." }));
+    try {
+      const jar = randomJar(bed.tmp, "head.jar", 1000);
+      await assert.rejects(
+        uploadJar(request(jar.path, { testBlobEndpoint: proxy.blobEndpoint })),
+        (e: unknown) =>
+          e instanceof JarUploadError &&
+          e.kind === "forbidden" &&
+          e.message.startsWith("Azure Storage refused reading the jar's properties (403 AuthorizationPermissionMismatch)") &&
+          e.message.includes(`--assignee-object-id ${bed.em.servicePrincipal.objectId}`),
+      );
+      assert.deepEqual(proxy.requests.map((r) => r.split(" ")[0]), ["HEAD"], "nothing sent after the refused HEAD");
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a cancelled step stops the upload: the abort reason, nothing committed", async () => {
+    const proxy = await startStorageFaultProxy(bed.em, bed.az, (method, url) => (method === "PUT" && url.includes("comp=block") ? "hold" : "forward"));
+    try {
+      const jar = randomJar(bed.tmp, "cancel.jar", 4 * MiB);
+      const controller = new AbortController();
+      const run = uploadJar(request(jar.path, { testBlobEndpoint: proxy.blobEndpoint, signal: controller.signal }));
+      await eventually(() => proxy.held.length > 0, "a block in flight");
+      const reason = new Error("the step was cancelled");
+      controller.abort(reason);
+      await assert.rejects(run, (e: unknown) => e === reason);
+      await eventually(() => proxy.held.every((h) => h.abortedByClient), "the blocks in flight aborted");
+      assert.equal(await bed.container(container).getBlockBlobClient("flink/jobs/cancel.jar").exists(), false);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("a missing container is named", async () => {
     const jar = randomJar(bed.tmp, "x.jar", 1000);
     await assert.rejects(
