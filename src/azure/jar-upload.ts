@@ -142,10 +142,21 @@ export async function uploadJar(req: JarUploadRequest): Promise<JarUploadResult>
     conditions = { ifMatch: existing.etag! };
   }
 
-  const uploaded = await upload(target, local, conditions, req, log);
+  let uploaded: { etag?: string };
+  try {
+    uploaded = await upload(target, local, conditions, req, log);
+  } catch (e) {
+    // A commit whose answer was lost is retried by the SDK, and the retry fails its own condition
+    // (409/412): when the blob now holds exactly these bytes, that commit was ours.
+    if (!(e instanceof JarUploadError && e.kind === "race")) throw e;
+    const now = await headOrAbsent(target.blob, target, req);
+    if (!now || !sameBytes(now, local)) throw e;
+    log.info(`The commit's answer was lost and its retry refused (${e.code ?? e.status ?? "?"}); the jar at ${here.jarPath} holds these bytes: it was this upload's commit.`);
+    uploaded = { ...(now.etag ? { etag: now.etag } : {}) };
+  }
   const check = await headOrAbsent(target.blob, target, req);
   const storedMd5 = check?.contentMD5 ? Buffer.from(check.contentMD5).toString("base64") : undefined;
-  if (!check || check.contentLength !== local.size || storedMd5 !== local.md5 || check.metadata?.[SHA256_METADATA] !== local.sha256)
+  if (!check || !sameBytes(check, local))
     throw new JarUploadError(
       "verification",
       `The jar at ${here.jarPath} does not read back as uploaded: ${check ? `${check.contentLength} bytes, Content-MD5 ${storedMd5 ?? "none"}, SHA-256 ${check.metadata?.[SHA256_METADATA] ?? "none"}` : "the blob is absent"}; ` +
@@ -154,6 +165,11 @@ export async function uploadJar(req: JarUploadRequest): Promise<JarUploadResult>
   if (check.etag !== uploaded.etag) log.warning(`The jar at ${here.jarPath} changed again right after the upload (etag ${uploaded.etag ?? "?"} → ${check.etag ?? "?"}), with the same bytes.`);
   log.info(`Uploaded ${here.jarPath} (${existing ? "replaced" : "created"}; Content-MD5 checked).`);
   return { ...here, status: existing ? "replaced" : "created", sha256: local.sha256, md5: local.md5, size: local.size, etag: check.etag!, ...(previous ? { previous } : {}) };
+}
+
+/** The blob's length, Content-MD5 and SHA-256 metadata are those of the local jar. */
+function sameBytes(p: BlobGetPropertiesResponse, local: { sha256: string; md5: string; size: number }): boolean {
+  return p.contentLength === local.size && !!p.contentMD5 && Buffer.from(p.contentMD5).toString("base64") === local.md5 && p.metadata?.[SHA256_METADATA] === local.sha256;
 }
 
 /** Every input checked before any network call. */

@@ -83,12 +83,13 @@ export interface HeldRequest {
 
 /**
  * A TLS-terminating reverse proxy in front of Azurite (the emulator's certificate). `decide`
- * sees each request and says: forward it, answer with a storage error, or hold it unanswered.
+ * sees each request and says: forward it, forward it and lose the answer, answer with a storage
+ * error, or hold it unanswered.
  */
 export async function startStorageFaultProxy(
   em: Emulator,
   az: Azurite,
-  decide: (method: string, url: string) => "forward" | "hold" | { status: number; code: string; message: string },
+  decide: (method: string, url: string) => "forward" | "hold" | "loseAnswer" | { status: number; code: string; message: string },
 ): Promise<{ blobEndpoint: string; held: HeldRequest[]; requests: string[]; close(): Promise<void> }> {
   const target = new URL(az.blobEndpoint);
   const held: HeldRequest[] = [];
@@ -106,7 +107,7 @@ export async function startStorageFaultProxy(
       });
       return;
     }
-    if (d !== "forward") {
+    if (d !== "forward" && d !== "loseAnswer") {
       req.resume();
       req.on("end", () => {
         const requestId = crypto.randomUUID();
@@ -119,6 +120,12 @@ export async function startStorageFaultProxy(
     const up = https.request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host }, ca: em.caCertPem, agent: false },
       (upRes) => {
+        if (d === "loseAnswer") {
+          // Azurite did the work; the client never hears of it.
+          upRes.resume();
+          upRes.on("end", () => req.socket.destroy());
+          return;
+        }
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
       },

@@ -159,6 +159,23 @@ describe("jar upload to abfs storage (Azurite)", () => {
     assert.equal(sha256(await blob.downloadToBuffer()), other.sha256);
   });
 
+  it("a commit whose answer is lost (its retry then fails the condition) is recognised as this upload's", async () => {
+    const v1 = randomJar(bed.tmp, "lost.jar", 1 * MiB);
+    await uploadJar(request(v1.path));
+    let commits = 0;
+    const proxy = await startStorageFaultProxy(bed.em, bed.az, (method, url) => (method === "PUT" && url.includes("comp=blocklist") && ++commits === 1 ? "loseAnswer" : "forward"));
+    try {
+      const v2 = randomJar(bed.tmp, "lost.jar", 3 * MiB);
+      const r = await uploadJar(request(v2.path, { overwrite: true, testBlobEndpoint: proxy.blobEndpoint, retry: { retryDelayInMs: 50, maxRetryDelayInMs: 200 } }));
+      assert.equal(r.status, "replaced");
+      assert.equal(commits, 2, `the SDK retried the commit: ${proxy.requests.join("; ")}`);
+      assert.ok(proxy.requests.some((l) => l.includes("comp=blocklist") && l.endsWith("forward")));
+      assert.equal(sha256(await bed.container(container).getBlockBlobClient("flink/jobs/lost.jar").downloadToBuffer()), v2.sha256);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("bad abfs URIs are refused naming jobJarDirectory, before any network call", async () => {
     const jar = randomJar(bed.tmp, "x.jar", 10);
     let tokens = 0;
