@@ -128,8 +128,10 @@ export async function uploadJar(req: JarUploadRequest): Promise<JarUploadResult>
   let previous: JarUploadResult["previous"];
   if (existing) {
     const theirs = existing.metadata?.[SHA256_METADATA];
-    if (theirs === local.sha256 && existing.contentLength === local.size) {
-      log.info(`The jar at ${here.jarPath} already has these bytes (SHA-256 ${local.sha256}): nothing uploaded.`);
+    const theirMd5 = existing.contentMD5 ? Buffer.from(existing.contentMD5).toString("base64") : undefined;
+    // Another tool's upload has no SHA-256 metadata: its Content-MD5 (set at commit) tells the same.
+    if (existing.contentLength === local.size && (theirs !== undefined ? theirs === local.sha256 : theirMd5 === local.md5)) {
+      log.info(`The jar at ${here.jarPath} already has these bytes (${theirs !== undefined ? `SHA-256 ${local.sha256}` : `Content-MD5 ${local.md5}`}): nothing uploaded.`);
       return { ...here, status: "unchanged", sha256: local.sha256, md5: local.md5, size: local.size, etag: existing.etag! };
     }
     if (!req.overwrite)

@@ -80,6 +80,16 @@ describe("jar upload to abfs storage (Azurite)", () => {
     assert.deepEqual(names, ["flink/jobs/same.jar"]);
   });
 
+  it("the same bytes uploaded by another tool (Content-MD5, no SHA-256 metadata) are unchanged too", async () => {
+    const jar = randomJar(bed.tmp, "by-az-cli.jar", 100_000);
+    const blob = bed.container(container).getBlockBlobClient("flink/jobs/by-az-cli.jar");
+    await blob.upload(jar.data, jar.data.length, { blobHTTPHeaders: { blobContentMD5: Buffer.from(jar.md5, "base64") } });
+    const before = await blob.getProperties();
+    const r = await uploadJar(request(jar.path));
+    assert.equal(r.status, "unchanged");
+    assert.equal((await blob.getProperties()).etag, before.etag);
+  });
+
   it("without overwrite, a different jar at the path is refused and left as it is", async () => {
     const v1 = randomJar(bed.tmp, "app.jar", 300_000);
     await uploadJar(request(v1.path));
