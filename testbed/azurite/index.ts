@@ -29,6 +29,8 @@ export interface Azurite {
   /** Path-style Blob endpoint: https://127.0.0.1:<port>/devstoreaccount1 */
   blobEndpoint: string;
   accountName: typeof AZURITE_ACCOUNT;
+  /** Its temporary directory (certificate, key, and the blobs with persistence "disk"); removed by stop(). */
+  directory: string;
   /** What Azurite printed (for a failing test's message). */
   output(): string;
   stop(): Promise<void>;
@@ -102,6 +104,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<Azurite> {
   return {
     blobEndpoint,
     accountName: AZURITE_ACCOUNT,
+    directory: work,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
