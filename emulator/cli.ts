@@ -7,7 +7,7 @@ const USAGE = `Usage: npm run emulator -- [options]
   --state-dir <dir>       where ca.pem, keys and identities live (default <repo>/.emulator)
   --time-scale <x>        run the virtual clock x times faster (default 1)
   --stale-window-ms <n>   how long job records keep the previous result after a POST (default 2000)
-  --operation-ms <n>      how long the operation status answers 202 (default 1500)
+  --operation-ms <n>      end every operation this long after its POST (default: when the action is submitted, NEW 12000)
   --action-ms <A>=<n>     duration of action A in IN_PROGRESS, e.g. NEW=12000 (repeatable)
   --page-size <n>         jobs per page before nextLink (default 50)
   --jar <dir>/<name>      add a jar to the emulated storage (repeatable)

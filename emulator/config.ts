@@ -33,6 +33,12 @@ export interface Guesses {
   jobNameLowercase: boolean;
   /** A tampered or rebuilt operation-status URL: status of the refusal (ARM's exact answer is unrecorded). */
   badOperationSignatureStatus: 400 | 401 | 404;
+  /** Order of the job list (undocumented): records as created, or the newest first. */
+  listOrder: "oldestFirst" | "newestFirst";
+  /** A $filter whose quoting the service does not take: 400 ('badRequest') or an empty 200 ('emptyList'). */
+  unknownFilterQuoting: "badRequest" | "emptyList";
+  /** The operation once done: 'standard' Succeeded/Failed, or 200 with no status at all, for ever ('noStatus'). */
+  operationStatus: "standard" | "noStatus";
 }
 
 export interface EmulatorConfig {
@@ -42,6 +48,8 @@ export interface EmulatorConfig {
   timeScale?: number;
   staleWindowMs?: number;
   actionDurationMs?: Partial<Record<string, number>>;
+  /** Unset (REAL): an operation lasts its action's duration, ending when the job is submitted.
+   * Set: every accepted operation ends this long after the POST, whatever the action. */
   operationDurationMs?: number;
   pageSize?: number;
   accessTokenLifetimeSec?: number;
@@ -71,9 +79,17 @@ export const DEFAULT_GUESSES: Guesses = {
   rejectUnknownProperties: true,
   jobNameLowercase: true,
   badOperationSignatureStatus: 400,
+  listOrder: "oldestFirst",
+  unknownFilterQuoting: "badRequest",
+  operationStatus: "standard",
 };
 
-/** Defaults: NEW 12 s (REAL recording), the others a few seconds (GUESS). Virtual ms. */
+/**
+ * How long after the POST each action is submitted: its operation ends then (REAL for NEW: the
+ * recorded operation ran 12 s, from startTime to endTime, and ended Succeeded with jobStatus
+ * SUBMITTED). The job record lags by the stale window: IN_PROGRESS from staleWindowMs, the
+ * result at staleWindowMs + this (GUESS). The others are a few seconds (GUESS). Virtual ms.
+ */
 export const DEFAULT_ACTION_DURATION_MS: Record<string, number> = {
   NEW: 12000,
   START: 8000,
@@ -95,7 +111,9 @@ export interface ResolvedConfig {
   timeScale: number;
   staleWindowMs: number;
   actionDurationMs: Record<string, number>;
-  operationDurationMs: number;
+  operationDurationMs: number | undefined;
+  /** A refused action's operation (JobNotFound, Conflict) ends Failed this long after the POST (GUESS). */
+  refusedOperationMs: number;
   pageSize: number;
   accessTokenLifetimeSec: number;
   oidcTokenLifetimeSec: number;
@@ -112,7 +130,8 @@ export function resolveConfig(c: EmulatorConfig = {}): ResolvedConfig {
     timeScale: c.timeScale ?? 1,
     staleWindowMs: c.staleWindowMs ?? 2000,
     actionDurationMs: durations,
-    operationDurationMs: c.operationDurationMs ?? 1500,
+    operationDurationMs: c.operationDurationMs,
+    refusedOperationMs: 1500,
     pageSize: c.pageSize ?? 50,
     accessTokenLifetimeSec: c.accessTokenLifetimeSec ?? 3600,
     oidcTokenLifetimeSec: c.oidcTokenLifetimeSec ?? 600,
@@ -120,7 +139,7 @@ export function resolveConfig(c: EmulatorConfig = {}): ResolvedConfig {
   };
   if (!(r.timeScale > 0)) throw new Error("timeScale must be > 0");
   if (!(Number.isInteger(r.pageSize) && r.pageSize > 0)) throw new Error("pageSize must be a positive integer");
-  for (const [k, v] of Object.entries({ staleWindowMs: r.staleWindowMs, operationDurationMs: r.operationDurationMs, ...durations }))
+  for (const [k, v] of Object.entries({ staleWindowMs: r.staleWindowMs, operationDurationMs: r.operationDurationMs ?? 0, ...durations }))
     if (!(v >= 0)) throw new Error(`${k} must be >= 0`);
   return r;
 }

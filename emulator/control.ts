@@ -1,4 +1,4 @@
-import type { FaultInjector, FaultRule } from "./faults";
+import { type FaultInjector, validateFaultRule } from "./faults";
 import { isObject, type Reply, type RequestContext, type RouteName } from "./http";
 import type { RequestLog } from "./request-log";
 
@@ -50,8 +50,19 @@ export function handleControl(ctx: RequestContext, t: ControlTarget): Reply {
     }
     if (path === "/_emulator/faults" && m === "GET") return { status: 200, json: t.faults.list() };
     if (path === "/_emulator/faults" && m === "POST") {
-      const rules = Array.isArray(ctx.body) ? ctx.body : [ctx.body];
-      const ids = rules.map((r) => t.faults.add(r as FaultRule).id);
+      const rules: unknown[] = Array.isArray(ctx.body) ? ctx.body : [ctx.body];
+      // All or nothing: a typo in the third rule must not leave the first two active.
+      rules.forEach((r, i) => {
+        try {
+          validateFaultRule(r);
+        } catch (e) {
+          throw new Error(rules.length > 1 ? `rule ${i + 1}: ${(e as Error).message}` : (e as Error).message);
+        }
+      });
+      const ids = rules.map((r) => {
+        validateFaultRule(r);
+        return t.faults.add(r).id;
+      });
       return { status: 201, json: { ids } };
     }
     if (path === "/_emulator/faults" && m === "DELETE") {

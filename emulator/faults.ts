@@ -6,36 +6,58 @@ import { ARM_ROUTES, type RouteName } from "./http";
  * '*' = any route), optionally only when the runJob body names `jobName` / `action`, and is used
  * up after `times` applications (default: unlimited).
  */
-export type FaultKind =
-  | "status" // answer `status` (429 carries Retry-After: retryAfterSec) with the route's error shape
-  | "drop" // destroy the socket before anything happens (runJob: the action is NOT accepted)
-  | "dropAfter" // process the request (runJob: the action IS accepted), then destroy the socket
-  | "delay" // wait delayMs (real time) before answering
-  | "forbidden" // ARM 403 AuthorizationFailed naming the permission and the caller's object id
-  | "neverFinish" // runJob: the action stays IN_PROGRESS forever
-  | "hangAction" // alias of neverFinish
-  | "actionFail" // runJob: the action ends FAILED with jobOutput (and status when given)
-  | "crash" // runJob NEW/START/…: afterMs after the action succeeds the job's status becomes FAILED
-  | "omitJob"; // jobs: the list leaves out the job named jobName
-
 export type FaultRoute = RouteName | "arm" | "*";
 
-export interface FaultRule {
-  /** Defaults: 'runJob' for neverFinish/actionFail/crash, 'jobs' for omitJob; required otherwise. */
+/** What every rule may carry: where it applies and how often. */
+interface RuleScope {
+  /** Defaults: 'runJob' for neverFinish/noResult/actionFail/crash, 'jobs' for omitJob; required otherwise. */
   route?: FaultRoute;
-  kind: FaultKind;
+  /** Used up after this many applications (default: unlimited). */
   times?: number;
+  /** Only requests whose runJob body (or, for omitJob, the listed job) names this job. */
   jobName?: string;
+  /** Only runJob bodies with this action. */
   action?: string;
-  status?: number;
-  retryAfterSec?: number;
-  delayMs?: number;
-  jobOutput?: string;
-  jobStatus?: string;
-  /** actionFail on STOP/SAVEPOINT/UPDATE: the savepoint is still written (a stop that failed after the savepoint). */
-  keepSavepoint?: boolean;
-  afterMs?: number;
 }
+
+/**
+ * One member per kind, each with exactly the keys it reads, so the compiler refuses a typo
+ * (`retryAfter` for `retryAfterSec`) in a test; validateRule refuses it at run time (CLI, control API).
+ */
+export type FaultRule = RuleScope &
+  (
+    | { kind: "status"; status: number; retryAfterSec?: number } // answer `status` with the route's error shape (429 always has Retry-After, default 1 s)
+    | { kind: "drop" } // destroy the socket before anything happens (runJob: the action is NOT accepted)
+    | { kind: "dropAfter" } // process the request (runJob: the action IS accepted), then destroy the socket
+    | { kind: "delay"; delayMs: number } // wait delayMs (real time) before answering
+    | { kind: "forbidden" } // ARM 403 AuthorizationFailed naming the permission and the caller's object id
+    | { kind: "neverFinish" | "hangAction" } // runJob: the action stays IN_PROGRESS forever (hangAction: alias)
+    | { kind: "noResult" } // runJob: the record is listed with no status, actionResult, jobOutput or jobId, forever (REAL: CLI recording)
+    | { kind: "actionFail"; jobOutput: string; jobStatus?: string; keepSavepoint?: boolean } // runJob: the action ends FAILED with jobOutput
+    | { kind: "crash"; afterMs: number } // runJob NEW/START/…: afterMs (virtual) after the action succeeds, the job's status becomes FAILED
+    | { kind: "omitJob"; jobName: string } // jobs: the list leaves out the job named jobName
+  );
+
+export type FaultKind = FaultRule["kind"];
+
+/** The keys each kind takes beyond the scope keys: the run-time twin of the type above. */
+const KIND_KEYS: Record<FaultKind, readonly string[]> = {
+  status: ["status", "retryAfterSec"],
+  drop: [],
+  dropAfter: [],
+  delay: ["delayMs"],
+  forbidden: [],
+  neverFinish: [],
+  hangAction: [],
+  noResult: [],
+  actionFail: ["jobOutput", "jobStatus", "keepSavepoint"],
+  crash: ["afterMs"],
+  omitJob: [],
+};
+const SCOPE_KEYS = ["route", "kind", "times", "jobName", "action"];
+const RUNJOB_KINDS: readonly FaultKind[] = ["neverFinish", "hangAction", "noResult", "actionFail", "crash"];
+
+type RuleOfKind<K extends FaultKind> = Extract<FaultRule, { kind: K }>;
 
 export interface FaultHandle {
   remaining(): number;
@@ -54,27 +76,14 @@ export interface FaultMatchInput {
   action?: string | undefined;
 }
 
-const KINDS: ReadonlySet<string> = new Set([
-  "status",
-  "drop",
-  "dropAfter",
-  "delay",
-  "forbidden",
-  "neverFinish",
-  "hangAction",
-  "actionFail",
-  "crash",
-  "omitJob",
-]);
-
 export class FaultInjector {
   private rules: ActiveRule[] = [];
   private nextId = 1;
 
   add(rule: FaultRule): FaultHandle & { id: number } {
-    validateRule(rule);
-    const normalized: FaultRule = { ...rule, kind: rule.kind === "hangAction" ? "neverFinish" : rule.kind };
-    if (normalized.route === undefined && ["neverFinish", "actionFail", "crash"].includes(normalized.kind)) normalized.route = "runJob";
+    validateFaultRule(rule);
+    const normalized: FaultRule = rule.kind === "hangAction" ? { ...rule, kind: "neverFinish" } : { ...rule };
+    if (normalized.route === undefined && RUNJOB_KINDS.includes(normalized.kind)) normalized.route = "runJob";
     if (normalized.route === undefined && normalized.kind === "omitJob") normalized.route = "jobs";
     const active: ActiveRule = { id: this.nextId++, rule: normalized, left: rule.times ?? Infinity };
     this.rules.push(active);
@@ -102,16 +111,16 @@ export class FaultInjector {
   }
 
   /** First live rule of one of `kinds` matching the request; consumes one use when `consume`. */
-  take(kinds: FaultKind[], input: FaultMatchInput, consume = true): FaultRule | undefined {
+  take<K extends FaultKind>(kinds: K[], input: FaultMatchInput, consume = true): RuleOfKind<K> | undefined {
     for (const r of this.rules) {
-      if (r.left <= 0 || !kinds.includes(r.rule.kind) || !routeMatches(r.rule.route ?? "*", input.route)) continue;
+      if (r.left <= 0 || !(kinds as FaultKind[]).includes(r.rule.kind) || !routeMatches(r.rule.route ?? "*", input.route)) continue;
       if (r.rule.jobName !== undefined && r.rule.jobName !== input.jobName) continue;
       if (r.rule.action !== undefined && r.rule.action.toUpperCase() !== (input.action ?? "").toUpperCase()) continue;
       if (consume) {
         r.left--;
         if (r.left <= 0) this.rules = this.rules.filter((x) => x !== r);
       }
-      return r.rule;
+      return r.rule as RuleOfKind<K>;
     }
     return undefined;
   }
@@ -123,19 +132,31 @@ function routeMatches(ruleRoute: FaultRoute, route: RouteName): boolean {
   return ruleRoute.toLowerCase() === route.toLowerCase();
 }
 
-function validateRule(rule: FaultRule): void {
-  if (!rule || typeof rule !== "object") throw new Error("a fault rule must be an object");
-  if (!KINDS.has(rule.kind)) throw new Error(`unknown fault kind '${String(rule.kind)}'; one of ${[...KINDS].join(", ")}`);
-  const domainKind = ["neverFinish", "hangAction", "actionFail", "crash", "omitJob"].includes(rule.kind);
-  if (rule.route === undefined ? !domainKind : typeof rule.route !== "string" || !rule.route)
-    throw new Error(`fault kind '${rule.kind}' needs a route ('runJob', 'operation', 'jobs', 'token', 'openid', 'oidc', 'msi', 'arm', '*', …)`);
-  if (rule.kind === "status" && !(Number.isInteger(rule.status) && (rule.status as number) >= 400 && (rule.status as number) <= 599))
-    throw new Error("kind 'status' needs status 400-599");
-  if (rule.kind === "delay" && !(typeof rule.delayMs === "number" && rule.delayMs >= 0)) throw new Error("kind 'delay' needs delayMs >= 0");
-  if (rule.kind === "actionFail" && typeof rule.jobOutput !== "string") throw new Error("kind 'actionFail' needs jobOutput");
-  if (rule.kind === "crash" && !(typeof rule.afterMs === "number" && rule.afterMs >= 0)) throw new Error("kind 'crash' needs afterMs >= 0");
-  if (rule.kind === "omitJob" && !rule.jobName) throw new Error("kind 'omitJob' needs jobName");
-  if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times > 0)) throw new Error("times must be a positive integer");
+/** Checks a rule that may come from outside the compiler's reach (CLI, control API, JSON config). */
+export function validateFaultRule(input: unknown): asserts input is FaultRule {
+  if (!input || typeof input !== "object" || Array.isArray(input)) throw new Error("a fault rule must be an object");
+  const rule = input as Record<string, unknown>;
+  const kind = rule["kind"];
+  if (typeof kind !== "string" || !Object.hasOwn(KIND_KEYS, kind))
+    throw new Error(`unknown fault kind '${String(kind)}'; one of ${Object.keys(KIND_KEYS).join(", ")}`);
+  const k = kind as FaultKind;
+  const known = [...SCOPE_KEYS, ...KIND_KEYS[k]];
+  const unknown = Object.keys(rule).filter((key) => !known.includes(key));
+  if (unknown.length)
+    throw new Error(`fault kind '${k}' does not know the key${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `'${u}'`).join(", ")}; it takes ${known.join(", ")}`);
+  const num = (key: string) => rule[key] as number;
+  if (rule["route"] === undefined ? !(RUNJOB_KINDS.includes(k) || k === "omitJob") : typeof rule["route"] !== "string" || !rule["route"])
+    throw new Error(`fault kind '${k}' needs a route ('runJob', 'operation', 'jobs', 'token', 'openid', 'oidc', 'msi', 'arm', '*', …)`);
+  for (const key of ["jobName", "action", "jobOutput", "jobStatus"])
+    if (rule[key] !== undefined && typeof rule[key] !== "string") throw new Error(`'${key}' must be a string`);
+  if (rule["keepSavepoint"] !== undefined && typeof rule["keepSavepoint"] !== "boolean") throw new Error("'keepSavepoint' must be true or false");
+  if (k === "status" && !(Number.isInteger(num("status")) && num("status") >= 400 && num("status") <= 599)) throw new Error("kind 'status' needs status 400-599");
+  if (rule["retryAfterSec"] !== undefined && !(typeof rule["retryAfterSec"] === "number" && num("retryAfterSec") >= 0)) throw new Error("retryAfterSec must be a number >= 0");
+  if (k === "delay" && !(typeof rule["delayMs"] === "number" && num("delayMs") >= 0)) throw new Error("kind 'delay' needs delayMs >= 0");
+  if (k === "actionFail" && typeof rule["jobOutput"] !== "string") throw new Error("kind 'actionFail' needs jobOutput");
+  if (k === "crash" && !(typeof rule["afterMs"] === "number" && num("afterMs") >= 0)) throw new Error("kind 'crash' needs afterMs >= 0");
+  if (k === "omitJob" && !rule["jobName"]) throw new Error("kind 'omitJob' needs jobName");
+  if (rule["times"] !== undefined && !(Number.isInteger(rule["times"]) && num("times") > 0)) throw new Error("times must be a positive integer");
 }
 
 /**
@@ -162,7 +183,6 @@ export function parseFaultSpec(spec: string): FaultRule {
             ? raw === "true"
             : raw;
   }
-  const rule = out as unknown as FaultRule;
-  validateRule(rule);
-  return rule;
+  validateFaultRule(out);
+  return out;
 }

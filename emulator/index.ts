@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { ArmApi } from "./arm/api";
-import { OperationStore } from "./arm/operations";
+import { OperationStore, operationSigning } from "./arm/operations";
 import { clusterId, type Topology } from "./arm/topology";
 import { VirtualClock } from "./clock";
 import { resolveConfig, type EmulatorConfig, type Guesses } from "./config";
@@ -155,7 +155,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     );
   };
   if (config.jarStorage) useBlobStorage(config.jarStorage.blobEndpoint);
-  const operations = new OperationStore(url, topo.location, state.operationHmacKey);
+  const operations = new OperationStore(url, topo.location, state.operationHmacKey, await operationSigning(state.tls.caCertPem, state.tls.caKeyPem));
   api = { arm: new ArmApi(url, topo, entra, store, operations, faults, clock, cfg), entra, oidc, msi };
 
   /** The jars a runJob may launch: the one it names, else those of the job's records. */

@@ -18,6 +18,8 @@ export interface RequestLogEntry {
   status: number;
   durationMs: number;
   requestId: string;
+  /** The client's TCP port: tells which connection (a proxy's tunnel, say) carried the request. */
+  remotePort: number;
   /** Which injected fault shaped this answer, if any (e.g. "status 429", "dropAfter"). */
   fault?: string;
 }

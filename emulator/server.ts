@@ -142,6 +142,7 @@ export class EmulatorServer {
         status,
         durationMs: Date.now() - started,
         requestId: ctx.requestId,
+        remotePort: req.socket.remotePort ?? 0,
         ...(faultNote ? { fault: faultNote } : {}),
       });
     };
@@ -155,8 +156,8 @@ export class EmulatorServer {
     if (route !== "control") {
       const delay = this.faults.take(["delay"], match);
       if (delay) {
-        faultNote = `delay ${delay.delayMs ?? 0}ms`;
-        await this.sleep(delay.delayMs ?? 0);
+        faultNote = `delay ${delay.delayMs}ms`;
+        await this.sleep(delay.delayMs);
         if (this.closed) return;
       }
       const drop = this.faults.take(["drop"], match);
@@ -168,7 +169,7 @@ export class EmulatorServer {
       }
       const status = this.faults.take(["status"], match);
       if (status) {
-        faultNote = `status ${status.status ?? 0}`;
+        faultNote = `status ${status.status}`;
         const reply = this.faultReply(ctx, status);
         this.write(ctx, reply);
         finish(reply.status);
@@ -188,8 +189,8 @@ export class EmulatorServer {
     finish(reply.status);
   }
 
-  private faultReply(ctx: RequestContext, rule: FaultRule): Reply {
-    const status = rule.status ?? 500;
+  private faultReply(ctx: RequestContext, rule: Extract<FaultRule, { kind: "status" }>): Reply {
+    const status = rule.status;
     const headers: Record<string, string> = {};
     if (status === 429 || rule.retryAfterSec !== undefined) headers["retry-after"] = String(rule.retryAfterSec ?? 1);
     if (ARM_ROUTES.has(ctx.route)) return { status, json: { error: transientArmError(status) }, headers };

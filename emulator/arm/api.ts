@@ -79,7 +79,7 @@ export class ArmApi {
       const op = this.operations.resolve(ctx.path, ctx.query, this.config.guesses.badOperationSignatureStatus);
       this.authorize(ctx, claims);
       if (ctx.method !== "GET") throw methodNotAllowed(ctx);
-      return this.operations.reply(op, this.clock.now());
+      return this.operations.reply(op, this.clock.now(), this.config.guesses.operationStatus === "noStatus");
     }
     const apiVersion = ctx.query.get("api-version");
     if (!apiVersion) throw new ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
@@ -184,19 +184,23 @@ export class ArmApi {
     const match = { route: ctx.route, jobName: req.jobName, action: req.action };
     // Peek now, consume only if the action is really accepted.
     const never = this.faults.take(["neverFinish"], match, false);
+    const noResult = this.faults.take(["noResult"], match, false);
     const fail = this.faults.take(["actionFail"], match, false);
     const crash = this.faults.take(["crash"], match, false);
+    const submitMs = this.config.actionDurationMs[req.action] ?? 3000;
     const result = this.store.submit(req, {
       now,
       staleWindowMs: this.config.staleWindowMs,
-      durationMs: this.config.actionDurationMs[req.action] ?? 3000,
+      durationMs: submitMs,
       ...(never ? { neverFinish: true } : {}),
-      ...(fail ? { forced: { jobOutput: fail.jobOutput ?? "", ...(fail.jobStatus ? { jobStatus: fail.jobStatus } : {}), ...(fail.keepSavepoint ? { keepSavepoint: true } : {}) } } : {}),
-      ...(crash ? { crashAfterMs: crash.afterMs ?? 0 } : {}),
+      ...(noResult ? { noResult: true } : {}),
+      ...(fail ? { forced: { jobOutput: fail.jobOutput, ...(fail.jobStatus ? { jobStatus: fail.jobStatus } : {}), ...(fail.keepSavepoint ? { keepSavepoint: true } : {}) } } : {}),
+      ...(crash ? { crashAfterMs: crash.afterMs } : {}),
     });
     let failure: { code: string; message: string } | undefined;
     if (result.kind === "accepted") {
       if (never) this.faults.take(["neverFinish"], match);
+      if (noResult) this.faults.take(["noResult"], match);
       if (fail) this.faults.take(["actionFail"], match);
       if (crash) this.faults.take(["crash"], match);
     } else if (result.kind === "notFound") {
@@ -206,7 +210,9 @@ export class ArmApi {
       if (this.config.guesses.concurrentAction === "conflict") throw new ArmError(409, "Conflict", result.message);
       failure = { code: "Conflict", message: result.message };
     }
-    const op = this.operations.create(v, clusterId(this.topo), now, this.config.operationDurationMs, failure);
+    // REAL: the operation ends when the action is submitted (NEW: 12 s); a refusal ends it sooner.
+    const operationMs = failure ? this.config.refusedOperationMs : (this.config.operationDurationMs ?? submitMs);
+    const op = this.operations.create(v, clusterId(this.topo), now, operationMs, failure);
     const url = this.operations.signedUrl(op);
     ctx.requestId = op.guid; // REAL: x-ms-request-id equals the operation guid
     return { status: 202, json: null, headers: { location: url, "azure-asyncoperation": url } };
@@ -244,6 +250,7 @@ export class ArmApi {
       if (!f.runId) delete out["runId"];
       items.push({ id: `${cid}/jobs/${f.runId ? r.runId : props.jobName}`, properties: out });
     }
+    if (this.config.guesses.listOrder === "newestFirst") items.reverse();
     const page = items.slice(offset, offset + this.config.pageSize);
     const body: Record<string, unknown> = { value: page };
     if (offset + this.config.pageSize < items.length) {
@@ -258,7 +265,10 @@ export class ArmApi {
   private parseFilter(text: string): { field: "jobName" | "jarName"; value: string } {
     const m = /^\s*(jobName|jarName)\s+eq\s+(?:'((?:[^']|'')*)'|([^\s']+))\s*$/i.exec(text);
     const quoting = this.config.guesses.filterQuoting;
-    if (!m || (m[2] !== undefined && quoting === "unquoted") || (m[3] !== undefined && quoting === "quoted"))
+    const unknown = !m || (m[2] !== undefined && quoting === "unquoted") || (m[3] !== undefined && quoting === "quoted");
+    // No job is named "": the filter then matches nothing, as a service that ignores it might answer.
+    if (unknown && this.config.guesses.unknownFilterQuoting === "emptyList") return { field: "jobName", value: "" };
+    if (unknown)
       throw new ArmError(400, "InvalidFilterParameter", `The $filter '${text}' is not supported. Use "jobName eq 'name'" or "jarName eq 'name'".`);
     const field = m[1]!.toLowerCase() === "jobname" ? "jobName" : "jarName";
     return { field, value: m[2] !== undefined ? m[2].replace(/''/g, "'") : m[3]! };

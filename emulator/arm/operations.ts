@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { generate } from "selfsigned";
 import type { Reply } from "../http";
 import { ArmError } from "./errors";
 import type { ApiVersion } from "./topology";
@@ -7,8 +8,10 @@ import type { ApiVersion } from "./topology";
  * Long-running-operation status resources. The POST hands back
  *   {arm}/providers/Microsoft.HDInsight/locations/{LOCATION}/operationStatuses/{guid}*{64 hex}
  *     ?api-version=…&t=…&c=…&s=…&h=…
- * (REAL shape). h is an HMAC over the rest, so a client that rebuilds or edits the URL instead of
- * using it verbatim is refused.
+ * (REAL shape). As in the recording, c is a DER certificate (base64url, about 2.6 KB) and s an RSA
+ * signature made with its key, so the URL is about 3.2 KB: clients must not assume short URLs.
+ * h is an HMAC over the rest, so a client that rebuilds or edits the URL instead of using it
+ * verbatim is refused.
  */
 export interface Operation {
   guid: string;
@@ -27,6 +30,7 @@ export class OperationStore {
     private readonly armUrl: string,
     private readonly location: string,
     private readonly hmacKey: string,
+    private readonly signing: OperationSigning,
   ) {}
 
   create(apiVersion: ApiVersion, resourceId: string, startedAt: number, durationMs: number, failure?: Operation["failure"]): Operation {
@@ -52,8 +56,8 @@ export class OperationStore {
   signedUrl(op: Operation): string {
     const path = this.path(op);
     const t = String((BigInt(Date.now()) + 62135596800000n) * 10000n); // .NET ticks, as ARM's t
-    const c = crypto.randomBytes(96).toString("base64url");
-    const s = crypto.randomBytes(64).toString("base64url");
+    const c = this.signing.certificate;
+    const s = crypto.sign("sha256", Buffer.from(`${path}?api-version=${op.apiVersion}&t=${t}&c=${c}`), this.signing.keyPem).toString("base64url");
     const h = this.mac(path, op.apiVersion, t, c, s);
     return `${this.armUrl}${path}?api-version=${op.apiVersion}&t=${t}&c=${c}&s=${s}&h=${h}`;
   }
@@ -77,8 +81,10 @@ export class OperationStore {
     return op;
   }
 
-  reply(op: Operation, now: number): Reply {
+  reply(op: Operation, now: number, noStatus = false): Reply {
     const base = { id: this.path(op), name: op.name, resourceId: op.resourceId, startTime: armIso(op.startedAt) };
+    // GUESS operationStatus 'noStatus': done, yet 200 with no status, for ever.
+    if (noStatus && now >= op.doneAt) return { status: 200, json: base };
     if (now < op.doneAt) {
       const url = this.signedUrl(op);
       return { status: 202, json: { ...base, status: "Accepted" }, headers: { location: url, "azure-asyncoperation": url } };
@@ -91,6 +97,46 @@ export class OperationStore {
   private mac(path: string, v: string, t: string, c: string, s: string): string {
     return crypto.createHmac("sha256", this.hmacKey).update(`${path.toLowerCase()}?api-version=${v}&t=${t}&c=${c}&s=${s}`).digest("base64url");
   }
+}
+
+/** The certificate ARM's operation URLs carry (c=, base64url DER) and the key behind their signature (s=). */
+export interface OperationSigning {
+  certificate: string;
+  keyPem: string;
+}
+
+const signingByCa = new Map<string, Promise<OperationSigning>>();
+
+/**
+ * A certificate shaped like the recorded one ("asyncoperationsigningcertificate.management.azure.com",
+ * issued by an infrastructure CA, with CRL and AIA addresses: about 1.9 KB of DER), issued by the
+ * emulator's CA with the CA's own key so no key has to be generated. Made once per process.
+ */
+export function operationSigning(caCertPem: string, caKeyPem: string): Promise<OperationSigning> {
+  let made = signingByCa.get(caKeyPem);
+  if (!made) {
+    const publicKey = crypto.createPublicKey(caKeyPem).export({ type: "spki", format: "pem" }).toString();
+    const urls = [1, 2, 3, 4].flatMap((n) => [
+      `http://crl${n}.emulator.invalid/pkiinfra/CRL/Emulator%20Infra%20CA%2002(4).crl`,
+      `http://crl${n}.emulator.invalid/aia/BL2PKIINTCA01.Emulator.GBL_Emulator%20Infra%20CA%2002(4).crt`,
+      `http://ocsp${n}.emulator.invalid/pkiinfra/ocsp/Emulator%20Infra%20CA%2002`,
+    ]);
+    made = generate([{ name: "commonName", value: "asyncoperationsigningcertificate.management.azure.com" }], {
+      algorithm: "sha256",
+      keyPair: { privateKey: caKeyPem, publicKey },
+      ca: { key: caKeyPem, cert: caCertPem },
+      notBeforeDate: new Date(Date.now() - 3600_000),
+      notAfterDate: new Date(Date.now() + 360 * 24 * 3600_000),
+      extensions: [
+        { name: "basicConstraints", cA: false },
+        { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+        { name: "extKeyUsage", serverAuth: true, clientAuth: true },
+        { name: "subjectAltName", altNames: [{ type: 2, value: "asyncoperationsigningcertificate.management.azure.com" }, ...urls.map((value) => ({ type: 6 as const, value }))] },
+      ],
+    }).then((pems) => ({ certificate: new crypto.X509Certificate(pems.cert).raw.toString("base64url"), keyPem: caKeyPem }));
+    signingByCa.set(caKeyPem, made);
+  }
+  return made;
 }
 
 /** ARM timestamps carry 7 fractional digits: 2024-05-15T08:25:13.1230000Z. */

@@ -87,6 +87,8 @@ export interface ForcedFailure {
 
 interface Pending {
   request: ActionRequest;
+  /** Fault noResult: the record shows the action but never a status or result. */
+  noResult?: boolean;
   postedAt: number;
   visibleAt: number;
   doneAt: number;
@@ -114,6 +116,7 @@ export interface SubmitOptions {
   durationMs: number;
   forced?: ForcedFailure;
   neverFinish?: boolean;
+  noResult?: boolean;
   crashAfterMs?: number;
 }
 
@@ -157,7 +160,8 @@ export class JobStore {
       request: req,
       postedAt: o.now,
       visibleAt: o.now + o.staleWindowMs,
-      doneAt: o.neverFinish ? Infinity : o.now + o.staleWindowMs + o.durationMs,
+      doneAt: o.neverFinish || o.noResult ? Infinity : o.now + o.staleWindowMs + o.durationMs,
+      ...(o.noResult ? { noResult: true } : {}),
       ...(o.forced ? { forced: o.forced } : {}),
       ...(o.crashAfterMs !== undefined ? { crashAfterMs: o.crashAfterMs } : {}),
     };
@@ -206,6 +210,12 @@ export class JobStore {
     this.settleRecord(record, now);
     if (!record.born || record.deleted) return undefined;
     const p = record.pending;
+    if (p?.noResult && now >= p.visibleAt) {
+      // REAL (CLI recording): a NEW record listed with no status, actionResult, jobOutput or jobId.
+      const bare: JobProperties = { ...record.props, action: p.request.action };
+      for (const k of ["status", "actionResult", "jobOutput", "jobId"] as const) delete bare[k];
+      return orderProps(bare);
+    }
     if (p && now >= p.visibleAt) {
       const inProgress: JobProperties = { ...record.props, action: p.request.action, actionResult: "IN_PROGRESS" };
       if (this.guesses.inProgressJobOutput === "omit") delete inProgress.jobOutput;
@@ -379,9 +389,12 @@ export function hex(n: number): string {
   return crypto.randomBytes(Math.ceil(n / 2)).toString("hex").slice(0, n);
 }
 
-/** REAL shape: job-c5d-4b48-abba-5ee598dbd653 (3-4-4-12 hex). */
+/**
+ * REAL: job-c5d-4b48-abba-5ee598dbd653, job-9fe-4b53-bdd3-af47318a4507, job-d30-488a-91fd-4093b8cc0430:
+ * "job-" and the last 26 characters of a version-4 GUID (…-4xxx-[89ab]xxx-xxxxxxxxxxxx).
+ */
 export function newRunId(): string {
-  return `job-${hex(3)}-${hex(4)}-${hex(4)}-${hex(12)}`;
+  return `job-${crypto.randomUUID().slice(10)}`;
 }
 
 const ORDER: Array<keyof JobProperties> = [

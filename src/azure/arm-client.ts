@@ -20,6 +20,8 @@ export interface ArmClientOptions {
   /** First backoff step when the service gives no Retry-After. */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
+  /** The longest Retry-After honoured; a longer one is cut to this (see SERVER_WAIT_BOUNDS). */
+  maxRetryAfterMs?: number;
   /** Carries the agent's proxy and CA settings. */
   httpsAgent?: HttpsAgent;
   logger?: Logger;
@@ -51,6 +53,18 @@ export interface ArmResponse<T = unknown> {
 const TRANSIENT_STATUS = new Set([408, 500, 502, 503, 504]);
 
 /**
+ * Bounds for any wait a server asks for (Retry-After and its variants). Without them,
+ * `Retry-After: 999999999` overflows Node's timer (anything over 2^31-1 ms fires after 1 ms) into
+ * a busy loop, and a huge but representable value stalls the step until its deadline.
+ */
+export const SERVER_WAIT_BOUNDS = { minMs: 0, maxMs: 60_000 } as const;
+
+/** `ms` within [minMs, maxMs]; a value that is not a number counts as the minimum. */
+export function boundedWait(ms: number, minMs: number, maxMs: number): number {
+  return Number.isFinite(ms) ? Math.min(maxMs, Math.max(minMs, ms)) : ms === Infinity ? maxMs : minMs;
+}
+
+/**
  * A small Resource Manager client: a token per request, retries with backoff that honour
  * Retry-After, a per-attempt timeout, request ids in every error.
  */
@@ -67,6 +81,7 @@ export class ArmClient {
       maxRetries: 6,
       retryDelayMs: 1_000,
       maxRetryDelayMs: 30_000,
+      maxRetryAfterMs: SERVER_WAIT_BOUNDS.maxMs,
       logger: silentLogger,
       ...options,
     };
@@ -78,6 +93,7 @@ export class ArmClient {
 
   async request<T = unknown>(req: ArmRequest): Promise<ArmResponse<T>> {
     const url = this.resolve(req.url);
+    this.refuseForeignUrl(url);
     const clientRequestId = randomUUID();
     const log = this.options.logger;
     for (let attempt = 0; ; attempt++) {
@@ -140,11 +156,33 @@ export class ArmClient {
         throw new AmbiguousRequestError(error.message, clientRequestId, error);
       }
       if ((!throttled && !transient) || attempt >= (req.maxRetries ?? this.options.maxRetries)) throw error;
-      const retryAfter = retryAfterMs(headers);
+      const asked = retryAfterMs(headers);
+      const retryAfter = asked === undefined ? undefined : boundedWait(asked, SERVER_WAIT_BOUNDS.minMs, this.options.maxRetryAfterMs);
       const delay = retryAfter ?? this.backoff(attempt);
       log.debug(`${throttled ? "Throttled" : "Transient failure"}: retrying in ${Math.round(delay)} ms${retryAfter !== undefined ? " (Retry-After)" : ""}`);
       await sleep(delay, req.signal);
     }
+  }
+
+  /**
+   * The bearer token goes to the Resource Manager host over HTTPS and nowhere else: a nextLink,
+   * Location or Azure-AsyncOperation URL comes from a response and may name any host or scheme.
+   */
+  private refuseForeignUrl(url: string): void {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new UntrustedUrlError(`Not sending the access token to '${url.slice(0, 200)}': it is not a valid URL`);
+    }
+    const arm = new URL(this.baseUrl);
+    const where = `${target.protocol}//${target.host}${target.pathname}`;
+    if (target.protocol !== "https:")
+      throw new UntrustedUrlError(`Not sending the access token to ${where}: only https:// is allowed, and the service returned a ${target.protocol}// URL`);
+    if (target.host.toLowerCase() !== arm.host.toLowerCase())
+      throw new UntrustedUrlError(
+        `Not sending the access token to ${where}: the service returned a URL on ${target.host}, not on the Resource Manager host ${arm.host} of the service connection`,
+      );
   }
 
   private async getToken(signal: AbortSignal | undefined): Promise<string> {
@@ -166,6 +204,11 @@ export class ArmClient {
     const ceiling = Math.min(this.options.maxRetryDelayMs, this.options.retryDelayMs * 2 ** attempt);
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
+}
+
+/** A URL the access token must not be sent to (another host, or not https). Never retried. */
+export class UntrustedUrlError extends Error {
+  override readonly name = "UntrustedUrlError";
 }
 
 /** Retry-After in seconds or as an HTTP date; also the millisecond variants ARM sends. */

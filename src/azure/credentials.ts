@@ -7,6 +7,7 @@ import {
   type TokenCredentialOptions,
 } from "@azure/identity";
 import { ConnectionError } from "../errors";
+import { IdentityHttpClient } from "./network";
 
 /** An Azure Resource Manager service connection, as the agent describes it. */
 export interface ServiceConnection {
@@ -103,7 +104,30 @@ export function createCredential(connection: ServiceConnection, options: Credent
       `Service connection '${connection.id}' uses the authentication scheme '${connection.scheme}', which this task does not support (supported: ServicePrincipal, WorkloadIdentityFederation, ManagedServiceIdentity)`,
     );
   })();
-  return options.onToken ? reportingTokens(credential, options.onToken) : credential;
+  const httpClient = options.clientOptions?.httpClient;
+  const explained = httpClient instanceof IdentityHttpClient ? namingConnectionFailures(credential, httpClient) : credential;
+  return options.onToken ? reportingTokens(explained, options.onToken) : explained;
+}
+
+/**
+ * MSAL turns a failed connection (an untrusted certificate, say) into `endpoints_resolution_error`
+ * and drops Node's message: put that message first, so the step says what went wrong.
+ */
+function namingConnectionFailures(inner: TokenCredential, httpClient: IdentityHttpClient): TokenCredential {
+  return {
+    async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+      httpClient.lastFailure = undefined;
+      try {
+        return await inner.getToken(scopes, options);
+      } catch (error) {
+        // Set by the requests getToken made (TypeScript cannot see that across the await).
+        const failure = httpClient.lastFailure as IdentityHttpClient["lastFailure"];
+        if (!failure || (error instanceof Error && error.message.includes(failure.message))) throw error;
+        const first = (error instanceof Error ? error.message : String(error)).split(/\r?\n/)[0];
+        throw new Error(`the connection to ${failure.host} failed: ${failure.message}; ${first}`, { cause: error });
+      }
+    },
+  };
 }
 
 function required(connection: ServiceConnection, key: string): string {

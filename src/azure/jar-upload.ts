@@ -11,11 +11,7 @@ import storageBlob = require("@azure/storage-blob");
 import { InputError } from "../errors";
 import { silentLogger, type Logger } from "../util/logger";
 import { checkJarName, parseJarDirectory, type JarDirectory } from "./abfs";
-import { Agent as HttpsAgent, type AgentOptions } from "node:https";
-import type { ClientRequest } from "node:http";
-import { rootCertificates } from "node:tls";
-import { HttpsProxyAgent, type HttpsProxyAgentOptions } from "https-proxy-agent";
-import type { ProxySettings } from "./network";
+import { armHttpsAgent, type ProxySettings } from "./network";
 
 /**
  * Uploads a locally built jar to the abfs[s]:// directory a Flink job on HDInsight on AKS reads it
@@ -211,9 +207,11 @@ function pipeline(req: JarUploadRequest): Pipeline {
     userAgentOptions: { userAgentPrefix: req.userAgentPrefix ?? "flink-jobs-azure-pipelines" },
     ...(req.retry ? { retryOptions: req.retry } : {}),
   });
-  // The agent's proxy (CONNECT) and CA: one HTTPS agent for every Blob request. A request that
-  // carries an agent is left alone by the pipeline's own proxy policy.
-  const agent = storageHttpsAgent(req.network ?? {});
+  // One HTTPS agent for every Blob request; a request that carries an agent is left alone by the
+  // pipeline's own proxy policy.
+  // The agent ARM calls use (CONNECT, the CA trusted inside the tunnel), with the proxy decided
+  // for the Blob host.
+  const agent = armHttpsAgent({ ...(req.network?.proxy ? { armProxy: req.network.proxy } : {}), ...(req.network?.caCertificates ? { caCertificates: req.network.caCertificates } : {}) });
   p.factories.push({
     create: (next) => ({
       sendRequest: (request) => {
@@ -223,40 +221,6 @@ function pipeline(req: JarUploadRequest): Pipeline {
     }),
   });
   return p;
-}
-
-/**
- * HttpsProxyAgent applies its options to the proxy connection only, not to the TLS session with
- * the target inside the tunnel: the agent's CA is passed to that session here.
- */
-class TunnelCaProxyAgent extends HttpsProxyAgent<string> {
-  constructor(
-    proxy: URL,
-    private readonly ca: string[] | undefined,
-    opts: HttpsProxyAgentOptions<string>,
-  ) {
-    super(proxy, opts);
-  }
-  override connect(req: ClientRequest, opts: Parameters<HttpsProxyAgent<string>["connect"]>[1]) {
-    return super.connect(req, this.ca ? ({ ...opts, ca: this.ca } as typeof opts) : opts);
-  }
-}
-
-/** One HTTPS agent for every Blob request: CONNECT through the agent's proxy, its CA trusted. */
-function storageHttpsAgent(network: { proxy?: ProxySettings; caCertificates?: string[] }): HttpsAgent {
-  // Setting `ca` replaces Node's roots, so keep them beside the agent's own CA.
-  const ca = network.caCertificates?.length ? [...rootCertificates, ...network.caCertificates] : undefined;
-  if (network.proxy) {
-    const proxyUrl = new URL(network.proxy.url);
-    if (network.proxy.username) {
-      proxyUrl.username = encodeURIComponent(network.proxy.username);
-      proxyUrl.password = encodeURIComponent(network.proxy.password ?? "");
-    }
-    return new TunnelCaProxyAgent(proxyUrl, ca, { keepAlive: true });
-  }
-  const tls: AgentOptions = { keepAlive: true };
-  if (ca) tls.ca = ca;
-  return new HttpsAgent(tls);
 }
 
 export async function hashFile(filePath: string, signal?: AbortSignal): Promise<{ sha256: string; md5: string; size: number }> {

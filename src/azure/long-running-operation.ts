@@ -1,7 +1,7 @@
 import { OperationFailedError } from "../errors";
 import { sleep } from "../util/abort";
 import type { ArmClient, ArmResponse } from "./arm-client";
-import { retryAfterMs } from "./arm-client";
+import { boundedWait, retryAfterMs, SERVER_WAIT_BOUNDS } from "./arm-client";
 
 export type OperationOutcome =
   /** The operation reported Succeeded (or the service answered synchronously). */
@@ -13,9 +13,17 @@ export interface PollOperationOptions {
   signal?: AbortSignal;
   /** Delay before the next poll when the service sets no Retry-After. */
   nextDelayMs: () => number;
+  /**
+   * Bounds for a Retry-After on the operation (pass the polling bounds): at least minDelayMs, so
+   * `Retry-After: 0` is no busy loop; at most maxDelayMs, so a huge value neither overflows the
+   * timer nor hides the result. Defaults: 1 s and SERVER_WAIT_BOUNDS.maxMs.
+   */
+  minDelayMs?: number;
+  maxDelayMs?: number;
   onStatus?: (status: string) => void;
 }
 
+const MIN_POLL_DELAY_MS = 1_000;
 const TERMINAL_FAILURES = new Set(["failed", "canceled", "cancelled"]);
 
 /**
@@ -38,7 +46,9 @@ export async function pollOperation(
 
   let last: ArmResponse = initial;
   for (;;) {
-    await sleep(retryAfterMs(last.headers) ?? options.nextDelayMs(), options.signal);
+    const asked = retryAfterMs(last.headers);
+    const delay = asked === undefined ? options.nextDelayMs() : boundedWait(asked, options.minDelayMs ?? MIN_POLL_DELAY_MS, options.maxDelayMs ?? SERVER_WAIT_BOUNDS.maxMs);
+    await sleep(delay, options.signal);
     // Two retries: when the status URL keeps failing, the caller turns to the job record.
     last = await client.request({ method: "GET", url, idempotent: true, signal: options.signal, maxRetries: 2 });
     if (mode === "location") {

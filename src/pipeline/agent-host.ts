@@ -71,9 +71,18 @@ export class AgentHost implements PipelineHost {
   network(armUrl: string, authorityUrl: string): NetworkSettings {
     const settings: NetworkSettings = {};
     const arm = proxyFor(armUrl);
-    const identity = proxyFor(authorityUrl);
     if (arm) settings.armProxy = arm;
-    if (identity) settings.identityProxy = identity;
+    // Each identity request (Entra ID, the OIDC endpoint, managed identity) follows the bypass
+    // list for its own URL; decided once per address (the authority's now, so its proxy password
+    // is masked before anything runs).
+    const decided = new Map<string, ProxySettings | undefined>();
+    const decide = (url: string) => {
+      const key = url.split("?")[0]!.toLowerCase();
+      if (!decided.has(key)) decided.set(key, proxyFor(url));
+      return decided.get(key);
+    };
+    decide(authorityUrl);
+    settings.identityProxyFor = decide;
     const certs = tl.getHttpCertConfiguration();
     if (certs?.caFile) {
       try {

@@ -49,7 +49,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
 
     it("fails with the cluster's text and still reports the savepoint a failed stop wrote", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "actionFail", action: "STOP", jobName, jobStatus: "STOP-FAILED", keepSavepoint: true, jobOutput: "Stop failed after the savepoint: job did not terminate" } as never);
+      fixture.emulator.faults.add({ kind: "actionFail", action: "STOP", jobName, jobStatus: "STOP-FAILED", keepSavepoint: true, jobOutput: "Stop failed after the savepoint: job did not terminate" });
       const r = await run("FlinkJobStop", { jobName });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /STOP of job '.*' ended FAILED with status STOP-FAILED\. The cluster said: Stop failed after the savepoint/);
@@ -59,7 +59,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
 
     it("refuses when another action is still IN_PROGRESS, naming it, without posting", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName } as never);
+      fixture.emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName });
       // The first step is cancelled by the pipeline (SIGTERM) once the second has had its say.
       const first = run("FlinkSavepoint", { jobName }, { signal: { name: "SIGTERM", afterMs: 4000 } });
       await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -121,7 +121,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
     it("explains an incompatible-state restore failure", async () => {
       const jobName = runningJob();
       ok(await run("FlinkJobStop", { jobName }));
-      fixture.emulator.faults.add({ kind: "actionFail", action: "START", jobName, jobStatus: "FAILED", jobOutput: "Job execution failed. Cannot map checkpoint/savepoint state for operator 2b3c to the new program" } as never);
+      fixture.emulator.faults.add({ kind: "actionFail", action: "START", jobName, jobStatus: "FAILED", jobOutput: "Job execution failed. Cannot map checkpoint/savepoint state for operator 2b3c to the new program" });
       const r = await run("FlinkJobStart", { jobName });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /Cannot map checkpoint\/savepoint state for operator 2b3c/);
@@ -271,7 +271,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
 
     it("fails at once when the job reaches a failure status instead", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "crash", action: "STATELESS_UPDATE", jobName, afterMs: 500 } as never);
+      fixture.emulator.faults.add({ kind: "crash", action: "STATELESS_UPDATE", jobName, afterMs: 500 });
       ok(await run("FlinkJobUpdate", { jobName, upgradeMode: "stateless" }));
       const r = await run("FlinkJobStatus", { jobName, waitForStatus: "STOPPED" });
       assert.equal(r.result, "Failed");

@@ -105,16 +105,16 @@ describe("FlinkJobSubmit end to end (bundled task, agent environment, emulator o
   });
 
   it("times out with a message that the action may still complete, and what was last seen", async () => {
-    fixture.emulator.faults.add({ kind: "hangAction", action: "NEW", jobName: "slow-job" } as never);
+    fixture.emulator.faults.add({ kind: "hangAction", action: "NEW", jobName: "slow-job" });
     const run = await submit("spnKey", { jobName: "slow-job", waitTimeoutInMinutes: "1", pollingIntervalInSeconds: "5" }, { timeoutMs: 120_000 });
     assert.equal(run.result, "Failed");
     assert.match(run.resultMessage ?? "", /Timed out after 1 minute waiting for NEW on job 'slow-job'\. The action may still complete on the cluster; last seen: action NEW, actionResult IN_PROGRESS/);
   });
 
   it("absorbs 429 with Retry-After and 5xx on reads", async () => {
-    fixture.emulator.faults.add({ kind: "status", route: "jobs", status: 429, retryAfterSec: 1, times: 2 } as never);
-    fixture.emulator.faults.add({ kind: "status", route: "operation", status: 503, times: 1 } as never);
-    fixture.emulator.faults.add({ kind: "status", route: "jobs", status: 500, times: 1 } as never);
+    fixture.emulator.faults.add({ kind: "status", route: "jobs", status: 429, retryAfterSec: 1, times: 2 });
+    fixture.emulator.faults.add({ kind: "status", route: "operation", status: 503, times: 1 });
+    fixture.emulator.faults.add({ kind: "status", route: "jobs", status: 500, times: 1 });
     const run = await submit("spnKey", { jobName: "throttled" });
     assert.equal(run.result, "Succeeded", run.resultMessage);
     const throttled = fixture.emulator.log.entries({ route: "jobs", status: 429 });

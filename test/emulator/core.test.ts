@@ -28,7 +28,7 @@ describe("emulator: ARM job API facts from the reference", () => {
     assert.ok(p1.headers["location"]);
     assert.equal(p1.headers["location"], p1.headers["azure-asyncoperation"]);
     assert.notEqual(p1.headers["location"], loc, "fresh signed URL");
-    suite.em.clock.advance(5_000);
+    suite.em.clock.advance(12_000); // REAL: the NEW's operation ends when the job is submitted, 12 s after the POST
     const p2 = await request(suite.em, "GET", p1.headers["location"] as string, { token: suite.token });
     assert.equal(p2.status, 200);
     assert.equal(p2.json.status, "Succeeded");
@@ -49,7 +49,7 @@ describe("emulator: ARM job API facts from the reference", () => {
     assert.equal(p.actionResult, "SUCCESS");
     assert.equal(p.action, "NEW");
     assert.match(p.jobId, /^[0-9a-f]{32}$/);
-    assert.match(p.runId, /^job-[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.match(p.runId, /^job-[0-9a-f]{3}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(job.id, `${clusterPath(suite.em)}/jobs/${p.runId}`);
     assert.equal(p.lastSavePoint, undefined, "REAL: read-only fields omitted when unknown");
     assert.deepEqual(Object.keys(p), ["jobType", "runId", "jobName", "jobJarDirectory", "jarName", "action", "entryClass", "args", "flinkConfiguration", "jobId", "status", "jobOutput", "actionResult"]);

@@ -162,9 +162,44 @@ describe("emulator: fault injection", () => {
     } finally {
       await alt.close();
     }
-    assert.throws(() => suite.em.faults.add({ route: "jobs", kind: "status" } as never), /status 400-599/);
-    assert.throws(() => suite.em.faults.add({ kind: "explode" } as never), /unknown fault kind/);
-    assert.throws(() => suite.em.faults.add({ kind: "status", status: 500 } as never), /needs a route/);
+    const refused = async (body: unknown) => {
+      const r = await request(suite.em, "POST", "/_emulator/faults", { body });
+      assert.equal(r.status, 400, JSON.stringify(r.json));
+      return String(r.json.error);
+    };
+    assert.match(await refused({ route: "jobs", kind: "status" }), /status 400-599/);
+    assert.match(await refused({ kind: "explode" }), /unknown fault kind 'explode'/);
+    assert.match(await refused({ kind: "status", status: 500 }), /needs a route/);
+    assert.deepEqual(suite.em.faults.list(), []);
+  });
+
+  describe("a rule with a key its kind does not know is refused, naming the key (a typo must not run silently with the default)", () => {
+    it("in code: the compiler refuses it, and so does the emulator at run time", () => {
+      // @ts-expect-error retryAfter is a typo for retryAfterSec: the FaultRule type must reject it.
+      const typo: Parameters<typeof suite.em.faults.add>[0] = { route: "arm", kind: "status", status: 429, retryAfter: 5 };
+      assert.throws(() => suite.em.faults.add(typo), /fault kind 'status' does not know the key 'retryAfter'; it takes .*retryAfterSec/);
+      // @ts-expect-error delayMs belongs to kind 'delay', not 'drop'.
+      const misplaced: Parameters<typeof suite.em.faults.add>[0] = { route: "runJob", kind: "drop", delayMs: 100 };
+      assert.throws(() => suite.em.faults.add(misplaced), /fault kind 'drop' does not know the key 'delayMs'/);
+      assert.deepEqual(suite.em.faults.list(), []);
+    });
+
+    it("on the command line (--fault)", () => {
+      assert.throws(() => parseFaultSpec("route=runJob,kind=status,status=429,retryafterSec=2"), /does not know the key 'retryafterSec'/);
+      assert.throws(() => parseFaultSpec("route=jobs,kind=omitJob,jobname=x,job=y"), /does not know the keys 'jobname', 'job'/);
+    });
+
+    it("through the control API, all or nothing", async () => {
+      const r = await request(suite.em, "POST", "/_emulator/faults", {
+        body: [
+          { route: "jobs", kind: "status", status: 503 },
+          { route: "runJob", kind: "actionFail", jobOutput: "x", keepSavePoint: true },
+        ],
+      });
+      assert.equal(r.status, 400);
+      assert.match(r.json.error, /^rule 2: fault kind 'actionFail' does not know the key 'keepSavePoint'/);
+      assert.deepEqual(suite.em.faults.list(), [], "the valid first rule was not left active");
+    });
   });
 
   it("CLI fault syntax: key=value pairs", () => {

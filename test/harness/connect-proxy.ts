@@ -7,6 +7,10 @@ export interface ConnectProxy {
   url: string;
   /** host:port of every CONNECT, in order. */
   tunnels: string[];
+  /** Absolute URLs of plain-HTTP requests it was asked to forward (it refuses them with 501). */
+  forwarded: string[];
+  /** Local ports of the tunnels' upstream sockets: a server's view of the requests that came through. */
+  upstreamPorts: Set<number>;
   /** Proxy-Authorization headers received. */
   authorizations: (string | undefined)[];
   close(): Promise<void>;
@@ -14,10 +18,13 @@ export interface ConnectProxy {
 
 export async function startConnectProxy(options: { requireAuth?: string } = {}): Promise<ConnectProxy> {
   const tunnels: string[] = [];
+  const forwarded: string[] = [];
+  const upstreamPorts = new Set<number>();
   const authorizations: (string | undefined)[] = [];
   const sockets = new Set<net.Socket>();
-  const server = http.createServer((_req, res) => {
+  const server = http.createServer((req, res) => {
     // Plain-HTTP forwarding is not needed: everything we call is HTTPS.
+    forwarded.push(req.url ?? "");
     res.writeHead(501).end();
   });
   server.on("connect", (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
@@ -31,6 +38,7 @@ export async function startConnectProxy(options: { requireAuth?: string } = {}):
     tunnels.push(req.url ?? "");
     const [host, port] = (req.url ?? "").split(":");
     const upstream = net.connect(Number(port), host!, () => {
+      if (upstream.localPort !== undefined) upstreamPorts.add(upstream.localPort);
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head.length) upstream.write(head);
       upstream.pipe(client);
@@ -46,6 +54,8 @@ export async function startConnectProxy(options: { requireAuth?: string } = {}):
   return {
     url: `http://127.0.0.1:${port}`,
     tunnels,
+    forwarded,
+    upstreamPorts,
     authorizations,
     close: () =>
       new Promise<void>((resolve) => {

@@ -71,6 +71,8 @@ export interface EmulatorRunOptions {
   scheme?: Scheme;
   debug?: boolean;
   env?: Record<string, string>;
+  /** Pipeline variables over the scheme's own (System.OidcRequestUri, …). */
+  variables?: Record<string, string>;
   signal?: RunTaskOptions["signal"];
   timeoutMs?: number;
 }
@@ -82,7 +84,7 @@ export function runOnEmulator(emulator: Emulator, task: string, inputs: Record<s
     task,
     ...agent,
     env: { ...agent.env, ...options.env },
-    variables: { ...agent.variables, ...(options.debug ? { "System.Debug": "true" } : {}) },
+    variables: { ...agent.variables, ...options.variables, ...(options.debug ? { "System.Debug": "true" } : {}) },
     inputs: { ...clusterInputs(emulator), ...inputs },
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import type { TaskRun } from "../harness/agent";
-import { startConnectProxy } from "../harness/connect-proxy";
-import { connectionFor, runOnEmulator } from "../harness/emulator-connections";
+import { type ConnectProxy, startConnectProxy } from "../harness/connect-proxy";
+import { runOnEmulator } from "../harness/emulator-connections";
 import { useEmulator } from "../harness/emulator-fixture";
 import { assertNoCredentialsInLog } from "../harness/log-hygiene";
 
@@ -48,7 +48,7 @@ describe("reliability: faults the tasks survive", function () {
   describe("throttling and transient errors", () => {
     it("a 429 storm with Retry-After is honoured, never faster", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "status", route: "arm", status: 429, retryAfterSec: 1, times: 4 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "arm", status: 429, retryAfterSec: 1, times: 4 });
       const r = await run("FlinkJobStop", { jobName });
       ok(r);
       const all = fixture.emulator.log.entries({ route: ["runJob", "jobs", "operation"] });
@@ -61,8 +61,8 @@ describe("reliability: faults the tasks survive", function () {
     for (const status of [500, 502, 503, 504]) {
       it(`${status} on the job list and the operation status is retried`, async () => {
         const jobName = runningJob();
-        fixture.emulator.faults.add({ kind: "status", route: "jobs", status, times: 2 } as never);
-        fixture.emulator.faults.add({ kind: "status", route: "operation", status, times: 2 } as never);
+        fixture.emulator.faults.add({ kind: "status", route: "jobs", status, times: 2 });
+        fixture.emulator.faults.add({ kind: "status", route: "operation", status, times: 2 });
         const r = await run("FlinkJobCancel", { jobName });
         ok(r);
         assert.equal(fixture.emulator.log.entries({ status }).length, 4);
@@ -72,7 +72,7 @@ describe("reliability: faults the tasks survive", function () {
 
     it("a 503 on the runJob POST is not blindly retried: the job record is read first, then it is posted again", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "status", route: "runJob", status: 503, times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "runJob", status: 503, times: 1 });
       const r = await run("FlinkJobCancel", { jobName });
       ok(r);
       assert.equal(posts("CANCEL").length, 2);
@@ -86,7 +86,7 @@ describe("reliability: faults the tasks survive", function () {
   describe("ambiguous submissions", () => {
     it("runJob's connection dropped after the cluster accepted it: found in the job record, not posted again", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 });
       const r = await run("FlinkJobStop", { jobName });
       ok(r);
       assert.equal(posts("STOP").length, 1);
@@ -95,7 +95,7 @@ describe("reliability: faults the tasks survive", function () {
     });
 
     it("a NEW whose connection dropped after acceptance creates exactly one record", async () => {
-      fixture.emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "dropAfter", route: "runJob", times: 1 });
       const r = await run("FlinkJobSubmit", submitInputs("dropped-new"));
       ok(r);
       assert.equal(fixture.emulator.jobs.list().filter((j) => j.properties.jobName === "dropped-new").length, 1);
@@ -104,7 +104,7 @@ describe("reliability: faults the tasks survive", function () {
 
     it("runJob's connection dropped before acceptance: posted again after the record shows nothing", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "drop", route: "runJob", times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "drop", route: "runJob", times: 1 });
       const r = await run("FlinkJobCancel", { jobName });
       ok(r);
       assert.equal(posts("CANCEL").length, 2);
@@ -113,7 +113,7 @@ describe("reliability: faults the tasks survive", function () {
 
     it("the operation-status URL failing for good: the job record still gives the result", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "status", route: "operation", status: 500 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "operation", status: 500 });
       const r = await run("FlinkJobCancel", { jobName });
       ok(r);
       assert.match(r.visibleLog, /Could not follow the operation status/);
@@ -124,7 +124,7 @@ describe("reliability: faults the tasks survive", function () {
   describe("authorization", () => {
     it("a 403 says what the service said: the permission the identity lacks, with the request id", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "forbidden", route: "runJob" } as never);
+      fixture.emulator.faults.add({ kind: "forbidden", route: "runJob" });
       const r = await run("FlinkJobCancel", { jobName });
       assert.equal(r.result, "Failed");
       const refused = fixture.emulator.log.entries({ route: "runJob", status: 403 })[0]!;
@@ -137,21 +137,21 @@ describe("reliability: faults the tasks survive", function () {
   describe("identity", () => {
     it("the token endpoint failing twice is absorbed", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "status", route: "token", status: 503, times: 2 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "token", status: 503, times: 2 });
       ok(await run("FlinkJobStatus", { jobName }));
       assert.equal(fixture.emulator.log.entries({ route: "token", status: 503 }).length, 2);
     });
 
     it("a slow token endpoint (3 s) is waited for", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "delay", route: "token", delayMs: 3000, times: 1 } as never);
+      fixture.emulator.faults.add({ kind: "delay", route: "token", delayMs: 3000, times: 1 });
       const r = await run("FlinkJobStatus", { jobName });
       ok(r);
       assert.ok(r.durationMs >= 3000);
     });
 
     it("the token endpoint down: the step fails saying the connection could not get a token, without calling ARM", async () => {
-      fixture.emulator.faults.add({ kind: "status", route: "token", status: 503 } as never);
+      fixture.emulator.faults.add({ kind: "status", route: "token", status: 503 });
       const r = await run("FlinkJobStatus", { jobName: "any" });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /Could not get an access token/);
@@ -162,7 +162,7 @@ describe("reliability: faults the tasks survive", function () {
   describe("the job record", () => {
     it("the job briefly missing from the list does not fail or end the wait", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "omitJob", jobName, times: 2 } as never);
+      fixture.emulator.faults.add({ kind: "omitJob", jobName, times: 2 });
       const r = await run("FlinkSavepoint", { jobName });
       ok(r);
       assert.match(r.outputs["savepointPath"] ?? "", /savepoint-25e318-/);
@@ -171,7 +171,7 @@ describe("reliability: faults the tasks survive", function () {
     it("a job that fails after START: the start succeeds, waiting for RUNNING to last reports the failure", async () => {
       const jobName = runningJob();
       ok(await run("FlinkJobStop", { jobName }));
-      fixture.emulator.faults.add({ kind: "crash", action: "START", jobName, afterMs: 1000 } as never);
+      fixture.emulator.faults.add({ kind: "crash", action: "START", jobName, afterMs: 1000 });
       ok(await run("FlinkJobStart", { jobName }));
       const status = await run("FlinkJobStatus", { jobName, waitForStatus: "STOPPED" });
       assert.equal(status.result, "Failed");
@@ -180,7 +180,7 @@ describe("reliability: faults the tasks survive", function () {
 
     it("an action that never finishes: a timeout message, no false FAILED, outputs not claiming a result", async () => {
       const jobName = runningJob();
-      fixture.emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName } as never);
+      fixture.emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName });
       const r = await run("FlinkSavepoint", { jobName, waitTimeoutInMinutes: "1", pollingIntervalInSeconds: "5" }, { timeoutMs: 120_000 });
       assert.equal(r.result, "Failed");
       assert.match(r.resultMessage ?? "", /Timed out after 1 minute .*The action may still complete on the cluster; last seen: action SAVEPOINT, actionResult IN_PROGRESS/);
@@ -193,7 +193,7 @@ describe("reliability: faults the tasks survive", function () {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       it(`${signal} during the wait ends the step promptly, saying the action may continue`, async () => {
         const jobName = runningJob();
-        fixture.emulator.faults.add({ kind: "neverFinish", action: "CANCEL", jobName } as never);
+        fixture.emulator.faults.add({ kind: "neverFinish", action: "CANCEL", jobName });
         const r = await run("FlinkJobCancel", { jobName }, { signal: { name: signal, afterMs: 3000 } });
         assert.equal(r.result, "Failed");
         assert.match(r.resultMessage ?? "", /The pipeline was cancelled while waiting for CANCEL .*The action may continue on the cluster/);
@@ -204,6 +204,12 @@ describe("reliability: faults the tasks survive", function () {
   });
 
   describe("the agent's network settings", () => {
+    /** Requests the emulator saw, split by whether a tunnel of `proxy` carried them. */
+    const throughProxy = (proxy: ConnectProxy) => {
+      const all = fixture.emulator.log.entries();
+      return { all, tunnelled: all.filter((e) => proxy.upstreamPorts.has(e.remotePort)), direct: all.filter((e) => !proxy.upstreamPorts.has(e.remotePort)) };
+    };
+
     it("sends every request, token requests included, through the agent's proxy (CONNECT)", async () => {
       const jobName = runningJob();
       const proxy = await startConnectProxy({ requireAuth: `Basic ${Buffer.from("agent:proxy-pass-1234567890").toString("base64")}` });
@@ -215,8 +221,10 @@ describe("reliability: faults the tasks survive", function () {
         ok(r);
         assert.ok(proxy.tunnels.length >= 2, `only ${proxy.tunnels.length} tunnels`);
         assert.ok(proxy.tunnels.every((t) => t === host));
-        // Each request the emulator saw arrived through a tunnel: compare with a direct run's count.
-        assert.ok(fixture.emulator.log.entries({ route: "token" }).length >= 1);
+        // Every request the emulator saw in this run came through one of the proxy's tunnels.
+        const seen = throughProxy(proxy);
+        for (const route of ["token", "jobs", "runJob", "operation"]) assert.ok(seen.all.some((e) => e.route === route), `no ${route} request`);
+        assert.deepEqual(seen.direct.map((e) => `${e.method} ${e.route}`), [], "requests that bypassed the proxy");
         // task-lib itself prints "Agent.ProxyPassword=<value>" as a debug line when it loads; the
         // agent masks that value as one of its own secret variables. Nothing else may show it.
         const ours = r.visibleLog.split("\n").filter((line) => !line.startsWith("Agent.ProxyPassword="));
@@ -233,25 +241,58 @@ describe("reliability: faults the tasks survive", function () {
       try {
         const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, { scheme: "workloadIdentity", env: { AGENT_PROXYURL: proxy.url } });
         ok(r);
-        const direct = fixture.emulator.log.entries({ route: ["oidc", "token", "jobs"] }).length;
-        assert.ok(proxy.tunnels.length >= 1 && direct >= 3);
+        const seen = throughProxy(proxy);
+        const oidc = seen.all.filter((e) => e.route === "oidc");
+        assert.ok(oidc.length >= 1, "no OIDC request");
+        assert.ok(oidc.every((e) => proxy.upstreamPorts.has(e.remotePort)), "the OIDC request itself came through the proxy's tunnel");
+        assert.deepEqual(seen.direct.map((e) => `${e.method} ${e.route}`), [], "requests that bypassed the proxy");
       } finally {
         await proxy.close();
       }
     });
 
-    it("trusts the agent's CA certificate (Agent.CAInfo) without NODE_EXTRA_CA_CERTS", async () => {
+    it("the OIDC request follows its own host's bypass decision, not Entra ID's", async () => {
       const jobName = runningJob();
-      const agent = connectionFor(fixture.emulator, "spnKey");
-      const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, { env: { NODE_EXTRA_CA_CERTS: "", AGENT_CAINFO: fixture.emulator.caCertPath } });
-      ok(r);
-      assert.ok(agent.connection);
+      const proxy = await startConnectProxy();
+      try {
+        // The same emulator under another name: the agent's bypass list covers only that name.
+        const oidcRequestUri = fixture.emulator.workloadIdentity.oidcRequestUri.replace("127.0.0.1", "localhost");
+        const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, {
+          scheme: "workloadIdentity",
+          variables: { "System.OidcRequestUri": oidcRequestUri },
+          env: { AGENT_PROXYURL: proxy.url, AGENT_PROXYBYPASSLIST: JSON.stringify(["localhost"]) },
+        });
+        ok(r);
+        const seen = throughProxy(proxy);
+        assert.ok(seen.direct.length >= 1, "no request went direct");
+        assert.deepEqual([...new Set(seen.direct.map((e) => e.route))], ["oidc"], "only the bypassed OIDC requests went direct");
+        assert.ok(!seen.tunnelled.some((e) => e.route === "oidc"), "no OIDC request through the proxy");
+        assert.ok(seen.tunnelled.some((e) => e.route === "token"), "Entra ID through the proxy");
+        assert.ok(seen.tunnelled.some((e) => e.route === "jobs"), "Resource Manager through the proxy");
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    const certificateFailure = /self[- ]signed certificate|unable to (get local issuer|verify the first) certificate/i;
+
+    it("trusts the agent's CA certificate (Agent.CAInfo) without NODE_EXTRA_CA_CERTS, and fails the TLS check without it", async () => {
+      const jobName = runningJob();
+      const trusted = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, { env: { NODE_EXTRA_CA_CERTS: "", AGENT_CAINFO: fixture.emulator.caCertPath } });
+      ok(trusted);
+      assert.equal(trusted.outputs["jobStatus"], "RUNNING", "the job was read over TLS");
+      assert.ok(fixture.emulator.log.entries({ route: "jobs", status: 200 }).length >= 1);
+      fixture.emulator.log.clear();
+      const untrusted = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName }, { env: { NODE_EXTRA_CA_CERTS: "" } });
+      assert.equal(untrusted.result, "Failed");
+      assert.match(untrusted.resultMessage ?? "", certificateFailure);
+      assert.deepEqual(fixture.emulator.log.entries(), [], "no request completed a TLS handshake");
     });
 
     it("without the CA, the TLS failure is reported (the emulator is not trusted by default)", async () => {
       const r = await runOnEmulator(fixture.emulator, "FlinkJobStatus", { jobName: "any" }, { env: { NODE_EXTRA_CA_CERTS: "" } });
       assert.equal(r.result, "Failed");
-      assert.match(r.resultMessage ?? "", /certificate|self[- ]signed|Could not get an access token/i);
+      assert.match(r.resultMessage ?? "", certificateFailure, "the certificate error itself, not only 'Could not get an access token'");
     });
   });
 
@@ -269,7 +310,7 @@ describe("reliability: faults the tasks survive", function () {
     it("service text carrying ##vso[ never becomes a command", async () => {
       const jobName = runningJob();
       const evil = "bad\n##vso[task.setvariable variable=pwned;isOutput=true]yes\n##vso[task.complete result=Succeeded;]ok";
-      fixture.emulator.faults.add({ kind: "actionFail", action: "CANCEL", jobName, jobOutput: evil } as never);
+      fixture.emulator.faults.add({ kind: "actionFail", action: "CANCEL", jobName, jobOutput: evil });
       const r = await run("FlinkJobCancel", { jobName });
       assert.equal(r.result, "Failed");
       assert.equal(r.outputs["pwned"], undefined);

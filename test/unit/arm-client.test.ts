@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import nock from "nock";
-import { ArmClient, retryAfterMs } from "../../src/azure/arm-client";
+import { ArmClient, boundedWait, retryAfterMs, UntrustedUrlError } from "../../src/azure/arm-client";
 import { AmbiguousRequestError, ArmError, ConnectionError } from "../../src/errors";
-import { PollingSchedule } from "../../src/flink/polling";
+import { PollingSchedule } from "../../src/jobs/polling";
 
 const base = "https://arm.test";
 const credential = { getToken: async () => ({ token: "tkn", expiresOnTimestamp: Date.now() + 3600_000 }) };
@@ -60,6 +60,74 @@ describe("ArmClient", () => {
       assert.ok(e instanceof ConnectionError);
       assert.match(e.message, /AADSTS7000215/);
       return true;
+    });
+  });
+
+  it("a network error on the POST is ambiguous: reported as such, never sent again", async () => {
+    nock(base).post("/run").replyWithError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+    const second = nock(base).post("/run").reply(202, "null");
+    await assert.rejects(client().request({ method: "POST", url: "/run", body: { properties: { action: "NEW" } }, idempotent: false }), (e: unknown) => {
+      assert.ok(e instanceof AmbiguousRequestError, String(e));
+      assert.match(e.message, /The connection failed during POST \/run \(.*socket hang up\); the service may have received the request/);
+      return true;
+    });
+    assert.equal(second.isDone(), false, "a POST that may have been accepted is not repeated by the client");
+  });
+
+  it("a network error on a read is retried", async () => {
+    nock(base).get("/x").replyWithError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+    nock(base).get("/x").reply(200, { ok: true });
+    assert.deepEqual((await client().request({ method: "GET", url: "/x", idempotent: true })).data, { ok: true });
+  });
+
+  it("Retry-After: 999999999 is cut to the longest wait honoured, not overflowed into a 1 ms retry loop", async () => {
+    nock(base).get("/x").times(3).reply(429, { error: { code: "TooManyRequests", message: "later" } }, { "Retry-After": "999999999" });
+    nock(base).get("/x").reply(200, { ok: true });
+    const started = Date.now();
+    const response = await client({ maxRetryAfterMs: 300 }).request({ method: "GET", url: "/x", idempotent: true });
+    assert.deepEqual(response.data, { ok: true });
+    assert.ok(Date.now() - started >= 3 * 300 - 10, `three retries after ${Date.now() - started} ms: the server's wait was not honoured up to the bound`);
+  });
+
+  it("bounds a server-given wait: negative, huge, infinite and not-a-number values", () => {
+    assert.equal(boundedWait(-5, 0, 60_000), 0);
+    assert.equal(boundedWait(999_999_999_000, 0, 60_000), 60_000);
+    assert.equal(boundedWait(Infinity, 1000, 60_000), 60_000);
+    assert.equal(boundedWait(NaN, 1000, 60_000), 1000);
+    assert.equal(boundedWait(2500, 1000, 60_000), 2500);
+    assert.equal(retryAfterMs({ "retry-after": "999999999" }), 999_999_999_000, "parsed as asked; bounded where it is used");
+  });
+
+  describe("the bearer token goes only to the Resource Manager host, over https", () => {
+    const watching = () => {
+      const calls: string[] = [];
+      const credentialSpy = { getToken: async () => (calls.push("token"), { token: "tkn", expiresOnTimestamp: Date.now() + 3600_000 }) };
+      return { calls, c: client({ credential: credentialSpy }) };
+    };
+
+    for (const [what, url] of [
+      ["an http:// URL on the Resource Manager host", "http://arm.test/subscriptions/s/jobs?api-version=1"],
+      ["an https:// URL on another host", "https://elsewhere.test/subscriptions/s/jobs?api-version=1"],
+      ["the Resource Manager host with another port", "https://arm.test:8443/x"],
+      ["a look-alike host", "https://arm.test.evil.test/x"],
+    ] as const) {
+      it(`refuses ${what} before asking for a token or sending anything`, async () => {
+        const { calls, c } = watching();
+        const other = nock(/.*/).get(/.*/).reply(200, {});
+        await assert.rejects(c.request({ method: "GET", url, idempotent: true }), (e: unknown) => {
+          assert.ok(e instanceof UntrustedUrlError, String(e));
+          assert.match(e.message, /^Not sending the access token to /);
+          assert.ok(e.message.includes(new URL(url).host), e.message);
+          return true;
+        });
+        assert.deepEqual(calls, []);
+        assert.equal(other.isDone(), false, "nothing was sent");
+      });
+    }
+
+    it("sends it to the Resource Manager host, whatever the case of the host name", async () => {
+      nock(base).get("/x").matchHeader("authorization", "Bearer tkn").reply(200, { ok: true });
+      assert.equal((await client().request({ method: "GET", url: "https://ARM.test/x", idempotent: true })).status, 200);
     });
   });
 

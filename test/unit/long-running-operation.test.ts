@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import nock from "nock";
 import { ArmClient } from "../../src/azure/arm-client";
 import { pollOperation } from "../../src/azure/long-running-operation";
+import { UntrustedUrlError } from "../../src/azure/arm-client";
 import { OperationFailedError } from "../../src/errors";
 
 const base = "https://arm.test";
@@ -56,5 +57,37 @@ describe("runJob as a long-running operation", () => {
     const started = Date.now();
     await pollOperation(client, await post(), fast);
     assert.ok(Date.now() - started >= 1000);
+  });
+
+  it("a huge Retry-After on the operation is cut to maxDelayMs (no timer overflow, no 1 ms loop)", async () => {
+    nock(base).post("/runJob").reply(202, "null", { "Azure-AsyncOperation": `${base}/op/3` });
+    nock(base).get("/op/3").times(2).reply(200, { status: "Accepted" }, { "Retry-After": "999999999" });
+    nock(base).get("/op/3").reply(200, { status: "Succeeded" });
+    const started = Date.now();
+    await pollOperation(client, await post(), { ...fast, maxDelayMs: 300 });
+    assert.ok(Date.now() - started >= 2 * 300 - 10, `polled again after ${Date.now() - started} ms`);
+  });
+
+  it("Retry-After: 0 on the operation waits minDelayMs, not a busy loop", async () => {
+    nock(base).post("/runJob").reply(202, "null", { "Azure-AsyncOperation": `${base}/op/4`, "Retry-After": "0" });
+    nock(base).get("/op/4").times(2).reply(200, { status: "Accepted" }, { "Retry-After": "0" });
+    nock(base).get("/op/4").reply(200, { status: "Succeeded" });
+    const started = Date.now();
+    await pollOperation(client, await post(), { ...fast, minDelayMs: 200 });
+    assert.ok(Date.now() - started >= 3 * 200 - 10, `three polls in ${Date.now() - started} ms`);
+  });
+
+  it("does not follow an operation URL on another host: the token stays with Resource Manager", async () => {
+    nock(base).post("/runJob").reply(202, "null", { "Azure-AsyncOperation": "https://collector.test/op/5" });
+    const collector = nock("https://collector.test").get("/op/5").reply(200, { status: "Succeeded" });
+    await assert.rejects(pollOperation(client, await post(), fast), (e: unknown) => e instanceof UntrustedUrlError && /collector\.test/.test(e.message));
+    assert.equal(collector.isDone(), false);
+  });
+
+  it("does not follow an http:// Location", async () => {
+    nock(base).post("/runJob").reply(202, "null", { Location: "http://arm.test/loc/9" });
+    const plain = nock("http://arm.test").get("/loc/9").reply(200, {});
+    await assert.rejects(pollOperation(client, await post(), fast), UntrustedUrlError);
+    assert.equal(plain.isDone(), false);
   });
 });
