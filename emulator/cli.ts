@@ -11,6 +11,7 @@ const USAGE = `Usage: npm run emulator -- [options]
   --action-ms <A>=<n>     duration of action A in IN_PROGRESS, e.g. NEW=12000 (repeatable)
   --page-size <n>         jobs per page before nextLink (default 50)
   --jar <dir>/<name>      add a jar to the emulated storage (repeatable)
+  --jar-storage <url>     jars are the blobs of this path-style Blob endpoint (Azurite)
   --fault <spec>          inject a fault (repeatable), e.g.
                             route=runJob,kind=status,status=429,retryAfterSec=2,times=3
                             route=runJob,kind=dropAfter,action=NEW,times=1
@@ -60,6 +61,7 @@ function parseArgs(argv: string[]): EmulatorConfig {
         jars.push({ jobJarDirectory: v.slice(0, slash), jarName: v.slice(slash + 1) });
         break;
       }
+      case "--jar-storage": cfg.jarStorage = { blobEndpoint: value() }; break;
       case "--fault": faults.push(parseFaultSpec(value())); break;
       case "--guess": {
         const [k, v] = value().split("=");

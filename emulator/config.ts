@@ -59,6 +59,10 @@ export interface EmulatorConfig {
   jars?: Array<{ jobJarDirectory: string; jarName: string }>;
   /** Clusters served besides the default flink-emulator-rg/flinkpool/flinkcluster (the local runner adds the ones its pipeline names). */
   clusters?: Array<import("./arm/topology").ClusterAddress>;
+  /** Jars live in a real Blob service (Azurite) instead of the names in `jars`: a NEW/UPDATE whose
+   * jar blob is absent there fails the launch with "Failed to download jar". `blobEndpoint` is
+   * path-style, https://127.0.0.1:<port>/<account>; the endpoint's CA must be the emulator's. */
+  jarStorage?: { blobEndpoint: string };
   /** Fault rules active from the start. */
   faults?: import("./faults").FaultRule[];
 }

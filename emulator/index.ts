@@ -9,7 +9,7 @@ import { DevOpsOidc } from "./devops-oidc";
 import { EntraId } from "./entra";
 import { FaultInjector, type FaultRule } from "./faults";
 import { JobStore, type JobProperties } from "./flink/state-machine";
-import { JarStorage } from "./flink/storage";
+import { BlobJarSource, JarStorage } from "./flink/storage";
 import { ManagedIdentityEndpoint } from "./managed-identity";
 import { RequestLog, type RequestLogEntry, type RequestLogFilter } from "./request-log";
 import { EmulatorServer } from "./server";
@@ -41,6 +41,9 @@ export interface Emulator {
   authorityHost: string;
   caCertPath: string;
   caCertPem: string;
+  /** The HTTPS leaf the emulator's CA signed (localhost, 127.0.0.1, ::1): another local test
+   * server (Azurite) can serve it, and the same NODE_EXTRA_CA_CERTS trusts both. */
+  serverTls: { certPem: string; keyPem: string };
   tenantId: string;
   subscriptionId: string;
   resourceGroup: string;
@@ -51,7 +54,13 @@ export interface Emulator {
   workloadIdentity: { clientId: string; serviceConnectionId: string; oidcRequestUri: string; systemAccessToken: string; objectId: string; issuer: string; subject: string };
   managedIdentity: { clientId: string; objectId: string; env: Record<string, string> };
   knownJar: { jobJarDirectory: string; jarName: string; entryClass: string };
-  storage: { addJar(jobJarDirectory: string, jarName: string): void; list(): string[] };
+  storage: {
+    addJar(jobJarDirectory: string, jarName: string): void;
+    list(): string[];
+    /** From now on jars are the blobs of this path-style endpoint (Azurite serving serverTls), as
+     * EmulatorConfig.jarStorage; names added with addJar no longer count. */
+    useBlobStorage(blobEndpoint: string): void;
+  };
   /** The clusters served: the default one first, then those added (each with its own jobs). */
   clusters: { add(address: ClusterAddress): void; list(): ClusterAddress[] };
   jobs: {
@@ -111,7 +120,10 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
   const server = new EmulatorServer(
     { key: state.tls.serverKeyPem, cert: state.tls.serverCertPem, ca: state.tls.caCertPem },
     {
-      arm: (ctx) => need().arm.handle(ctx),
+      arm: async (ctx) => {
+        if (storage.blobMode && ctx.route === "runJob") await refreshJarsOf(ctx.body);
+        return need().arm.handle(ctx);
+      },
       openid: (ctx) => need().entra.openIdConfiguration(ctx),
       keys: (ctx) => need().entra.keys(ctx),
       token: (ctx) => need().entra.token(ctx),
@@ -140,8 +152,30 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     federated: { issuer: oidc.issuer, subject: oidc.subject, audience: "api://AzureADTokenExchange" },
   });
   entra.trustIssuer(oidc.issuer, oidc.publicKey);
+  const useBlobStorage = (blobEndpoint: string) => {
+    // The cluster reads its jars with its managed identity: a storage token from this Entra.
+    const mi = state.managedIdentity;
+    storage.useBlobStorage(
+      new BlobJarSource(blobEndpoint, state.tls.caCertPem, () => entra.issueAccessToken("https://storage.azure.com", { appId: mi.clientId, objectId: mi.objectId, appidacr: "2" }).accessToken),
+    );
+  };
+  if (config.jarStorage) useBlobStorage(config.jarStorage.blobEndpoint);
   const operations = new OperationStore(url, topo.location, state.operationHmacKey, await operationSigning(state.tls.caCertPem, state.tls.caKeyPem));
   api = { arm: new ArmApi(url, topo, entra, store, operations, faults, clock, cfg, clusters), entra, oidc, msi };
+
+  /** The jars a runJob may launch: the one it names, else those of the job's records. */
+  async function refreshJarsOf(body: unknown): Promise<void> {
+    const p = (body as { properties?: Record<string, unknown> } | undefined)?.properties;
+    if (!p || typeof p !== "object") return;
+    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+    const dir = str(p["jobJarDirectory"]);
+    const name = str(p["jarName"]);
+    const jars: Array<[string | undefined, string | undefined]> = [[dir, name]];
+    // An UPDATE may name only the directory or the jar: the other comes from the record.
+    for (const r of store.all())
+      if (r.props.jobName === p["jobName"] || r.runId === p["runId"]) jars.push([r.props.jobJarDirectory, r.props.jarName], [dir ?? r.props.jobJarDirectory, name ?? r.props.jarName]);
+    await Promise.all(jars.map(([d, n]) => storage.refresh(d, n)));
+  }
 
   const cid = clusterId(topo);
   const viewOf = (r: ReturnType<JobStore["all"]>[number]): JobRecordView | undefined => {
@@ -163,6 +197,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     authorityHost: entra.authorityHost,
     caCertPath,
     caCertPem: state.tls.caCertPem,
+    serverTls: { certPem: state.tls.serverCertPem, keyPem: state.tls.serverKeyPem },
     tenantId: state.tenantId,
     subscriptionId: state.subscriptionId,
     resourceGroup: topo.resourceGroup,
@@ -181,7 +216,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     },
     managedIdentity: { clientId: state.managedIdentity.clientId, objectId: state.managedIdentity.objectId, env: msi.env },
     knownJar: { ...KNOWN_JAR },
-    storage: { addJar: (d, n) => storage.add(d, n), list: () => storage.list() },
+    storage: { addJar: (d, n) => storage.add(d, n), list: () => storage.list(), useBlobStorage },
     clusters: { add: (address) => clusters.add(address), list: () => clusters.list() },
     jobs: {
       list: listJobs,

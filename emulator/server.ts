@@ -10,7 +10,8 @@ import { ARM_ROUTES, headerMap, isObject, type Reply, type RequestContext, type 
 import type { RequestLog } from "./request-log";
 
 export interface Handlers {
-  arm(ctx: RequestContext): Reply;
+  /** May wait (the optional blob-backed jar storage is asked before a runJob). */
+  arm(ctx: RequestContext): Reply | Promise<Reply>;
   openid(ctx: RequestContext): Reply;
   keys(ctx: RequestContext): Reply;
   token(ctx: RequestContext): Reply;
@@ -22,7 +23,7 @@ export interface Handlers {
 interface Route {
   route: RouteName;
   params: Record<string, string>;
-  handler: (ctx: RequestContext) => Reply;
+  handler: (ctx: RequestContext) => Reply | Promise<Reply>;
 }
 
 /**
@@ -176,7 +177,7 @@ export class EmulatorServer {
       }
     }
 
-    const reply = handler(ctx);
+    const reply = await handler(ctx);
     if (route !== "control" && this.faults.take(["dropAfter"], match)) {
       // The work is done (a runJob action is accepted) but the client never hears back.
       faultNote = "dropAfter";
