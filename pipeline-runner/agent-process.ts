@@ -31,8 +31,8 @@ export interface RunTaskOptions {
   systemAccessToken?: string;
   /** Raw environment additions (NODE_EXTRA_CA_CERTS, managed identity endpoint, …). */
   env?: Record<string, string>;
-  /** Send a signal to the task after this many ms. */
-  signal?: { name: NodeJS.Signals; afterMs: number };
+  /** Send a signal to the task after this many ms, or once `after` settles (as the agent does on a cancel). */
+  signal?: { name: NodeJS.Signals; afterMs: number } | { name: NodeJS.Signals; after: Promise<unknown> };
   timeoutMs?: number;
   /** Use another node binary than the one running the tests. */
   nodePath?: string;
@@ -62,6 +62,8 @@ export interface TaskRun {
   summaries: string[];
   secrets: string[];
   durationMs: number;
+  /** From the signal the runner sent (options.signal) to the task's exit. */
+  msAfterSignal?: number;
   /** Lines a person sees in the log: everything but consumed commands. */
   visibleLog: string;
   /** True when the process was killed because it ran past timeoutMs. */
@@ -147,9 +149,18 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRun> {
     errLines.push(d);
   });
   const timers: NodeJS.Timeout[] = [];
-  if (options.signal) {
+  let signalledAt: number | undefined;
+  const sendSignal = (name: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    signalledAt = Date.now();
+    child.kill(name);
+  };
+  if (options.signal && "afterMs" in options.signal) {
     const { name, afterMs } = options.signal;
-    timers.push(setTimeout(() => child.kill(name), afterMs));
+    timers.push(setTimeout(() => sendSignal(name), afterMs));
+  } else if (options.signal) {
+    const { name, after } = options.signal;
+    void after.then(() => sendSignal(name), () => sendSignal(name));
   }
   let timedOut = false;
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -167,7 +178,8 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRun> {
   errLines.end();
   const run = parseRun(stdout, stderr);
   fs.rmSync(tempDir, { recursive: true, force: true });
-  return { ...run, exitCode, exitSignal, timedOut, durationMs: Date.now() - started };
+  const ended = Date.now();
+  return { ...run, exitCode, exitSignal, timedOut, durationMs: ended - started, ...(signalledAt !== undefined ? { msAfterSignal: ended - signalledAt } : {}) };
 }
 
 /** A command the agent would act on in this line, with the text before it; undefined if none. */

@@ -61,16 +61,24 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       const jobName = runningJob();
       fixture.emulator.faults.add({ kind: "neverFinish", action: "SAVEPOINT", jobName });
       // The first step is cancelled by the pipeline (SIGTERM) once the second has had its say.
-      const first = run("FlinkSavepoint", { jobName }, { signal: { name: "SIGTERM", afterMs: 4000 } });
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      let secondDone!: () => void;
+      const cancelFirst = new Promise<void>((resolve) => (secondDone = resolve));
+      const first = run("FlinkSavepoint", { jobName }, { signal: { name: "SIGTERM", after: cancelFirst } });
+      // The second step starts once the cluster lists the first action IN_PROGRESS, however slow the machine.
+      for (let i = 0; record(jobName)?.action !== "SAVEPOINT" || record(jobName)?.actionResult !== "IN_PROGRESS"; i++) {
+        assert.ok(i < 600, "the SAVEPOINT never showed IN_PROGRESS");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const second = await run("FlinkJobStop", { jobName });
+      secondDone();
       assert.equal(second.result, "Failed");
       assert.match(second.resultMessage ?? "", /has SAVEPOINT action still IN_PROGRESS/);
       assert.equal(fixture.emulator.log.entries({ route: "runJob", method: "POST" }).filter((e) => (e.body as { properties: { action: string } }).properties.action === "STOP").length, 0);
       const cancelled = await first;
       assert.equal(cancelled.result, "Failed");
       assert.match(cancelled.resultMessage ?? "", /cancelled while waiting for SAVEPOINT.*The action may continue on the cluster; last seen: action SAVEPOINT, actionResult IN_PROGRESS/);
-      assert.ok(cancelled.durationMs < 6000, `took ${cancelled.durationMs} ms to stop after SIGTERM`);
+      // The agent kills a task that outlives its cancel grace: the step must end well within it.
+      assert.ok((cancelled.msAfterSignal ?? Infinity) < 20_000, `took ${cancelled.msAfterSignal} ms to stop after SIGTERM`);
     });
 
     it("fails fast on a job that does not exist, naming the jobs on the cluster", async () => {

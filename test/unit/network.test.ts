@@ -5,12 +5,23 @@
 import assert from "node:assert/strict";
 import { createPipelineRequest } from "@azure/core-rest-pipeline";
 import axios from "axios";
+import nock from "nock";
 import { armHttpsAgent, identityClientOptions, type NetworkSettings } from "../../src/azure/network";
 import { type Emulator, startEmulator } from "../../emulator/index";
 import { type ConnectProxy, startConnectProxy } from "../harness/connect-proxy";
 
+/**
+ * nock intercepts every request of the process once any suite has loaded it, and its interceptor
+ * cannot hand a proxy agent's tunnel to the real network: these suites need the real network.
+ */
+function withoutNock(): void {
+  before(() => nock.restore());
+  after(() => nock.activate());
+}
+
 describe("identity requests and the agent's proxy", function () {
   this.timeout(60_000);
+  withoutNock();
   let emulator: Emulator;
   let proxy: ConnectProxy;
   before(async () => {
@@ -64,6 +75,7 @@ describe("identity requests and the agent's proxy", function () {
 });
 
 describe("Resource Manager requests and the agent's proxy", function () {
+  withoutNock();
   this.timeout(60_000);
   it("go through the proxy and trust the agent's CA in the tunnel", async () => {
     const emulator = await startEmulator();
