@@ -2,6 +2,16 @@ import type { ServiceConnection } from "../azure/credentials";
 import type { NetworkSettings } from "../azure/network";
 import type { Logger } from "../util/logger";
 
+/** A service connection read generically: what the agent gives for any endpoint type. */
+export interface EndpointConnection {
+  id: string;
+  url: string;
+  /** The agent's scheme name: None, UsernamePassword, … */
+  scheme: string;
+  /** Authorization parameters (username, password, …), keys as the agent gives them. */
+  parameters: Record<string, string>;
+}
+
 /**
  * What the flow needs from the pipeline. The agent adapter implements it with task-lib; tests
  * and the local pipeline runner can implement it too.
@@ -11,6 +21,13 @@ export interface PipelineHost {
   input(name: string): string | undefined;
   /** The service connection a `connectedService:AzureRM` input names. */
   serviceConnection(inputName: string): ServiceConnection;
+  /**
+   * A service connection of a generic kind (ApacheFlink): its URL, authorization scheme and
+   * parameters. Secret parameters are registered as secrets before this returns.
+   */
+  endpoint(inputName: string): EndpointConnection;
+  /** The pipeline's working directory, where relative file inputs (jarFile) are found. */
+  workingDirectory(): string;
   /** Proxy and CA settings for the given URLs. */
   network(armUrl: string, authorityUrl: string): NetworkSettings;
   /** Every message may hold service or user text: implementations neutralise logging commands. */
