@@ -204,7 +204,7 @@ export class FlinkRestActions {
    * POST /jars/:jarid/run with a JobID chosen here. A retry after an ambiguous failure sends the
    * same JobID, so Flink can never run it twice: "already submitted" means the first got through.
    */
-  private async run(jar: OwnJar, inputs: FlinkRestInputs, savepointPath: string | undefined): Promise<{ jobId: string } | { refused: string }> {
+  private async run(jar: OwnJar, inputs: FlinkRestInputs, savepointPath: string | undefined): Promise<{ jobId: string; runError?: string } | { refused: string }> {
     const jobId = newJobId(this.jobName!);
     const config: Record<string, string> = { ...inputs.flinkConfiguration };
     if (atLeast(this.version, 1, 17)) {
@@ -221,6 +221,7 @@ export class FlinkRestActions {
     });
     this.progress.phase = "submitting the job";
     this.progress.jobId = jobId;
+    let runError: string | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         this.progress.sent = true;
@@ -236,25 +237,31 @@ export class FlinkRestActions {
           await sleep(1000 * attempt, this.signal);
           continue;
         }
-        if (error instanceof FlinkRestError && error.status >= 400 && error.status < 500) {
+        if (error instanceof FlinkRestError) {
+          // Flink may have registered the job before main() reported its failure (a restore that
+          // fails while the JobMaster starts): then it is the job's failure, read from the job.
+          if (await this.api.jobDetails(jobId, this.signal)) {
+            runError = error.errors.join(" | ");
+            break;
+          }
           return { refused: `Flink refused to run jar ${jar.id}: ${error.errors.join(" | ")}` };
         }
         throw error;
       }
     }
     this.log.info(`Flink accepted job ${jobId}${savepointPath ? ` (restoring from ${savepointPath})` : ""}.`);
-    return { jobId };
+    return runError ? { jobId, runError } : { jobId };
   }
 
   /** After /run: RUNNING with every task RUNNING, or FAILED with the exception Flink recorded. */
-  private async started(jobId: string): Promise<{ ok: boolean; details?: JobDetails; failure?: string }> {
+  private async started(jobId: string, runError?: string): Promise<{ ok: boolean; details?: JobDetails; failure?: string }> {
     if (!this.options.waitForCompletion) {
       return { ok: true, ...(await this.api.jobDetails(jobId, this.signal).then((d) => (d ? { details: d } : {}))) };
     }
     const verdict = await this.waitFor("waiting for the job to run", (s) => this.api.jobDetails(jobId, s), judgeStarted);
     if (verdict.ok) return { ok: true, details: verdict.value };
     const details = await this.api.jobDetails(jobId, this.signal);
-    const exception = await this.api.rootException(jobId, this.signal).catch(() => undefined);
+    const exception = (await this.api.rootException(jobId, this.signal).catch(() => undefined)) ?? runError;
     return { ok: false, ...(details ? { details } : {}), failure: `${verdict.failure}${exception ? `: ${exception}` : ""}` };
   }
 
@@ -265,7 +272,7 @@ export class FlinkRestActions {
       if (uploaded) await this.api.deleteJar(jar.id, this.signal).catch(() => undefined);
       return { actionResult: "FAILED", failure: submitted.refused, job: this.view(undefined), ...extra };
     }
-    const result = await this.started(submitted.jobId);
+    const result = await this.started(submitted.jobId, submitted.runError);
     const exec = { jid: submitted.jobId, state: result.details?.state ?? "INITIALIZING" };
     if (result.ok && result.details) this.log.info(`Job '${this.jobName}' (${submitted.jobId}): ${describeDetails(result.details)}.`);
     if (result.ok && this.options.waitForCompletion) await this.removeOlderJars(jar.id, jars);

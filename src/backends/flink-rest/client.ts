@@ -201,18 +201,33 @@ export class FlinkRestClient {
 }
 
 /**
- * One error text of Flink's, cut to what a reader needs: Flink sends whole stack traces; keep the
- * first line, each "Caused by:" line, and drop the "at …" frames.
+ * One error text of Flink's, cut to what a reader needs. Flink sends whole stack traces whose
+ * causes repeat one another ("CompletionException: FlinkRuntimeException: Could not execute
+ * application." three times): keep each distinct message once, outermost first, with the class
+ * that raised it, and drop the "at …" frames.
  */
 export function condense(text: string): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trim());
-  const keep: string[] = [];
-  for (const line of lines) {
+  const messages: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    let line = raw.trim();
     if (!line || line.startsWith("at ") || /^\.\.\. \d+ more$/.test(line) || line === "<Exception on server side:" || line === "End of exception on server side>") continue;
-    if (keep.length === 0 || line.startsWith("Caused by:")) keep.push(line);
+    const isCause = line.startsWith("Caused by: ");
+    if (messages.length > 0 && !isCause) continue;
+    if (isCause) line = line.slice("Caused by: ".length);
+    // Strip the chain of wrapping class names; keep the innermost one with the message.
+    let className = "";
+    for (let m = QUALIFIED_CLASS.exec(line); m; m = QUALIFIED_CLASS.exec(line)) {
+      className = m[1]!.split(".").pop()!;
+      line = line.slice(m[0].length);
+    }
+    const message = line.trim();
+    if (!message || messages.some((seen) => seen.includes(message))) continue;
+    messages.push(className && !["RestHandlerException", "CompletionException"].includes(className) ? `${className}: ${message}` : message);
   }
-  return truncate(keep.join(" ← "), 2000);
+  return truncate(messages.join(" ← "), 2000);
 }
+
+const QUALIFIED_CLASS = /^((?:[a-z_$][\w$]*\.)+[A-Z][\w$]*): ?/;
 
 function preview(data: unknown): string {
   const text = typeof data === "string" ? data : JSON.stringify(data) ?? "(empty)";

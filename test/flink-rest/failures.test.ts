@@ -1,0 +1,182 @@
+/**
+ * What goes wrong against a real Flink, and what the task then says: each failure names what the
+ * cluster said, and nothing is ever run twice.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import { jobTag } from "../../src/backends/flink-rest/identity";
+import { JobStateError } from "../../src/errors";
+import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
+import { buildTestJobJars, type TestJobJars } from "../../testbed/flink/job";
+import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
+import { flinkGet, readStatus, runAction, startServer, workspaceWith } from "./helpers";
+
+interface Overview {
+  jobs: Array<{ jid: string; name: string; state: string }>;
+}
+interface Jars {
+  files: Array<{ id: string; name: string }>;
+}
+
+const versions = (process.env["FLINK_VERSIONS"] ?? CI_FLINK_VERSIONS.join(",")).split(",").filter(Boolean);
+
+async function tagged(url: string, jobName: string) {
+  return (await flinkGet<Overview>(url, "/jobs/overview")).jobs.filter((j) => j.jid.startsWith(jobTag(jobName)));
+}
+
+async function taggedJars(url: string, jobName: string) {
+  return (await flinkGet<Jars>(url, "/jars")).files.filter((f) => f.name.includes(jobTag(jobName)));
+}
+
+/** Uploads and runs a jar the way Flink's UI or CLI does: no JobID of ours. Returns the JobID Flink chose. */
+async function runOutsideTheTasks(url: string, jarPath: string, args: string[]): Promise<string> {
+  const form = new FormData();
+  form.append("jarfile", new Blob([fs.readFileSync(jarPath)], { type: "application/x-java-archive" }), "legacy.jar");
+  const upload = (await (await fetch(`${url}/jars/upload`, { method: "POST", body: form })).json()) as { filename: string };
+  const jarId = upload.filename.split("/").pop()!;
+  const run = await fetch(`${url}/jars/${jarId}/run`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ programArgsList: args }) });
+  return ((await run.json()) as { jobid: string }).jobid;
+}
+
+async function cancelDirect(url: string, jobId: string): Promise<void> {
+  await fetch(`${url}/jobs/${jobId}?mode=cancel`, { method: "PATCH" });
+  for (let i = 0; i < 60; i++) {
+    if ((await flinkGet<{ state: string }>(url, `/jobs/${jobId}`)).state === "CANCELED") return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+for (const version of versions) {
+  describe(`Flink REST failures on Flink ${version}`, function () {
+    this.timeout(240_000);
+    let cluster: FlinkCluster;
+    let jars: TestJobJars;
+    let workspace: string;
+    let url: string;
+    const run = (action: Parameters<typeof runAction>[0], jobName: string, inputs: Record<string, string> = {}, extra: { url?: string } = {}) =>
+      runAction(action, jobName, inputs, { url: extra.url ?? url, workingDirectory: workspace });
+
+    before(async function () {
+      this.timeout(600_000);
+      jars = await buildTestJobJars(version);
+      cluster = await startFlinkCluster({ version });
+      url = cluster.restUrl;
+      workspace = workspaceWith({ "job.jar": jars.v1, "nomain/job.jar": jars.v1NoMainClass });
+    });
+
+    after(async () => {
+      await cluster?.stop();
+      if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+    });
+
+    it("a jar whose main() throws: FAILED with Flink's 400 and its cause; no job, no jar left", async () => {
+      const { outcome } = await run("NEW", "throws", { jarFile: "job.jar", args: "--throw-in-main" });
+      assert.equal(outcome.actionResult, "FAILED");
+      assert.match(outcome.failure!, /Could not execute application/);
+      assert.match(outcome.failure!, /--throw-in-main was given/);
+      assert.deepEqual(await tagged(url, "throws"), []);
+      assert.deepEqual(await taggedJars(url, "throws"), []);
+    });
+
+    it("a wrong entry class: FAILED naming the class", async () => {
+      const { outcome } = await run("NEW", "wrong-class", { jarFile: "nomain/job.jar", entryClass: "testbed.flink.NoSuchJob" });
+      assert.equal(outcome.actionResult, "FAILED");
+      assert.match(outcome.failure!, /testbed\.flink\.NoSuchJob/);
+      assert.deepEqual(await tagged(url, "wrong-class"), []);
+    });
+
+    it("a savepoint that does not exist: accepted, then FAILED with the exception Flink recorded", async () => {
+      const missing = `file://${workspace}/savepoints/savepoint-000000-000000000000`;
+      const { outcome } = await run("NEW", "no-savepoint", { jarFile: "job.jar", savepointName: missing });
+      assert.equal(outcome.actionResult, "FAILED");
+      assert.equal(outcome.job?.jobStatus, "FAILED");
+      assert.match(outcome.failure!, /the job FAILED: /);
+      assert.ok(outcome.failure!.includes("savepoint-000000-000000000000"), outcome.failure);
+      assert.equal((await tagged(url, "no-savepoint")).length, 1, "exactly one job was run");
+    });
+
+    it("a jar that names its own job is still found by jobName; stop into a directory Flink cannot write fails and the job keeps running", async () => {
+      const { outcome } = await run("NEW", "self-named", { jarFile: "job.jar", args: '--job-name "Orders Pipeline"' });
+      assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
+      assert.equal((await flinkGet<{ name: string }>(url, `/jobs/${outcome.job!.jobId}`)).name, "Orders Pipeline");
+      const status = await readStatus("self-named", { url });
+      assert.equal(status.job?.jobId, outcome.job!.jobId);
+      const stop = await run("STOP", "self-named", { savepointDirectory: "file:///proc/flink-cannot-write" });
+      assert.equal(stop.outcome.actionResult, "FAILED");
+      assert.match(stop.outcome.failure!, /stop-with-savepoint failed: .+\. The job is RUNNING/);
+      assert.equal(stop.outcome.savepointPath, undefined);
+      const cancel = await run("CANCEL", "self-named");
+      assert.equal(cancel.outcome.job?.jobStatus, "CANCELED");
+    });
+
+    it("a job started outside the tasks is found by its Flink name; two live jobs of one name are refused, naming both JobIDs", async () => {
+      const first = await runOutsideTheTasks(url, jars.v1, ["--job-name", "legacy-job"]);
+      const status = await readStatus("legacy-job", { url });
+      assert.equal(status.job?.jobId, first);
+      const second = await runOutsideTheTasks(url, jars.v1, ["--job-name", "legacy-job"]);
+      const refusal = await run("CANCEL", "legacy-job").then(
+        () => assert.fail("cancel went ahead"),
+        (error: Error) => error,
+      );
+      assert.ok(refusal instanceof JobStateError, String(refusal));
+      assert.ok(refusal.message.includes(first) && refusal.message.includes(second), refusal.message);
+      for (const id of [first, second]) assert.notEqual((await flinkGet<{ state: string }>(url, `/jobs/${id}`)).state, "CANCELED");
+      await cancelDirect(url, first);
+      const cancel = await run("CANCEL", "legacy-job");
+      assert.equal(cancel.outcome.job?.jobId, second);
+      assert.equal(cancel.outcome.job?.jobStatus, "CANCELED");
+    });
+
+    it("one job, never two: a /run whose answer is lost is sent again with the same JobID, and Flink runs it once", async () => {
+      let dropped = 0;
+      const proxy = await startServer((req, res) => {
+        const upstream = http.request(`${url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+          if (req.method === "POST" && /\/jars\/[^/]+\/run$/.test(req.url ?? "") && dropped === 0) {
+            dropped++;
+            // Flink got the run and answered; the caller never sees it.
+            answer.resume();
+            answer.on("end", () => req.socket.destroy());
+            return;
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        req.pipe(upstream);
+      });
+      try {
+        const { outcome, host } = await run("NEW", "retried", { jarFile: "job.jar" }, { url: proxy.url });
+        assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
+        assert.equal(dropped, 1);
+        assert.equal(proxy.requests.filter((r) => /\/run$/.test(r)).length, 2, "the run was sent twice");
+        assert.ok(host.lines.some((l) => /already has job/.test(l)), host.lines.join("\n"));
+        const jobs = await tagged(url, "retried");
+        assert.equal(jobs.length, 1, JSON.stringify(jobs));
+        assert.equal(jobs[0]!.jid, outcome.job!.jobId);
+        await run("CANCEL", "retried");
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+
+  describe(`Flink REST on Flink ${version} with web submission disabled`, function () {
+    this.timeout(240_000);
+    let cluster: FlinkCluster;
+    let workspace: string;
+    before(async function () {
+      this.timeout(600_000);
+      const jars = await buildTestJobJars(version);
+      workspace = workspaceWith({ "job.jar": jars.v1 });
+      cluster = await startFlinkCluster({ version, extraConfig: { "web.submit.enable": false } });
+    });
+    after(async () => {
+      await cluster?.stop();
+      if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+    });
+
+    it("refuses to submit, saying web submission is off, before uploading anything", async () => {
+      await assert.rejects(runAction("NEW", "no-web", { jarFile: "job.jar" }, { url: cluster.restUrl, workingDirectory: workspace }), /does not accept jars over REST/);
+    });
+  });
+}
