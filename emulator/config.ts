@@ -33,6 +33,12 @@ export interface Guesses {
   jobNameLowercase: boolean;
   /** A tampered or rebuilt operation-status URL: status of the refusal (ARM's exact answer is unrecorded). */
   badOperationSignatureStatus: 400 | 401 | 404;
+  /** Order of the job list (undocumented): records as created, or the newest first. */
+  listOrder: "oldestFirst" | "newestFirst";
+  /** A $filter whose quoting the service does not take: 400 ('badRequest') or an empty 200 ('emptyList'). */
+  unknownFilterQuoting: "badRequest" | "emptyList";
+  /** The operation once done: 'standard' Succeeded/Failed, or 200 with no status at all, for ever ('noStatus'). */
+  operationStatus: "standard" | "noStatus";
 }
 
 export interface EmulatorConfig {
@@ -67,6 +73,9 @@ export const DEFAULT_GUESSES: Guesses = {
   rejectUnknownProperties: true,
   jobNameLowercase: true,
   badOperationSignatureStatus: 400,
+  listOrder: "oldestFirst",
+  unknownFilterQuoting: "badRequest",
+  operationStatus: "standard",
 };
 
 /** Defaults: NEW 12 s (REAL recording), the others a few seconds (GUESS). Virtual ms. */

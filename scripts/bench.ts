@@ -249,11 +249,11 @@ function notesFor(results: BenchResults): Record<string, string> {
     if (check.measure.startsWith("ARM calls")) {
       const waitedS = Math.round((ten.actionMs + STALE_WINDOW_MS + ten.ours.latencyMs) / 1000);
       notes[check.measure] =
-        `Cause: the polling schedule (src/flink/polling.ts) makes ${ten.ours.byRoute.operation + ten.ours.byRoute.jobs - 1} reads in the ` +
+        `Cause: the polling schedule (src/jobs/polling.ts) makes ${ten.ours.byRoute.operation + ten.ours.byRoute.jobs - 1} reads in the ` +
         `${waitedS} s from the POST to the read that sees the result (${ten.ours.byRoute.operation} operation polls, ` +
         `${ten.ours.byRoute.jobs - 1} list reads); with the read before the POST and the POST itself that is ${ten.ours.armCalls}. ` +
         `The schedule's growth leaves no room under ${TARGETS.callsPer10Minutes} for those fixed calls. The fix belongs in ` +
-        `src/flink/polling.ts, outside the benchmark's files, and is not applied here. ${proposal(results)}`;
+        `src/jobs/polling.ts, outside the benchmark's files, and is not applied here. ${proposal(results)}`;
     }
   }
   return notes;

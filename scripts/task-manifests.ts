@@ -4,12 +4,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { KNOWN_STATUSES } from "../src/backends/hdinsight-aks/job-record";
+import type { TaskName } from "../src/tasks";
 import { parseVersion, readVersionLock } from "./versions";
 
 type Input = Record<string, unknown> & { name: string; type: string; label: string; helpMarkDown: string };
 
 export interface TaskManifestSource {
-  folder: string;
+  /** A task of src/tasks.ts, the table its entry point runs. */
+  folder: TaskName;
   id: string;
   friendlyName: string;
   description: string;
@@ -371,10 +374,12 @@ export const TASKS: TaskManifestSource[] = [
     inputs: [
       {
         name: "waitForStatus",
-        type: "string",
+        type: "pickList",
         label: "Wait for status",
         required: false,
         groupName: "job",
+        options: Object.fromEntries(KNOWN_STATUSES.map((s) => [s, s])),
+        properties: { EditableOptions: "True" },
         helpMarkDown: "A status such as `RUNNING`: keep reading until the job has it, or time out. The step fails at once if the job reaches a failure status.",
       },
     ],

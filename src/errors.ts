@@ -2,6 +2,7 @@
  * The failures a user can meet, each with the message they read in the step's log. Every class
  * carries enough to act on: the input that is wrong, or what the service said and its request id.
  */
+import type { JobView } from "./jobs/backend";
 
 /** A pipeline input is invalid. Always raised before any network call. */
 export class InputError extends Error {
@@ -81,6 +82,14 @@ export class AmbiguousRequestError extends Error {
   }
 }
 
+/**
+ * The service answered, but not in the shape it documents (an HTML page, `{"value": null}`, a
+ * redirect). Never read as "nothing there": a wait retries it, anything else fails with it.
+ */
+export class MalformedAnswerError extends Error {
+  override readonly name = "MalformedAnswerError";
+}
+
 /** The action ended FAILED on the cluster. */
 export class ActionFailedError extends Error {
   override readonly name = "ActionFailedError";
@@ -89,11 +98,24 @@ export class ActionFailedError extends Error {
 /** The wait ended before the action's result was known. The action may still complete. */
 export class WaitTimeoutError extends Error {
   override readonly name = "WaitTimeoutError";
+  constructor(
+    message: string,
+    /** The job as last seen: its outputs are set even though the result is unknown. */
+    readonly job?: JobView,
+  ) {
+    super(message);
+  }
 }
 
 /** The pipeline was cancelled while we waited. The action may continue on the cluster. */
 export class CancelledError extends Error {
   override readonly name = "CancelledError";
+  constructor(
+    message: string,
+    readonly job?: JobView,
+  ) {
+    super(message);
+  }
 }
 
 /** A precondition on the job failed (not found, another action in progress, unknown savepoint). */

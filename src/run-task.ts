@@ -1,19 +1,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ArmClient } from "./azure/arm-client";
-import { authorityHost, createCredential, tokenScope } from "./azure/credentials";
-import { armHttpsAgent, identityClientOptions } from "./azure/network";
-import { ActionFailedError, ConnectionError, InputError } from "./errors";
-import { FlinkJobsApi } from "./flink/jobs-api";
-import { readStatus } from "./flink/read-status";
-import { type ActionRequest, runAction, type RunActionOptions } from "./flink/run-action";
-import { checkSavepointExists } from "./flink/savepoint-check";
+import { loadBackend } from "./backends";
+import { ActionFailedError, CancelledError, InputError } from "./errors";
+import type { BackendModule, CommonInputs, JobView, Target, WaitOptions } from "./jobs/backend";
 import { AgentHost } from "./pipeline/agent-host";
 import type { PipelineHost } from "./pipeline/host";
-import { actionOutputs, type Outputs, statusOutputs } from "./report/outputs";
 import { hintFor } from "./report/hints";
+import { actionOutputs, jobOutputs, type Outputs, statusOutputs } from "./report/outputs";
 import { renderSummary } from "./report/summary";
-import { type TaskSpec, validateTask, type ValidatedTask } from "./validation/task-inputs";
+import type { TaskSpec } from "./tasks";
+import { validateCommon } from "./validation/common-inputs";
 
 /**
  * The task's version, from the task.json beside the bundle. Read at run time rather than baked
@@ -28,96 +24,92 @@ function taskVersion(): string {
   }
 }
 
-/** Tuning a test or the benchmark may set; users never need to. */
-export interface FlowTuning {
-  minPollIntervalMs?: number;
-  ambiguityWindowMs?: number;
-  unchangedGraceMs?: number;
-}
-
 /**
- * The flow every task shares: read inputs → validate → connect → act → wait → report.
- * Returns the outputs it set; throws the error the step fails with.
+ * The flow every task shares, whatever the cluster: read the common inputs → the backend's own →
+ * connect → act (or read) → outputs and summary. Returns the outputs it set; throws the error the
+ * step fails with. `load` maps a target to its backend (tests give their own).
  */
-export async function executeTask(spec: TaskSpec, host: PipelineHost, signal?: AbortSignal, tuning: FlowTuning = {}): Promise<Outputs> {
+export async function executeTask(
+  spec: TaskSpec,
+  host: PipelineHost,
+  signal?: AbortSignal,
+  load: (target: Target) => BackendModule<unknown> = loadBackend,
+): Promise<Outputs> {
   const started = Date.now();
-  const task = validateTask(spec, (name) => host.input(name));
-  const connection = host.serviceConnection("azureSubscription");
-  const subscriptionId = (connection.data["subscriptionId"] ?? "").trim();
-  if (!/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(subscriptionId)) {
-    throw new ConnectionError(`Service connection '${connection.id}' has no valid subscriptionId (found '${subscriptionId}')`);
-  }
-  const cluster = { subscriptionId, resourceGroupName: task.resourceGroupName, clusterPoolName: task.clusterPoolName, clusterName: task.clusterName };
+  const raw = (name: string) => host.input(name);
+  const common = validateCommon(spec, raw);
+  const module = load(common.target);
+  const inputs = module.validate(common, raw);
+  const backend = module.connect(host, common, inputs);
 
-  const network = host.network(connection.url, authorityHost(connection));
-  const httpsAgent = armHttpsAgent(network);
-  const credential = createCredential(connection, {
-    clientOptions: identityClientOptions(network, host.userAgent),
-    onToken: (token) => host.setSecret(token),
-  });
-  const client = new ArmClient({ baseUrl: connection.url, credential, scope: tokenScope(connection), userAgent: host.userAgent, httpsAgent, logger: host.logger });
-  const api = new FlinkJobsApi(client, cluster, task.apiVersion);
-
+  const options: WaitOptions = {
+    ...(signal ? { signal } : {}),
+    timeoutMs: common.timeoutMs,
+    waitForCompletion: common.waitForCompletion,
+    maxPollIntervalMs: common.maxPollIntervalMs,
+    logger: host.logger,
+    onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
+  };
   let outputs: Outputs = {};
   let failure: Error | undefined;
+  const notes: string[] = [];
   try {
-    if (task.request) {
-      const outcome = await act(api, task, task.request, host, signal, tuning);
-      outputs = actionOutputs(task, outcome);
-      if (outcome.actionResult === "FAILED") {
-        failure = new ActionFailedError(
-          `${task.request.action} of job '${task.request.jobName}' ended FAILED with status ${outputs.jobStatus ?? "unknown"}. The cluster said: ${outputs.jobOutput ?? "(no job output)"}` +
-            (hintFor(outputs.jobOutput) ? `\n${hintFor(outputs.jobOutput)}` : "") +
-            (outcome.requestId ? `\n[runJob request id ${outcome.requestId}]` : ""),
-        );
-      }
+    if (common.action) {
+      const jobName = common.jobName!;
+      const outcome = await backend.act({ action: common.action, jobName, inputs }, options);
+      outputs = actionOutputs(outcome, jobName);
+      if (outcome.actionResult === "FAILED") failure = actionFailed(common, outcome.failure, outputs, outcome.requestId);
     } else {
-      const status = await readJobs(api, task, host, signal, tuning);
-      outputs = statusOutputs(task, status.records, status.record);
+      const status = await backend.readStatus({ ...(common.jobName ? { jobName: common.jobName } : {}), ...(common.waitForStatus ? { waitForStatus: common.waitForStatus } : {}) }, options);
+      const read = statusOutputs(status, common.jobName);
+      outputs = read.outputs;
+      if (read.jobsCut) {
+        const note = `The jobs output holds the first ${read.jobsCut.kept} of ${read.jobsCut.total} records (jobCount has them all): a longer value could keep later steps from starting. Name a job to read it alone.`;
+        host.logger.warning(note);
+        notes.push(note);
+      }
     }
   } catch (error) {
-    failure = error as Error;
+    failure = asCancellation(error, signal, common);
+    // A wait that ended without a result still knows the job: its outputs are set all the same.
+    const job = (error as { job?: JobView }).job;
+    if (job) outputs = jobOutputs(job, common.jobName);
+  } finally {
+    backend.close();
   }
   // Outputs and the summary are written on failure too: a failed stop may still name its savepoint.
   for (const [name, value] of Object.entries(outputs)) host.setOutput(name, value);
-  host.logger.debug(`${client.requestCount} Resource Manager requests.`);
-  host.uploadSummary(
-    `${spec.task}${task.jobName ? ` ${task.jobName}` : ""}`,
-    renderSummary({ task: spec.task, action: task.request?.action, cluster, outputs, durationMs: Date.now() - started, ...(failure ? { error: failure.message } : {}) }),
-  );
-  httpsAgent?.destroy();
+  try {
+    host.uploadSummary(
+      `${spec.task}${common.jobName ? ` ${common.jobName}` : ""}`,
+      renderSummary({ task: spec.task, action: common.action, where: backend.describe(), outputs, durationMs: Date.now() - started, notes, ...(failure ? { error: failure.message } : {}) }),
+    );
+  } catch (error) {
+    // The summary is a courtesy: the step's result is the action's.
+    host.logger.warning(`Could not attach the run summary: ${(error as Error).message}`);
+  }
   if (failure) throw failure;
   return outputs;
 }
 
-/** An action: the savepoint check where one is named, then the action and its wait. */
-async function act(api: FlinkJobsApi, task: ValidatedTask, request: ActionRequest, host: PipelineHost, signal: AbortSignal | undefined, tuning: FlowTuning) {
-  const options: RunActionOptions = {
-    signal,
-    timeoutMs: task.timeoutMs,
-    waitForCompletion: task.waitForCompletion,
-    maxPollIntervalMs: task.maxPollIntervalMs,
-    logger: host.logger,
-    onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
-    ...tuning,
-  };
-  if (request.definition.savePointName) await checkSavepointExists(api, request.jobName, request.definition.savePointName, options);
-  host.logger.info(`${request.action} job '${request.jobName}' on cluster '${api.cluster.clusterName}' (pool '${api.cluster.clusterPoolName}', api-version ${task.apiVersion}).`);
-  return runAction(api, request, options);
+function actionFailed(common: CommonInputs, said: string | undefined, outputs: Outputs, requestId: string | undefined): ActionFailedError {
+  const hint = hintFor(said);
+  return new ActionFailedError(
+    `${common.action} of job '${common.jobName}' ended FAILED with status ${outputs.jobStatus ?? "unknown"}. The cluster said: ${said ?? "(no job output)"}` +
+      (hint ? `\n${hint}` : "") +
+      (requestId ? `\n[runJob request id ${requestId}]` : ""),
+  );
 }
 
-/** FlinkJobStatus: one job or every job, optionally until the job has a status. */
-function readJobs(api: FlinkJobsApi, task: ValidatedTask, host: PipelineHost, signal: AbortSignal | undefined, tuning: FlowTuning) {
-  host.logger.info(`Reading ${task.jobName ? `job '${task.jobName}'` : "every job"} on cluster '${api.cluster.clusterName}' (pool '${api.cluster.clusterPoolName}').`);
-  return readStatus(api, {
-    ...(task.jobName ? { jobName: task.jobName } : {}),
-    ...(task.waitForStatus ? { waitForStatus: task.waitForStatus } : {}),
-    timeoutMs: task.timeoutMs,
-    maxPollIntervalMs: task.maxPollIntervalMs,
-    ...(tuning.minPollIntervalMs ? { minPollIntervalMs: tuning.minPollIntervalMs } : {}),
-    signal,
-    onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
-  });
+/** A failure caused by the pipeline's cancellation says so, and what may have happened. */
+function asCancellation(error: unknown, signal: AbortSignal | undefined, common: CommonInputs): Error {
+  if (!signal?.aborted || error instanceof CancelledError) return error instanceof Error ? error : new Error(String(error));
+  const why = signal.reason instanceof Error ? signal.reason.message : "cancelled";
+  return new CancelledError(
+    common.action
+      ? `The pipeline was cancelled (${why}) before ${common.action} of job '${common.jobName}' was posted; nothing was sent.`
+      : `The pipeline was cancelled (${why}) while reading ${common.jobName ? `job '${common.jobName}'` : "the jobs"}; nothing was changed.`,
+  );
 }
 
 /** A task's entry point: run the spec on the agent, map the outcome to the step's result. */

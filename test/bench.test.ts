@@ -48,7 +48,7 @@ describe("benchmark: polling simulation", () => {
     assert.equal(callsWithin(10_000, EMULATOR, everySecond), 12);
   });
 
-  // Issue 6's target. Fails while src/flink/polling.ts grows the gap by elapsed/12 (81 calls for a
+  // Issue 6's target. Fails while src/jobs/polling.ts grows the gap by elapsed/12 (81 calls for a
   // 600 s action); growing it by elapsed/11 gives 79 (see docs/performance.md).
   it(`a 10-minute action at the default pollingIntervalInSeconds costs at most ${TARGETS.callsPer10Minutes} ARM calls`, () => {
     const tenMinutes = simulateTaskWait({ ...EMULATOR, actionMs: 600_000 });

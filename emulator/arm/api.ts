@@ -79,7 +79,7 @@ export class ArmApi {
       const op = this.operations.resolve(ctx.path, ctx.query, this.config.guesses.badOperationSignatureStatus);
       this.authorize(ctx, claims);
       if (ctx.method !== "GET") throw methodNotAllowed(ctx);
-      return this.operations.reply(op, this.clock.now());
+      return this.operations.reply(op, this.clock.now(), this.config.guesses.operationStatus === "noStatus");
     }
     const apiVersion = ctx.query.get("api-version");
     if (!apiVersion) throw new ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
@@ -244,6 +244,7 @@ export class ArmApi {
       if (!f.runId) delete out["runId"];
       items.push({ id: `${cid}/jobs/${f.runId ? r.runId : props.jobName}`, properties: out });
     }
+    if (this.config.guesses.listOrder === "newestFirst") items.reverse();
     const page = items.slice(offset, offset + this.config.pageSize);
     const body: Record<string, unknown> = { value: page };
     if (offset + this.config.pageSize < items.length) {
@@ -258,7 +259,10 @@ export class ArmApi {
   private parseFilter(text: string): { field: "jobName" | "jarName"; value: string } {
     const m = /^\s*(jobName|jarName)\s+eq\s+(?:'((?:[^']|'')*)'|([^\s']+))\s*$/i.exec(text);
     const quoting = this.config.guesses.filterQuoting;
-    if (!m || (m[2] !== undefined && quoting === "unquoted") || (m[3] !== undefined && quoting === "quoted"))
+    const unknown = !m || (m[2] !== undefined && quoting === "unquoted") || (m[3] !== undefined && quoting === "quoted");
+    // No job is named "": the filter then matches nothing, as a service that ignores it might answer.
+    if (unknown && this.config.guesses.unknownFilterQuoting === "emptyList") return { field: "jobName", value: "" };
+    if (unknown)
       throw new ArmError(400, "InvalidFilterParameter", `The $filter '${text}' is not supported. Use "jobName eq 'name'" or "jarName eq 'name'".`);
     const field = m[1]!.toLowerCase() === "jobname" ? "jobName" : "jarName";
     return { field, value: m[2] !== undefined ? m[2].replace(/''/g, "'") : m[3]! };

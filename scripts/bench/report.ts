@@ -286,7 +286,7 @@ export function renderPerformanceDoc(r: BenchResults, notes: Record<string, stri
   out.push("");
   out.push(
     "ARM throttles reads, so each wait should cost few calls. A real 10-minute wait does not fit the benchmark's time budget, so " +
-      "**the 10-minute figure is computed, not measured**: the task's own `PollingSchedule` (src/flink/polling.ts) is driven by an " +
+      "**the 10-minute figure is computed, not measured**: the task's own `PollingSchedule` (src/jobs/polling.ts) is driven by an " +
       "injected clock through the steps the task takes for an action on an existing job (read the job list, POST runJob, poll the " +
       `operation, which the emulator completes ${r.emulator.operationMs} ms after the POST, then read the job list until the record ` +
       `shows the result, ${r.emulator.staleWindowMs} ms of stale window + the action's length after the POST). The baseline's count ` +

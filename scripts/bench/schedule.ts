@@ -1,14 +1,14 @@
 /**
  * How many ARM calls a wait makes, computed rather than waited for: the task's own
- * PollingSchedule (src/flink/polling.ts) driven by an injected clock, stepping through what the
- * task does for an action on an existing job (src/flink/run-action.ts):
+ * PollingSchedule (src/jobs/polling.ts) driven by an injected clock, stepping through what the
+ * task does for an action on an existing job (src/backends/hdinsight-aks/run-action.ts):
  *   read the job list → POST runJob → poll the operation until it has succeeded →
  *   read the job list until the record shows the action's result.
  * The emulator's timing is the same model as emulator/flink/state-machine.ts: the action's result
  * becomes visible staleWindowMs + actionMs after the POST, the operation succeeds operationMs
  * after it.
  */
-import { PollingSchedule } from "../../src/flink/polling";
+import { PollingSchedule } from "../../src/jobs/polling";
 
 export interface WaitModel {
   /** How long the action runs on the cluster (after the stale window). */

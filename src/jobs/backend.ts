@@ -62,6 +62,8 @@ export interface ActionOutcome {
 /** FlinkJobStatus: one job (when named) and every record read. */
 export interface StatusOutcome {
   job?: JobView;
+  /** The result of the job's last action, where the cluster tells it (HDInsight's actionResult). */
+  actionResult?: string;
   /** Whatever the backend lists per job, as plain JSON objects (the `jobs` output). */
   jobs: object[];
 }
@@ -90,6 +92,8 @@ export interface CommonInputs {
   jobName?: string;
   /** Absent for FlinkJobStatus. */
   action?: JobAction;
+  /** The input that chose the action (startMode, upgradeMode, operation), for messages about it. */
+  actionInput?: string;
   /** FlinkJobStatus: keep reading until the job has this status. */
   waitForStatus?: string;
   waitForCompletion: boolean;

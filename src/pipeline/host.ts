@@ -13,8 +13,10 @@ export interface EndpointConnection {
 }
 
 /**
- * What the flow needs from the pipeline. The agent adapter implements it with task-lib; tests
- * and the local pipeline runner can implement it too.
+ * What the flow needs from the pipeline. AgentHost implements it with task-lib, and it is the
+ * only implementation that ships: the local pipeline runner and the end-to-end tests run the
+ * bundled tasks as the agent does, so they go through AgentHost too. The flow's in-memory tests
+ * give their own.
  */
 export interface PipelineHost {
   /** A task input's raw value (undefined when unset). */

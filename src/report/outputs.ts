@@ -1,10 +1,6 @@
-import { ACTIONS, type ApiVersion, hasRunId } from "../flink/actions";
-import type { JobRecord } from "../flink/job-record";
-import type { ActionOutcome } from "../flink/run-action";
-import { savepointFromOutput, savepointsFromList } from "../flink/savepoints";
-import type { ValidatedTask } from "../validation/task-inputs";
+import type { ActionOutcome, JobView, StatusOutcome } from "../jobs/backend";
 
-/** The output variables of the task contract, as far as the action tells them. */
+/** The output variables of the task contract, as far as the outcome tells them. */
 export type Outputs = Partial<
   Record<
     | "jobName"
@@ -17,49 +13,63 @@ export type Outputs = Partial<
     | "savepointPath"
     | "savepoints"
     | "savepointCount"
+    | "jarId"
     | "jobs"
     | "jobCount",
     string
   >
 >;
 
-export function recordOutputs(record: JobRecord | undefined, jobName: string, apiVersion: ApiVersion): Outputs {
-  const p = record?.properties ?? {};
-  const outputs: Outputs = { jobName };
-  if (hasRunId(apiVersion)) outputs.runId = p.runId ?? "";
-  if (p.jobId !== undefined) outputs.jobId = p.jobId;
-  if (p.status !== undefined) outputs.jobStatus = p.status;
-  if (p.jobOutput !== undefined) outputs.jobOutput = p.jobOutput;
-  if (p.lastSavePoint !== undefined) outputs.lastSavepoint = p.lastSavePoint;
+/**
+ * One environment string may not exceed 128 KiB on Linux, and an output variable becomes one in
+ * later steps: past this, a step after ours might not start at all.
+ */
+export const MAX_JOBS_OUTPUT_CHARS = 96 * 1024;
+
+export function jobOutputs(job: JobView | undefined, jobName: string | undefined): Outputs {
+  const outputs: Outputs = {};
+  const name = job?.jobName ?? jobName;
+  if (name !== undefined) outputs.jobName = name;
+  if (!job) return outputs;
+  if (job.runId !== undefined) outputs.runId = job.runId;
+  if (job.jobId !== undefined) outputs.jobId = job.jobId;
+  if (job.jobStatus !== undefined) outputs.jobStatus = job.jobStatus;
+  if (job.jobOutput !== undefined) outputs.jobOutput = job.jobOutput;
+  if (job.lastSavepoint !== undefined) outputs.lastSavepoint = job.lastSavepoint;
+  if (job.jarId !== undefined) outputs.jarId = job.jarId;
   return outputs;
 }
 
-export function actionOutputs(task: ValidatedTask, outcome: ActionOutcome): Outputs {
-  const request = task.request!;
-  const outputs = recordOutputs(outcome.record, request.jobName, task.apiVersion);
+export function actionOutputs(outcome: ActionOutcome, jobName: string): Outputs {
+  const outputs = jobOutputs(outcome.job, jobName);
   outputs.actionResult = outcome.actionResult;
-  const spec = ACTIONS[request.action];
-  const p = outcome.record?.properties;
-  if (spec.writesSavepoint && outcome.actionResult !== "IN_PROGRESS") {
-    // The savepoint this action wrote: named in its own output, or the new lastSavePoint. A
-    // failed stop can still have written one, and that path is the hand-off to a restart.
-    const written = savepointFromOutput(p?.jobOutput) ?? (p?.lastSavePoint !== outcome.before?.properties.lastSavePoint ? p?.lastSavePoint : undefined);
-    if (written) outputs.savepointPath = written;
-  }
-  if (spec.listsSavepoints && outcome.actionResult === "SUCCESS") {
-    const list = savepointsFromList(p?.jobOutput);
-    outputs.savepoints = JSON.stringify(list);
-    outputs.savepointCount = String(list.length);
+  if (outcome.savepointPath !== undefined) outputs.savepointPath = outcome.savepointPath;
+  if (outcome.savepoints !== undefined) {
+    outputs.savepoints = JSON.stringify(outcome.savepoints);
+    outputs.savepointCount = String(outcome.savepoints.length);
   }
   return outputs;
 }
 
-/** FlinkJobStatus: the latest record of the named job, and every record read. */
-export function statusOutputs(task: ValidatedTask, records: JobRecord[], record: JobRecord | undefined): Outputs {
-  const outputs: Outputs = record ? recordOutputs(record, task.jobName!, task.apiVersion) : {};
-  if (record?.properties.actionResult !== undefined) outputs.actionResult = record.properties.actionResult;
-  // The records as the service returned them: their properties.
-  outputs.jobs = JSON.stringify(records.map((r) => r.properties));
-  outputs.jobCount = String(records.length);
-  return outputs;
+/** FlinkJobStatus: the named job, and every record read (capped: see MAX_JOBS_OUTPUT_CHARS). */
+export function statusOutputs(status: StatusOutcome, jobName: string | undefined): { outputs: Outputs; jobsCut?: { kept: number; total: number } } {
+  const outputs: Outputs = status.job ? jobOutputs(status.job, jobName) : {};
+  if (status.actionResult !== undefined) outputs.actionResult = status.actionResult;
+  outputs.jobCount = String(status.jobs.length);
+  const all = JSON.stringify(status.jobs);
+  if (all.length <= MAX_JOBS_OUTPUT_CHARS) {
+    outputs.jobs = all;
+    return { outputs };
+  }
+  // Whole records only, so the output stays valid JSON.
+  let kept = 0;
+  let size = 2;
+  for (const job of status.jobs) {
+    const next = JSON.stringify(job).length + (kept ? 1 : 0);
+    if (size + next > MAX_JOBS_OUTPUT_CHARS) break;
+    size += next;
+    kept++;
+  }
+  outputs.jobs = JSON.stringify(status.jobs.slice(0, kept));
+  return { outputs, jobsCut: { kept, total: status.jobs.length } };
 }

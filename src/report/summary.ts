@@ -3,10 +3,13 @@ import type { Outputs } from "./outputs";
 export interface SummaryInput {
   task: string;
   action?: string;
-  cluster: { subscriptionId: string; resourceGroupName: string; clusterPoolName: string; clusterName: string };
+  /** Where the job lives, as the backend describes it: (label, value); an https value becomes a link. */
+  where: Array<[string, string]>;
   outputs: Outputs;
   durationMs: number;
   error?: string;
+  /** Things the reader should know about the outputs (e.g. a list cut short). */
+  notes?: string[];
 }
 
 /** Table cells hold service text: keep it from breaking the table or becoming markup. */
@@ -31,10 +34,6 @@ function fence(text: string): string {
 /** The Markdown tab shown on the run for one step. */
 export function renderSummary(s: SummaryInput): string {
   const o = s.outputs;
-  const portal =
-    `https://portal.azure.com/#resource/subscriptions/${encodeURIComponent(s.cluster.subscriptionId)}` +
-    `/resourceGroups/${encodeURIComponent(s.cluster.resourceGroupName)}/providers/Microsoft.HDInsight/clusterpools/` +
-    `${encodeURIComponent(s.cluster.clusterPoolName)}/clusters/${encodeURIComponent(s.cluster.clusterName)}/overview`;
   const rows: [string, string | undefined][] = [
     ["Job", cell(o.jobName)],
     ["Action", cell(s.action)],
@@ -53,9 +52,10 @@ export function renderSummary(s: SummaryInput): string {
     "| Field | Value |",
     "|---|---|",
     ...rows.filter(([, v]) => v !== undefined && v !== "" && v !== "—").map(([k, v]) => `| ${k} | ${v} |`),
-    `| Cluster | [${cell(s.cluster.clusterName)}](${portal}) (pool ${cell(s.cluster.clusterPoolName)}, group ${cell(s.cluster.resourceGroupName)}) |`,
+    ...s.where.map(([label, value]) => `| ${cell(label)} | ${/^https:\/\/[^\s()]+$/.test(value) ? `[open](${value})` : cell(value)} |`),
     "",
   ];
+  for (const note of s.notes ?? []) lines.push(`*${cell(note)}*`, "");
   if (o.jobs) lines.push(...jobsTable(o.jobs));
   if (o.jobOutput) lines.push("**Job output**", "", fence(o.jobOutput), "");
   if (s.error) lines.push("**Error**", "", fence(s.error), "");

@@ -14,12 +14,3 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
-
-/** A signal that aborts when any of the given ones does (AbortSignal.any is Node ≥ 20.3). */
-export function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal {
-  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
-}
-
-export function isAbortError(error: unknown, signal?: AbortSignal): boolean {
-  return signal?.aborted === true && (error === signal.reason || (error as { name?: string })?.name === "AbortError" || (error as { name?: string })?.name === "CanceledError");
-}

@@ -30,8 +30,9 @@ function fromLines(input: string, text: string): Record<string, string> {
     const at = `line ${index + 1}`;
     const eq = trimmed.indexOf("=");
     const colon = trimmed.indexOf(": ");
-    // Flink's own config file writes `key: value`; accept it too.
-    const split = eq > 0 ? eq : colon > 0 ? colon : -1;
+    // Flink's own config file writes `key: value`; accept it too. The first separator splits:
+    // `env.java.opts: -Dfoo=bar` is the key env.java.opts.
+    const split = eq > 0 && (colon <= 0 || eq < colon) ? eq : colon > 0 ? colon : -1;
     if (split <= 0) throw new InputError(input, `${at}: ${show(trimmed)} is not 'key=value'`);
     const key = trimmed.slice(0, split).trim();
     const value = trimmed.slice(split + (split === eq ? 1 : 2)).trim();
@@ -90,8 +91,8 @@ function fromJson(input: string, text: string): Record<string, string> {
       else if (c === "{" || c === "[" || text.startsWith("null", i)) {
         fail(`'${key}' must be a string, number or boolean, not ${c === "{" ? "an object" : c === "[" ? "an array" : "null"}`);
       } else {
-        const literal = /^(true|false|-?\d+(\.\d+)?([eE][+-]?\d+)?)/.exec(text.slice(i))?.[0];
-        if (!literal) fail(`'${key}' has no valid value`);
+        const literal = /^(true|false|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)(?![\w.])/.exec(text.slice(i))?.[0];
+        if (!literal) fail(/^-?0\d/.test(text.slice(i)) ? `'${key}' is a number with a leading zero, which JSON does not allow; write it as a string ("01")` : `'${key}' has no valid value`);
         config[key] = String(JSON.parse(literal!));
         i += literal!.length;
       }

@@ -1,3 +1,4 @@
 import { runTask } from "../../src/run-task";
+import { TASKS } from "../../src/tasks";
 
-void runTask({ task: "FlinkJobCancel", action: "CANCEL", inputs: [] });
+void runTask(TASKS.FlinkJobCancel);

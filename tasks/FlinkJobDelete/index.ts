@@ -1,3 +1,4 @@
 import { runTask } from "../../src/run-task";
+import { TASKS } from "../../src/tasks";
 
-void runTask({ task: "FlinkJobDelete", action: "DELETE", inputs: [] });
+void runTask(TASKS.FlinkJobDelete);

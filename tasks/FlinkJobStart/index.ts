@@ -1,8 +1,4 @@
 import { runTask } from "../../src/run-task";
+import { TASKS } from "../../src/tasks";
 
-void runTask({
-  task: "FlinkJobStart",
-  action: { name: "startMode", actions: { savepoint: "START", relaunch: "RE_LAUNCH" }, default: "savepoint" },
-  inputs: ["savepointName", "args"],
-  onlyWith: { savepointName: ["savepoint"] },
-});
+void runTask(TASKS.FlinkJobStart);

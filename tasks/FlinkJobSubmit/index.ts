@@ -1,7 +1,4 @@
 import { runTask } from "../../src/run-task";
+import { TASKS } from "../../src/tasks";
 
-void runTask({
-  task: "FlinkJobSubmit",
-  action: "NEW",
-  inputs: ["jobJarDirectory", "jarName", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration"],
-});
+void runTask(TASKS.FlinkJobSubmit);

@@ -1,8 +1,4 @@
 import { runTask } from "../../src/run-task";
+import { TASKS } from "../../src/tasks";
 
-void runTask({
-  task: "FlinkJobUpdate",
-  action: { name: "upgradeMode", actions: { savepoint: "UPDATE", stateless: "STATELESS_UPDATE", lastState: "LAST_STATE_UPDATE" }, default: "savepoint" },
-  inputs: ["args", "savepointName"],
-  onlyWith: { savepointName: ["savepoint"] },
-});
+void runTask(TASKS.FlinkJobUpdate);

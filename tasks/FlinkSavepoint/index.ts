@@ -1,7 +1,4 @@
 import { runTask } from "../../src/run-task";
+import { TASKS } from "../../src/tasks";
 
-void runTask({
-  task: "FlinkSavepoint",
-  action: { name: "operation", actions: { trigger: "SAVEPOINT", list: "LIST_SAVEPOINT" }, default: "trigger" },
-  inputs: [],
-});
+void runTask(TASKS.FlinkSavepoint);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import nock from "nock";
 import { ArmClient, retryAfterMs } from "../../src/azure/arm-client";
 import { AmbiguousRequestError, ArmError, ConnectionError } from "../../src/errors";
-import { PollingSchedule } from "../../src/flink/polling";
+import { PollingSchedule } from "../../src/jobs/polling";
 
 const base = "https://arm.test";
 const credential = { getToken: async () => ({ token: "tkn", expiresOnTimestamp: Date.now() + 3600_000 }) };

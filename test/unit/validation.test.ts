@@ -1,19 +1,13 @@
 import assert from "node:assert/strict";
+import { validateHdInsightInputs } from "../../src/backends/hdinsight-aks/inputs";
 import { InputError } from "../../src/errors";
+import { TASKS, type TaskSpec } from "../../src/tasks";
+import { validateCommon } from "../../src/validation/common-inputs";
 import { parseFlinkConfiguration } from "../../src/validation/flink-configuration";
-import { type TaskSpec, validateTask } from "../../src/validation/task-inputs";
 
-const submit: TaskSpec = {
-  task: "FlinkJobSubmit",
-  action: "NEW",
-  inputs: ["jobJarDirectory", "jarName", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration"],
-};
-const start: TaskSpec = {
-  task: "FlinkJobStart",
-  action: { name: "startMode", actions: { savepoint: "START", relaunch: "RE_LAUNCH" }, default: "savepoint" },
-  inputs: ["savepointName", "args"],
-  onlyWith: { savepointName: ["savepoint"] },
-};
+// The shipped specs, not copies: a change to the table is tested as it ships.
+const submit = TASKS.FlinkJobSubmit;
+const start = TASKS.FlinkJobStart;
 
 const good: Record<string, string> = {
   resourceGroupName: "rg-flink",
@@ -25,9 +19,13 @@ const good: Record<string, string> = {
   entryClass: "com.contoso.Orders",
 };
 
+/** The flow's two validations in its order: the common inputs, then the HDInsight backend's. */
 function validate(spec: TaskSpec, overrides: Record<string, string | undefined>) {
-  const inputs = { ...good, ...overrides };
-  return validateTask(spec, (name) => inputs[name]);
+  const values = { ...good, ...overrides };
+  const raw = (name: string) => values[name];
+  const common = validateCommon(spec, raw);
+  const inputs = validateHdInsightInputs(common, raw);
+  return { ...common, ...inputs, request: common.action ? { action: common.action, jobName: common.jobName, definition: inputs.definition } : undefined };
 }
 
 describe("input validation", () => {
@@ -118,5 +116,38 @@ describe("input validation", () => {
 
   it("reads flinkConfiguration as JSON, numbers and booleans as strings", () => {
     assert.deepEqual(parseFlinkConfiguration("flinkConfiguration", '{"a.b": 2, "c": true, "d": "x"}'), { "a.b": "2", c: "true", d: "x" });
+  });
+});
+
+describe("flinkConfiguration, the corners", () => {
+  it("splits a line at its first separator: `env.java.opts: -Dfoo=bar` keeps the '=' in the value", () => {
+    assert.deepEqual(parseFlinkConfiguration("flinkConfiguration", "env.java.opts: -Dfoo=bar\na.b=c: d"), { "env.java.opts": "-Dfoo=bar", "a.b": "c: d" });
+  });
+
+  it("a number with a leading zero in JSON is an input error naming the key, not a raw SyntaxError", () => {
+    assert.throws(
+      () => parseFlinkConfiguration("flinkConfiguration", '{"a": 01}'),
+      (error: unknown) => error instanceof InputError && error.input === "flinkConfiguration" && /'a' is a number with a leading zero/.test(error.message),
+    );
+  });
+
+  it("warns which one wins when parallelism.default is set beside parallelism", () => {
+    const task = validate(submit, { parallelism: "4", flinkConfiguration: "parallelism.default=8" });
+    assert.equal(task.definition.flinkConfiguration?.["parallelism"], "4");
+    assert.equal(task.warnings.length, 1);
+    assert.match(task.warnings[0]!, /parallelism\.default=8, but the job runs with parallelism 4 .*which wins over parallelism\.default/);
+  });
+
+  it("waitForStatus must be a status the service reports; a typo names its likely meaning", () => {
+    assert.throws(
+      () => validate(TASKS.FlinkJobStatus, { waitForStatus: "STOPED" }),
+      (error: unknown) => error instanceof InputError && error.input === "waitForStatus" && /did you mean STOPPED\?/.test(error.message),
+    );
+    assert.equal(validate(TASKS.FlinkJobStatus, { waitForStatus: "running" }).waitForStatus, "RUNNING");
+  });
+
+  it("target is hdinsightAks unless set, and only a known target is accepted", () => {
+    assert.equal(validate(submit, {}).target, "hdinsightAks");
+    assert.throws(() => validate(submit, { target: "yarn" }), (error: unknown) => error instanceof InputError && error.input === "target");
   });
 });

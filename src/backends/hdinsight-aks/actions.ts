@@ -1,24 +1,14 @@
 /**
- * The action table: everything that differs between runJob actions is data here, so the flow
- * (validate → connect → act → wait → report) stays one piece of code.
+ * The runJob action table: everything that differs between actions on HDInsight on AKS is data
+ * here, so the one wait stays one piece of code.
  */
+import type { JobAction } from "../../jobs/backend";
 
 export const API_VERSIONS = ["2023-06-01-preview", "2023-11-01-preview", "2024-05-01-preview"] as const;
 export type ApiVersion = (typeof API_VERSIONS)[number];
 export const DEFAULT_API_VERSION: ApiVersion = "2024-05-01-preview";
 
-export type FlinkAction =
-  | "NEW"
-  | "STOP"
-  | "START"
-  | "UPDATE"
-  | "STATELESS_UPDATE"
-  | "LAST_STATE_UPDATE"
-  | "RE_LAUNCH"
-  | "SAVEPOINT"
-  | "LIST_SAVEPOINT"
-  | "CANCEL"
-  | "DELETE";
+export type FlinkAction = JobAction;
 
 /** Request-body fields an action may carry beyond jobType, jobName and action. */
 export type DefinitionField = "jobJarDirectory" | "jarName" | "entryClass" | "args" | "savePointName" | "flinkConfiguration";
@@ -35,18 +25,34 @@ export interface ActionSpec {
   writesSavepoint?: boolean;
   /** LIST_SAVEPOINT's jobOutput lists the job's savepoints. */
   listsSavepoints?: boolean;
+  /**
+   * Only reads: its result may be taken once its operation has succeeded, even when the record
+   * looks as it did before (listing twice gives the same text).
+   */
+  readOnly?: boolean;
+  /** The job statuses in which the action makes sense; elsewhere it is refused before posting. */
+  needsStatus?: { running: boolean; advice: string };
 }
 
 export const ACTIONS: Record<FlinkAction, ActionSpec> = {
   NEW: { since: "2023-06-01-preview", fields: ["jobJarDirectory", "jarName", "entryClass", "args", "flinkConfiguration"], createsRecord: true },
   STOP: { since: "2023-06-01-preview", fields: [], writesSavepoint: true },
-  START: { since: "2023-06-01-preview", fields: ["savePointName", "args"] },
+  START: {
+    since: "2023-06-01-preview",
+    fields: ["savePointName", "args"],
+    needsStatus: { running: false, advice: "It is already running: to run new arguments use FlinkJobUpdate; to restart it from a savepoint, stop it with FlinkJobStop first." },
+  },
   UPDATE: { since: "2023-06-01-preview", fields: ["args", "savePointName"] },
   STATELESS_UPDATE: { since: "2023-06-01-preview", fields: ["args"] },
   LAST_STATE_UPDATE: { since: "2023-11-01-preview", fields: ["args"] },
   RE_LAUNCH: { since: "2023-11-01-preview", fields: ["args"] },
-  SAVEPOINT: { since: "2023-06-01-preview", fields: [], writesSavepoint: true },
-  LIST_SAVEPOINT: { since: "2023-06-01-preview", fields: [], listsSavepoints: true },
+  SAVEPOINT: {
+    since: "2023-06-01-preview",
+    fields: [],
+    writesSavepoint: true,
+    needsStatus: { running: true, advice: "Only a running job can take a savepoint: its last savepoint is in the lastSavepoint output of FlinkJobStatus, or list them with FlinkSavepoint (operation list)." },
+  },
+  LIST_SAVEPOINT: { since: "2023-06-01-preview", fields: [], listsSavepoints: true, readOnly: true },
   CANCEL: { since: "2023-06-01-preview", fields: [] },
   DELETE: { since: "2023-06-01-preview", fields: [], removesRecord: true },
 };

@@ -1,0 +1,47 @@
+import { InputError } from "../errors";
+import { type CommonInputs, DEFAULT_TARGET, type RawInputs, TARGETS } from "../jobs/backend";
+import type { ModeInput, TaskSpec } from "../tasks";
+import * as rule from "./rules";
+
+const MAX_TIMEOUT_MINUTES = 7 * 24 * 60;
+
+/**
+ * The inputs every task has whatever the target: which cluster kind, which job, which action,
+ * how long to wait. Throws InputError on the first bad one; the backend checks its own after.
+ */
+export function validateCommon(spec: TaskSpec, raw: RawInputs): CommonInputs {
+  const target = rule.oneOf("target", raw("target"), TARGETS, DEFAULT_TARGET);
+  const common: CommonInputs = {
+    target,
+    waitForCompletion: rule.boolean("waitForCompletion", raw("waitForCompletion"), true),
+    timeoutMs: rule.integer("waitTimeoutInMinutes", raw("waitTimeoutInMinutes"), { min: 1, max: MAX_TIMEOUT_MINUTES, fallback: 30 }) * 60_000,
+    maxPollIntervalMs: rule.integer("pollingIntervalInSeconds", raw("pollingIntervalInSeconds"), { min: 1, max: 3600, fallback: 10 }) * 1000,
+  };
+  const jobNameRaw = raw("jobName");
+  if (spec.action || (jobNameRaw ?? "").trim()) common.jobName = rule.jobName("jobName", jobNameRaw);
+
+  if (spec.action) {
+    const mode = typeof spec.action === "string" ? undefined : spec.action;
+    common.action = typeof spec.action === "string" ? spec.action : spec.action.actions[modeValue(spec.action, raw)]!;
+    if (mode) common.actionInput = mode.name;
+    for (const [input, modes] of Object.entries(spec.onlyWith ?? {})) {
+      const value = (raw(input) ?? "").trim();
+      const current = mode ? modeValue(mode, raw) : "";
+      if (value && !modes.includes(current)) {
+        throw new InputError(input, `applies only when '${mode?.name}' is ${modes.join(" or ")}; it is '${current}', so clear '${input}'`);
+      }
+    }
+  } else {
+    const status = (raw("waitForStatus") ?? "").trim();
+    if (status) {
+      if (!/^[A-Za-z][A-Za-z_-]*$/.test(status)) throw new InputError("waitForStatus", `${rule.show(status)} is not a job status such as RUNNING or STOPPED`);
+      if (!common.jobName) throw new InputError("waitForStatus", "needs 'jobName': say which job should reach the status");
+      common.waitForStatus = status.toUpperCase();
+    }
+  }
+  return common;
+}
+
+function modeValue(mode: ModeInput, raw: RawInputs): string {
+  return rule.oneOf(mode.name, raw(mode.name), Object.keys(mode.actions), mode.default);
+}

@@ -1,0 +1,93 @@
+/**
+ * The one flow (src/run-task.ts) in memory, with a fake pipeline host and a fake backend: what it
+ * does with the outcome whatever the kind of cluster.
+ */
+import assert from "node:assert/strict";
+import { WaitTimeoutError } from "../../src/errors";
+import type { ActionOutcome, Backend, BackendModule, StatusOutcome } from "../../src/jobs/backend";
+import type { PipelineHost } from "../../src/pipeline/host";
+import { MAX_JOBS_OUTPUT_CHARS } from "../../src/report/outputs";
+import { executeTask } from "../../src/run-task";
+import { TASKS } from "../../src/tasks";
+
+class FakeHost implements PipelineHost {
+  readonly outputs: Record<string, string> = {};
+  readonly warnings: string[] = [];
+  readonly summaries: string[] = [];
+  failSummary = false;
+  readonly userAgent = "test";
+  readonly logger = { info: () => {}, debug: () => {}, warning: (m: string) => void this.warnings.push(m) };
+  constructor(private readonly inputs: Record<string, string>) {}
+  input(name: string) {
+    return this.inputs[name];
+  }
+  serviceConnection(): never {
+    throw new Error("the fake backend needs no connection");
+  }
+  network() {
+    return {};
+  }
+  setSecret() {}
+  setOutput(name: string, value: string) {
+    this.outputs[name] = value;
+  }
+  uploadSummary(_title: string, markdown: string) {
+    if (this.failSummary) throw new Error("ENOSPC: no space left on device");
+    this.summaries.push(markdown);
+  }
+}
+
+function backendModule(behaviour: { act?: () => Promise<ActionOutcome>; readStatus?: () => Promise<StatusOutcome> }): BackendModule<object> {
+  const backend: Backend<object> = {
+    target: "hdinsightAks",
+    describe: () => [["Cluster", "c1"]],
+    act: behaviour.act ?? (() => Promise.reject(new Error("no act"))),
+    readStatus: behaviour.readStatus ?? (() => Promise.reject(new Error("no read"))),
+    close: () => {},
+  };
+  return { target: "hdinsightAks", validate: () => ({}), connect: () => backend };
+}
+
+describe("the flow (run-task) with a fake backend", () => {
+  it("a failing summary upload does not replace the step's result", async () => {
+    const host = new FakeHost({ jobName: "orders" });
+    host.failSummary = true;
+    const outputs = await executeTask(TASKS.FlinkJobCancel, host, undefined, () =>
+      backendModule({ act: async () => ({ actionResult: "SUCCESS", job: { jobName: "orders", jobStatus: "CANCELED" } }) }),
+    );
+    assert.equal(outputs.actionResult, "SUCCESS");
+    assert.equal(host.outputs["jobStatus"], "CANCELED");
+    assert.match(host.warnings.join("\n"), /Could not attach the run summary: ENOSPC/);
+  });
+
+  it("a wait that times out still sets the job's outputs, without claiming a result", async () => {
+    const host = new FakeHost({ jobName: "orders" });
+    const timeout = new WaitTimeoutError("Timed out after 1 minute waiting for STOP on job 'orders'.", { jobName: "orders", runId: "job-1", jobStatus: "RUNNING", jobId: "25e318907f786a2c6aee392df6580035" });
+    await assert.rejects(executeTask(TASKS.FlinkJobStop, host, undefined, () => backendModule({ act: () => Promise.reject(timeout) })), WaitTimeoutError);
+    assert.deepEqual(host.outputs, { jobName: "orders", runId: "job-1", jobStatus: "RUNNING", jobId: "25e318907f786a2c6aee392df6580035" });
+    assert.match(host.summaries[0]!, /Timed out after 1 minute/);
+  });
+
+  it("caps the jobs output below the environment's limit, with whole records, and says so", async () => {
+    const jobs = Array.from({ length: 305 }, (_, i) => ({ jobName: `job-${i}`, status: "RUNNING", jobOutput: "x".repeat(500) }));
+    const host = new FakeHost({});
+    const outputs = await executeTask(TASKS.FlinkJobStatus, host, undefined, () => backendModule({ readStatus: async () => ({ jobs }) }));
+    assert.ok(outputs.jobs!.length <= MAX_JOBS_OUTPUT_CHARS, `${outputs.jobs!.length} characters`);
+    const kept = JSON.parse(outputs.jobs!) as unknown[];
+    assert.ok(kept.length > 100 && kept.length < 305);
+    assert.equal(outputs.jobCount, "305");
+    assert.match(host.warnings.join("\n"), new RegExp(`The jobs output holds the first ${kept.length} of 305 records`));
+    assert.match(host.summaries[0]!, /holds the first/);
+  });
+
+  it("a cancellation while reading says it was the pipeline's, and that nothing was changed", async () => {
+    const host = new FakeHost({ jobName: "orders" });
+    const cancel = new AbortController();
+    const read = () =>
+      new Promise<StatusOutcome>((_, reject) => {
+        cancel.signal.addEventListener("abort", () => reject(cancel.signal.reason));
+        cancel.abort(new Error("received SIGTERM"));
+      });
+    await assert.rejects(executeTask(TASKS.FlinkJobStatus, host, cancel.signal, () => backendModule({ readStatus: read })), /The pipeline was cancelled \(received SIGTERM\) while reading job 'orders'; nothing was changed/);
+  });
+});
