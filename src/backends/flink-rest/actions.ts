@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { AmbiguousRequestError, CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
 import type { ActionOutcome, BackendRequest, JobView, StatusOutcome, WaitOptions } from "../../jobs/backend";
-import { PollingSchedule } from "../../flink/polling";
+import { Deadline, formatDuration } from "../../jobs/deadline";
+import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
 import {
   atLeast,
@@ -68,24 +69,27 @@ export class FlinkRestActions {
 
   /** Runs `body` within the action's deadline; a timeout or a cancel says what was sent and what was last seen. */
   private async bounded<T>(what: string, body: () => Promise<T>): Promise<T> {
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new WaitTimeoutError("timeout")), this.options.timeoutMs);
-    this.signal = AbortSignal.any([deadline.signal, ...(this.options.signal ? [this.options.signal] : [])]);
+    const deadline = new Deadline(this.options.timeoutMs, this.options.signal);
+    this.signal = deadline.signal;
     this.schedule = new PollingSchedule(this.options.maxPollIntervalMs);
     try {
       return await body();
     } catch (error) {
       const state = `${this.progress.sent ? "The action may still complete on the cluster" : "The action was not sent"}; last seen: ${this.progress.lastSeen}${this.progress.jobId ? ` (JobID ${this.progress.jobId})` : ""}`;
-      if (this.options.signal?.aborted) throw new CancelledError(`The pipeline was cancelled while ${this.progress.phase} for ${what}. ${state}.`);
-      if (deadline.signal.aborted) {
-        throw new WaitTimeoutError(
-          `Timed out after ${Math.round(this.options.timeoutMs / 60_000)} min while ${this.progress.phase} for ${what}. ${state}. Raise waitTimeoutInMinutes, or check the job with FlinkJobStatus.`,
+      const job: JobView | undefined = this.progress.jobId ? { jobName: this.jobName ?? "", runId: "", jobId: this.progress.jobId } : undefined;
+      if (deadline.cancelled) throw Object.assign(new CancelledError(`The pipeline was cancelled while ${this.progress.phase} for ${what}. ${state}.`), { job });
+      if (deadline.timedOut) {
+        throw Object.assign(
+          new WaitTimeoutError(
+            `Timed out after ${formatDuration(this.options.timeoutMs)} while ${this.progress.phase} for ${what}. ${state}. Raise waitTimeoutInMinutes, or check the job with FlinkJobStatus.`,
+          ),
+          { job },
         );
       }
       if (error instanceof AmbiguousJobError) throw new JobStateError(error.message);
       throw error;
     } finally {
-      clearTimeout(timer);
+      deadline.dispose();
     }
   }
 
