@@ -128,6 +128,30 @@ for (const version of versions) {
       assert.equal(cancel.outcome.job?.jobStatus, "CANCELED");
     });
 
+    it("a lastState update of a job whose checkpoints die with a cancel is refused before anything is cancelled", async () => {
+      const { outcome } = await run("NEW", "no-retention", {
+        jarFile: "job.jar",
+        flinkConfiguration: "execution.checkpointing.externalized-checkpoint-retention=DELETE_ON_CANCELLATION\nexecution.checkpointing.interval=1s",
+      });
+      assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
+      await assert.rejects(run("LAST_STATE_UPDATE", "no-retention"), /deleted when it is cancelled.*RETAIN_ON_CANCELLATION/);
+      assert.equal((await flinkGet<{ state: string }>(url, `/jobs/${outcome.job!.jobId}`)).state, "RUNNING");
+      await run("CANCEL", "no-retention");
+    });
+
+    it("a job that cannot get its slots: the wait times out saying the job may still start, with the last state seen and its JobID", async () => {
+      const error = await runAction("NEW", "no-slots", { jarFile: "job.jar", parallelism: "64" }, { url, workingDirectory: workspace, timeoutMs: 15_000 }).then(
+        () => assert.fail("the submit succeeded"),
+        (e: Error) => e,
+      );
+      assert.equal(error.name, "WaitTimeoutError");
+      assert.match(error.message, /Timed out after 15 s while waiting for the job to run for NEW of job 'no-slots'\. The action may still complete on the cluster; last seen: job \w+/);
+      const jobId = /JobID ([0-9a-f]{32})/.exec(error.message)?.[1];
+      assert.ok(jobId && jobId.startsWith(jobTag("no-slots")), error.message);
+      assert.equal((await tagged(url, "no-slots")).length, 1);
+      await run("CANCEL", "no-slots");
+    });
+
     it("one job, never two: a /run whose answer is lost is sent again with the same JobID, and Flink runs it once", async () => {
       let dropped = 0;
       const proxy = await startServer((req, res) => {

@@ -200,7 +200,11 @@ export class FlinkRestActions {
       );
     }
     // Settings changed (new args, entry class…): the jar's name carries them, so a later run sees them.
-    if (changed) this.log.debug("The job's settings changed; they apply to this run only, since the jar on the cluster is reused.");
+    if (changed) {
+      this.log.warning(
+        `${action}: the new entryClass, args, parallelism or savepointDirectory apply to this run; the jar kept on the cluster still records the earlier ones, which a later run without these inputs would use. Give 'jarFile' to record the new ones with it.`,
+      );
+    }
     return { jar: { ...current, settings }, uploaded: false };
   }
 
