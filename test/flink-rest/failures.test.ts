@@ -152,6 +152,19 @@ for (const version of versions) {
       await run("CANCEL", "no-slots");
     });
 
+    it("a job that FAILED is relaunched from its newest retained checkpoint (startMode relaunch)", async () => {
+      const { outcome } = await run("NEW", "crashes", { jarFile: "job.jar", args: "--fail-after-seconds 8", flinkConfiguration: "execution.checkpointing.interval=1s" });
+      assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
+      const failed = await readStatus("crashes", { url, waitForStatus: "FAILED" });
+      assert.equal(failed.job?.jobStatus, "FAILED");
+      const relaunch = await run("RE_LAUNCH", "crashes", { args: "--records-per-second 20", flinkConfiguration: "execution.checkpointing.interval=1s" });
+      assert.equal(relaunch.outcome.actionResult, "SUCCESS", relaunch.outcome.failure);
+      const restored = (await flinkGet<{ latest: { restored: { is_savepoint: boolean; external_path: string } | null } }>(url, `/jobs/${relaunch.outcome.job!.jobId}/checkpoints`)).latest.restored;
+      // A retained checkpoint, not a savepoint (Flink marks any restore through savepointPath is_savepoint).
+      assert.match(restored?.external_path ?? "", /\/chk-\d+$/, JSON.stringify(restored));
+      await run("CANCEL", "crashes");
+    });
+
     it("one job, never two: a /run whose answer is lost is sent again with the same JobID, and Flink runs it once", async () => {
       let dropped = 0;
       const proxy = await startServer((req, res) => {
