@@ -207,7 +207,7 @@ export class FlinkRestActions {
         `${action}: the cluster at ${this.ctx.where} no longer has the jar job '${this.jobName}' ran from (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks); give 'jarFile'.`,
       );
     }
-    // Settings changed (new args, entry class…): the jar's name carries them, so a later run sees them.
+    // A listed jar cannot be renamed, and its name is where the settings are kept.
     if (changed) {
       this.log.warning(
         `${action}: the new entryClass, args, parallelism or savepointDirectory apply to this run; the jar kept on the cluster still records the earlier ones, which a later run without these inputs would use. Give 'jarFile' to record the new ones with it.`,
