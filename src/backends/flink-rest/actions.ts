@@ -52,6 +52,7 @@ export interface FlinkRestContext {
 export class FlinkRestActions {
   private version!: FlinkVersion;
   private signal!: AbortSignal;
+  private deadline!: Deadline;
   private progress: Progress = { phase: "reading the job", lastSeen: "nothing yet", sent: false };
   private schedule!: PollingSchedule;
   private clusterConfigCache?: Record<string, string>;
@@ -73,6 +74,7 @@ export class FlinkRestActions {
   /** Runs `body` within the action's deadline; a timeout or a cancel says what was sent and what was last seen. */
   private async bounded<T>(what: string, body: () => Promise<T>): Promise<T> {
     const deadline = new Deadline(this.options.timeoutMs, this.options.signal);
+    this.deadline = deadline;
     this.signal = deadline.signal;
     this.schedule = new PollingSchedule(this.options.maxPollIntervalMs);
     try {
@@ -103,12 +105,21 @@ export class FlinkRestActions {
     schedule = this.schedule,
   ): Promise<Exclude<Verdict<T>, { done: false }>> {
     this.progress.phase = phase;
-    for (;;) {
-      const verdict = judge(await observe(this.signal));
-      this.progress.lastSeen = verdict.seen;
-      if (verdict.done) return verdict;
-      this.options.onProgress?.(verdict.seen);
-      await sleep(schedule.nextDelayMs(), this.signal);
+    try {
+      for (;;) {
+        const verdict = judge(await observe(this.signal));
+        this.progress.lastSeen = verdict.seen;
+        if (verdict.done) return verdict;
+        this.options.onProgress?.(verdict.seen);
+        await sleep(schedule.nextDelayMs(), this.signal);
+      }
+    } catch (error) {
+      if (!this.deadline.timedOut) throw error;
+      // One last look, briefly: the action may have ended while the last read was under way.
+      const last = await observe(this.deadline.lastLookSignal()).then(judge, () => undefined);
+      if (!last?.done) throw error;
+      this.progress.lastSeen = last.seen;
+      return last;
     }
   }
 
