@@ -6,7 +6,7 @@ import type { ServiceConnection } from "../azure/credentials";
 import type { NetworkSettings, ProxySettings } from "../azure/network";
 import { ConnectionError } from "../errors";
 import type { Logger } from "../util/logger";
-import type { PipelineHost } from "./host";
+import type { EndpointConnection, PipelineHost } from "./host";
 
 const AUTH_KEYS = ["serviceprincipalid", "serviceprincipalkey", "tenantid", "authenticationType", "servicePrincipalCertificate"];
 const DATA_KEYS = [
@@ -66,6 +66,27 @@ export class AgentHost implements PipelineHost {
       connection.oidcRequestUri = tl.getVariable("System.OidcRequestUri");
     }
     return connection;
+  }
+
+  endpoint(inputName: string): EndpointConnection {
+    const id = (tl.getInput(inputName, false) ?? "").trim();
+    if (!id) throw new ConnectionError(`Input '${inputName}': choose a service connection`);
+    const url = tl.getEndpointUrl(id, true);
+    const scheme = tl.getEndpointAuthorizationScheme(id, true);
+    if (!url || !scheme) {
+      throw new ConnectionError(`Input '${inputName}': the service connection '${id}' was not found, or this pipeline is not authorized to use it`);
+    }
+    // getEndpointAuthorization, not getEndpointAuthorizationParameter, which prints each value to the debug log.
+    const parameters = { ...(tl.getEndpointAuthorization(id, true)?.parameters ?? {}) };
+    // Every parameter but the user name is a secret (password, token, key).
+    for (const [key, value] of Object.entries(parameters)) {
+      if (value && key.toLowerCase() !== "username") tl.setSecret(value);
+    }
+    return { id, url, scheme, parameters };
+  }
+
+  workingDirectory(): string {
+    return tl.getVariable("System.DefaultWorkingDirectory") || process.cwd();
   }
 
   network(armUrl: string, authorityUrl: string): NetworkSettings {

@@ -2,6 +2,16 @@ import type { ServiceConnection } from "../azure/credentials";
 import type { NetworkSettings } from "../azure/network";
 import type { Logger } from "../util/logger";
 
+/** A service connection read generically: what the agent gives for any endpoint type. */
+export interface EndpointConnection {
+  id: string;
+  url: string;
+  /** The agent's scheme name: None, UsernamePassword, … */
+  scheme: string;
+  /** Authorization parameters (username, password, …), keys as the agent gives them. */
+  parameters: Record<string, string>;
+}
+
 /**
  * What the flow needs from the pipeline. AgentHost implements it with task-lib, and it is the
  * only implementation that ships: the local pipeline runner and the end-to-end tests run the
@@ -13,6 +23,13 @@ export interface PipelineHost {
   input(name: string): string | undefined;
   /** The service connection a `connectedService:AzureRM` input names. */
   serviceConnection(inputName: string): ServiceConnection;
+  /**
+   * A service connection of a generic kind (ApacheFlink): its URL, authorization scheme and
+   * parameters. Secret parameters are registered as secrets before this returns.
+   */
+  endpoint(inputName: string): EndpointConnection;
+  /** The pipeline's working directory, where relative file inputs (jarFile) are found. */
+  workingDirectory(): string;
   /** Proxy and CA settings for the given URLs. */
   network(armUrl: string, authorityUrl: string): NetworkSettings;
   /** Every message may hold service or user text: implementations neutralise logging commands. */

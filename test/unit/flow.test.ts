@@ -24,6 +24,12 @@ class FakeHost implements PipelineHost {
   serviceConnection(): never {
     throw new Error("the fake backend needs no connection");
   }
+  endpoint(): never {
+    throw new Error("the fake backend needs no connection");
+  }
+  workingDirectory() {
+    return process.cwd();
+  }
   network() {
     return {};
   }

@@ -42,6 +42,10 @@ function host(inputs: Record<string, string>): PipelineHost & { outputs: Record<
     serviceConnection: () => {
       throw new Error("replay: the backend is built by the test");
     },
+    endpoint: () => {
+      throw new Error("replay: the backend is built by the test");
+    },
+    workingDirectory: () => process.cwd(),
     network: () => ({}),
     setSecret: () => {},
     setOutput: (name, value) => void (outputs[name] = value),

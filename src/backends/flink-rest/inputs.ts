@@ -1,0 +1,205 @@
+/**
+ * The inputs a Flink REST task reads besides the common ones, each checked before any network
+ * call; a bad value is an InputError naming the input.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { InputError } from "../../errors";
+import type { CommonInputs, JobAction, RawInputs } from "../../jobs/backend";
+import { parseFlinkConfiguration } from "../../validation/flink-configuration";
+import * as rule from "../../validation/rules";
+import { JOB_STATES } from "./api";
+
+export interface FlinkRestInputs {
+  /** The input naming the ApacheFlink service connection. */
+  connectionInput: "flinkConnection";
+  /** `jarFile` as given: a path or pattern, resolved under the working directory at connect. */
+  jarFile?: string;
+  entryClass?: string;
+  /** Program arguments; undefined when `args` is empty (a later run then keeps the job's own). */
+  args?: string[];
+  parallelism?: number;
+  /** Any URI the cluster can write (file://, s3://, abfss://, hdfs://…). */
+  savepointDirectory?: string;
+  flinkConfiguration: Record<string, string>;
+  /** A savepoint's path or URI to start from. */
+  savepointName?: string;
+  allowNonRestoredState: boolean;
+}
+
+/** Actions that run a jar: they may take the job-definition inputs. */
+const RUNS_JAR = new Set<JobAction>(["NEW", "START", "RE_LAUNCH", "UPDATE", "STATELESS_UPDATE", "LAST_STATE_UPDATE"]);
+
+/** Keys the task sets from inputs of its own. */
+const OWNED_KEYS: Record<string, string> = {
+  "pipeline.name": "jobName",
+  "execution.checkpointing.savepoint-dir": "savepointDirectory",
+  "state.savepoints.dir": "savepointDirectory",
+  "execution.savepoint.path": "savepointName",
+  "execution.state-recovery.path": "savepointName",
+  "execution.savepoint.ignore-unclaimed-state": "allowNonRestoredState",
+  "execution.state-recovery.ignore-unclaimed-state": "allowNonRestoredState",
+};
+
+export function validateFlinkRestInputs(common: CommonInputs, raw: RawInputs): FlinkRestInputs {
+  const connection = (raw("flinkConnection") ?? "").trim();
+  if (!connection) throw new InputError("flinkConnection", "a value is required with target 'flinkRest': choose an Apache Flink service connection");
+  if (common.waitForStatus && !(JOB_STATES as readonly string[]).includes(common.waitForStatus)) {
+    throw new InputError(
+      "waitForStatus",
+      `${rule.show(common.waitForStatus)} is not a state of a Flink job; use one of ${JOB_STATES.join(", ")}` +
+        (common.waitForStatus === "STOPPED" ? " (a job stopped with a savepoint is FINISHED)" : ""),
+    );
+  }
+  const inputs: FlinkRestInputs = {
+    connectionInput: "flinkConnection",
+    flinkConfiguration: {},
+    allowNonRestoredState: rule.boolean("allowNonRestoredState", raw("allowNonRestoredState"), false),
+  };
+  const action = common.action;
+  const jarFile = (raw("jarFile") ?? "").trim();
+  if (action === "NEW" && !jarFile) throw new InputError("jarFile", "a value is required: the path or pattern of the job's .jar under the working directory");
+  if (jarFile && action && RUNS_JAR.has(action)) {
+    rule.plainText("jarFile", jarFile, { maxLength: 1024 });
+    if (!/\.jar$/i.test(jarFile) && !/[*?]$/.test(jarFile)) throw new InputError("jarFile", `${rule.show(jarFile)} does not name a .jar file`);
+    inputs.jarFile = jarFile;
+  }
+  if (action && RUNS_JAR.has(action)) {
+    const entryClass = (raw("entryClass") ?? "").trim();
+    if (entryClass) inputs.entryClass = rule.javaClassName("entryClass", entryClass);
+    const args = raw("args") ?? "";
+    if (args.trim()) {
+      rule.plainText("args", args.trim(), { maxLength: 8192 });
+      inputs.args = splitArgs("args", args.trim());
+    }
+    const parallelism = (raw("parallelism") ?? "").trim();
+    if (parallelism) inputs.parallelism = rule.integer("parallelism", parallelism, { min: 1, max: 32_768 });
+    const config = raw("flinkConfiguration");
+    if ((config ?? "").trim()) {
+      inputs.flinkConfiguration = parseFlinkConfiguration("flinkConfiguration", config);
+      for (const key of Object.keys(inputs.flinkConfiguration)) {
+        const owner = OWNED_KEYS[key];
+        if (owner) throw new InputError("flinkConfiguration", `sets '${key}', which the '${owner}' input sets; use that input instead`);
+      }
+    }
+  }
+  const dir = (raw("savepointDirectory") ?? "").trim();
+  if (dir) inputs.savepointDirectory = uri("savepointDirectory", dir);
+  const savepoint = (raw("savepointName") ?? "").trim();
+  if (savepoint && (action === "NEW" || action === "START" || action === "UPDATE")) inputs.savepointName = savepointPath("savepointName", savepoint);
+  return inputs;
+}
+
+/** A directory URI Flink can write: a scheme (file, s3, abfss, hdfs, gs, …) or an absolute path. */
+function uri(input: string, value: string): string {
+  rule.plainText(input, value, { maxLength: 2048 });
+  if (/\s/.test(value)) throw new InputError(input, `${rule.show(value)} contains white space`);
+  if (!/^[a-z][a-z0-9+.-]*:\/\/?\S/i.test(value) && !value.startsWith("/")) {
+    throw new InputError(input, `${rule.show(value)} is not a URI the cluster can write, such as file:///flink/savepoints, s3://bucket/savepoints or abfss://container@account.dfs.core.windows.net/savepoints`);
+  }
+  return value.replace(/\/+$/, "");
+}
+
+/** A savepoint (or retained checkpoint): its directory or `_metadata` path, as Flink reported it. */
+function savepointPath(input: string, value: string): string {
+  const clean = uri(input, value);
+  if (/^savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/.test(value)) {
+    throw new InputError(input, `${rule.show(value)} is a savepoint's name; with target 'flinkRest' give its full path, as FlinkJobStop's savepointPath output gives it`);
+  }
+  return clean;
+}
+
+/**
+ * Program arguments as a shell would split them: white space separates, single and double quotes
+ * group ("Orders Pipeline" is one argument), a backslash escapes inside double quotes and outside.
+ */
+export function splitArgs(input: string, text: string): string[] {
+  const args: string[] = [];
+  let current = "";
+  let inArg = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === "\\" && quote === '"' && (text[i + 1] === '"' || text[i + 1] === "\\")) current += text[++i];
+      else current += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inArg = true;
+    } else if (c === "\\" && i + 1 < text.length) {
+      current += text[++i];
+      inArg = true;
+    } else if (/\s/.test(c)) {
+      if (inArg) args.push(current);
+      current = "";
+      inArg = false;
+    } else {
+      current += c;
+      inArg = true;
+    }
+  }
+  if (quote) throw new InputError(input, `a ${quote === '"' ? "double" : "single"} quote is not closed`);
+  if (inArg) args.push(current);
+  return args;
+}
+
+/**
+ * The one `.jar` a path or pattern names, under the working directory (or an absolute path).
+ * Patterns: `*` and `?` within a name, `**` across folders.
+ */
+export function resolveJarFile(input: string, pattern: string, workingDirectory: string): { path: string; size: number } {
+  const absolute = path.resolve(workingDirectory, pattern);
+  let matches: string[];
+  if (!/[*?]/.test(pattern)) {
+    matches = fs.existsSync(absolute) && fs.statSync(absolute).isFile() ? [absolute] : [];
+  } else {
+    const parts = absolute.split(path.sep);
+    const firstGlob = parts.findIndex((p) => /[*?]/.test(p));
+    const root = parts.slice(0, firstGlob).join(path.sep) || path.sep;
+    const regex = globRegex(parts.slice(firstGlob).join("/"));
+    matches = [];
+    const walk = (dir: string, rel: string, depth: number) => {
+      if (depth > 32 || matches.length > 20) return;
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const relPath = rel ? `${rel}/${entry.name}` : entry.name;
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full, relPath, depth + 1);
+        else if (entry.isFile() && regex.test(relPath)) matches.push(full);
+      }
+    };
+    walk(root, "", 0);
+  }
+  const shown = (files: string[]) => files.slice(0, 5).map((f) => path.relative(workingDirectory, f) || f).join(", ") + (files.length > 5 ? ", …" : "");
+  if (matches.length === 0) throw new InputError(input, `no file matches ${rule.show(pattern)} under ${workingDirectory}`);
+  if (matches.length > 1) throw new InputError(input, `${rule.show(pattern)} matches ${matches.length > 20 ? "more than 20" : matches.length} files (${shown(matches)}); it must match exactly one .jar`);
+  const file = matches[0]!;
+  if (!/\.jar$/i.test(file)) throw new InputError(input, `${rule.show(pattern)} matches ${shown([file])}, which is not a .jar file`);
+  return { path: file, size: fs.statSync(file).size };
+}
+
+function globRegex(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*" && glob[i + 1] === "*") {
+      // `**/` matches any number of folders, including none.
+      if (glob[i + 2] === "/") {
+        re += "(?:[^/]+/)*";
+        i += 2;
+      } else {
+        re += ".*";
+        i += 1;
+      }
+    } else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
