@@ -9,7 +9,7 @@ import { startFlinkCluster, type FlinkCluster, type FlinkClusterOptions } from "
 import { createServerKeystore, createTruststore } from "../tls/keystore";
 import { createTestCa, issueCertificate } from "../tls/pki";
 
-export interface MutualTlsFlinkOptions extends Omit<FlinkClusterOptions, "restClientTls"> {}
+export type MutualTlsFlinkOptions = Omit<FlinkClusterOptions, "restClientTls">;
 
 export interface MutualTlsFlink {
   /** The cluster (its restUrl is https://127.0.0.1:<port>). */
