@@ -55,6 +55,8 @@ export interface EmulatorConfig {
   guesses?: Partial<Guesses>;
   /** Jars the emulated storage holds besides the known demo jar: "dir/name" or {dir,name}. */
   jars?: Array<{ jobJarDirectory: string; jarName: string }>;
+  /** APIs of the tenant besides ARM, whose "<applicationIdUri>/.default" scope the token endpoint grants. */
+  apis?: import("./entra").RegisteredApi[];
   /** Fault rules active from the start. */
   faults?: import("./faults").FaultRule[];
 }

@@ -38,6 +38,10 @@ export interface Emulator {
   url: string;
   armUrl: string;
   authorityHost: string;
+  /** Issuer ("iss") of the access tokens the token endpoint issues (v1 tokens: ends with the tenant and "/"). */
+  accessTokenIssuer: string;
+  /** The tenant's signing keys (JWKS), to verify those tokens. */
+  jwksUri: string;
   caCertPath: string;
   caCertPem: string;
   tenantId: string;
@@ -135,6 +139,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     federated: { issuer: oidc.issuer, subject: oidc.subject, audience: "api://AzureADTokenExchange" },
   });
   entra.trustIssuer(oidc.issuer, oidc.publicKey);
+  for (const registered of config.apis ?? []) entra.registerApi(registered);
   const operations = new OperationStore(url, topo.location, state.operationHmacKey);
   api = { arm: new ArmApi(url, topo, entra, store, operations, faults, clock, cfg), entra, oidc, msi };
 
@@ -156,6 +161,8 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     url,
     armUrl: url,
     authorityHost: entra.authorityHost,
+    accessTokenIssuer: entra.accessTokenIssuer,
+    jwksUri: entra.jwksUri,
     caCertPath,
     caCertPem: state.tls.caCertPem,
     tenantId: state.tenantId,
