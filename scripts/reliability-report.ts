@@ -9,7 +9,7 @@ import Mocha from "mocha";
 import { buildTasks } from "./build";
 
 const root = path.resolve(__dirname, "..");
-const FILES = ["test/reliability/faults.test.ts", "test/reliability/injection.test.ts", "test/unit/validation.test.ts", "test/manifests.test.ts"];
+const FILES = ["test/reliability/faults.test.ts", "test/reliability/injection.test.ts", "test/reliability/flink-access.test.ts", "test/unit/validation.test.ts", "test/manifests.test.ts"];
 
 interface Row {
   section: string;
