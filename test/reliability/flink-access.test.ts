@@ -15,7 +15,9 @@ import { type MutualTlsFlink, startMutualTlsFlink } from "../../testbed/gateway/
 import { type BasicGateway, type EntraGateway, type Gateway, startBasicGateway, startEntraGateway, startLoginGateway, startOpenGateway, startTokenGateway, type TokenGateway } from "../../testbed/gateway/nginx";
 import { type ConnectionEnv, runTask, type TaskRun } from "../harness/agent";
 import { connectionFor, type Scheme, secretsOf } from "../harness/emulator-connections";
+import { endpointTypeDataSources, mustache, resolveDataSource } from "../harness/data-source";
 import { assertValuesNotInLog } from "../harness/log-hygiene";
+import { DATA_SOURCE_BINDINGS } from "../../scripts/task-manifests";
 import { flinkGet, workspaceWith } from "../flink-rest/helpers";
 
 const VERSION = CI_FLINK_VERSIONS[0]!;
@@ -183,6 +185,46 @@ describe(`Flink REST behind gateways (nginx, Flink ${VERSION}): each scheme's li
         assert.equal(Number(run.outputs["jobCount"]), JSON.parse(run.outputs["jobs"]!).length);
       });
     }
+  });
+
+  describe("classic editor: the connection's Verify and the jobName picklist, resolved as the server does", () => {
+    const dataSource = (name: string) => endpointTypeDataSources("ApacheFlink").find((d) => d.name === name)!;
+
+    for (const trailingSlash of [true, false]) {
+      it(`Verify (TestConnection, GET /config) through the Basic gateway under a path prefix, URL ${trailingSlash ? "with" : "without"} a trailing slash`, async () => {
+        const connection = { ...basicConnection(), url: trailingSlash ? `${basic.url}/` : basic.url };
+        const answer = await resolveDataSource(dataSource("TestConnection"), connection);
+        assert.equal(answer.status, 200, answer.url);
+        assert.deepEqual(answer.items, [VERSION]);
+      });
+    }
+
+    it("Verify fails with a wrong password or token (the gateway's 401), and passes with the Token scheme", async () => {
+      assert.equal((await resolveDataSource(dataSource("TestConnection"), basicConnection(`${basic.password}x`))).status, 401);
+      assert.equal((await resolveDataSource(dataSource("TestConnection"), tokenConnection(`${token.token}x`))).status, 401);
+      assert.deepEqual((await resolveDataSource(dataSource("TestConnection"), tokenConnection())).items, [VERSION]);
+    });
+
+    it("jobName's picklist lists the cluster's jobs by name, with state and JobID", async () => {
+      const jobName = "picklist-job";
+      const s = { connection: basicConnection(), secrets: [basic.password], workspace };
+      const submit = await step("FlinkJobSubmit", { jobName, jarFile: "target/*.jar" }, s);
+      assert.equal(submit.result, "Succeeded", submit.resultMessage);
+      try {
+        const binding = DATA_SOURCE_BINDINGS.find((b) => b.target === "jobName")!;
+        assert.equal(binding.endpointId, "$(flinkConnection)");
+        const answer = await resolveDataSource(dataSource(binding.dataSourceName!), basicConnection());
+        assert.equal(answer.status, 200, answer.url);
+        const options = answer.items.map((item) => JSON.parse(mustache(binding.resultTemplate, item as Record<string, unknown>)) as { Value: string; DisplayValue: string });
+        assert.ok(
+          options.some((o) => o.Value === jobName && o.DisplayValue === `${jobName} (RUNNING, ${submit.outputs["jobId"]})`),
+          JSON.stringify(options),
+        );
+      } finally {
+        await step("FlinkJobCancel", { jobName }, s);
+        await step("FlinkJobDelete", { jobName }, s);
+      }
+    });
   });
 
   describe("each refusal says what to fix", () => {
