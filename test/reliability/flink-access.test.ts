@@ -14,6 +14,7 @@ import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
 import { type MutualTlsFlink, startMutualTlsFlink } from "../../testbed/gateway/flink-mtls";
 import { type BasicGateway, type EntraGateway, type Gateway, startBasicGateway, startEntraGateway, startLoginGateway, startOpenGateway, startTokenGateway, type TokenGateway } from "../../testbed/gateway/nginx";
 import { type ConnectionEnv, runTask, type TaskRun } from "../harness/agent";
+import { startConnectProxy } from "../harness/connect-proxy";
 import { connectionFor, type Scheme, secretsOf } from "../harness/emulator-connections";
 import { endpointTypeDataSources, mustache, resolveDataSource } from "../harness/data-source";
 import { assertValuesNotInLog } from "../harness/log-hygiene";
@@ -45,6 +46,8 @@ interface Step {
   /** An Entra ID token from this Azure Resource Manager scheme of the emulator. */
   entra?: { scheme: Scheme; scope?: string };
   workspace: string;
+  /** More agent environment (proxy, CA file). */
+  env?: Record<string, string>;
 }
 
 function stepRunner(emulatorOf: () => Emulator | undefined) {
@@ -64,7 +67,7 @@ function stepRunner(emulatorOf: () => Emulator | undefined) {
       ...(arm ? { connection: arm.connection!, ...(arm.systemAccessToken ? { systemAccessToken: arm.systemAccessToken } : {}) } : {}),
       extraConnections: [s.connection],
       variables: { ...arm?.variables, "System.Debug": "true" },
-      env: { ...arm?.env, SYSTEM_DEFAULTWORKINGDIRECTORY: s.workspace },
+      env: { ...arm?.env, SYSTEM_DEFAULTWORKINGDIRECTORY: s.workspace, ...s.env },
       timeoutMs: 200_000,
     });
     const tokens = run.secrets.filter((v) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(v));
@@ -224,6 +227,29 @@ describe(`Flink REST behind gateways (nginx, Flink ${VERSION}): each scheme's li
         await step("FlinkJobCancel", { jobName }, s);
         await step("FlinkJobDelete", { jobName }, s);
       }
+    });
+  });
+
+  describe("the agent's network settings apply to Flink REST as to Resource Manager", () => {
+    it("the agent's proxy tunnels the calls to the gateway; its bypass list keeps them direct", async () => {
+      const proxy = await startConnectProxy();
+      try {
+        const s = { connection: basicConnection(), secrets: [basic.password], workspace };
+        const proxied = await step("FlinkJobStatus", {}, { ...s, env: { AGENT_PROXYURL: proxy.url } });
+        assert.equal(proxied.result, "Succeeded", proxied.resultMessage);
+        assert.ok(proxy.tunnels.includes(`127.0.0.1:${basic.port}`), `tunnels: ${proxy.tunnels.join(", ")}`);
+        const before = proxy.tunnels.length;
+        const bypassed = await step("FlinkJobStatus", {}, { ...s, env: { AGENT_PROXYURL: proxy.url, AGENT_PROXYBYPASSLIST: JSON.stringify(["127\\.0\\.0\\.1"]) } });
+        assert.equal(bypassed.result, "Succeeded", bypassed.resultMessage);
+        assert.equal(proxy.tunnels.length, before, "a bypassed host went through the proxy");
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it("Agent.CAInfo trusts the gateway's certificate without the connection's CA field", async () => {
+      const run = await step("FlinkJobStatus", {}, { connection: basicConnection(basic.password, ""), secrets: [basic.password], workspace, env: { AGENT_CAINFO: basic.caCertPath! } });
+      assert.equal(run.result, "Succeeded", run.resultMessage);
     });
   });
 
