@@ -63,6 +63,8 @@ export interface EmulatorConfig {
    * jar blob is absent there fails the launch with "Failed to download jar". `blobEndpoint` is
    * path-style, https://127.0.0.1:<port>/<account>; the endpoint's CA must be the emulator's. */
   jarStorage?: { blobEndpoint: string };
+  /** APIs of the tenant besides ARM, whose "<applicationIdUri>/.default" scope the token endpoint grants. */
+  apis?: import("./entra").RegisteredApi[];
   /** Fault rules active from the start. */
   faults?: import("./faults").FaultRule[];
 }

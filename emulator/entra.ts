@@ -39,6 +39,14 @@ export interface IssuedTokenInfo {
   appidacr: "0" | "1" | "2";
 }
 
+/** An API of the tenant besides ARM (an app registration exposing an application ID URI). */
+export interface RegisteredApi {
+  /** e.g. "api://flink-gateway": the scope is "<applicationIdUri>/.default", the token's aud is this URI. */
+  applicationIdUri: string;
+  /** App roles granted (admin consent) to every app of the tenant: the token's "roles" claim. */
+  roles?: string[];
+}
+
 export type AccessTokenCheck =
   | { ok: true; claims: JwtClaims }
   | { ok: false; code: "InvalidAuthenticationToken" | "ExpiredAuthenticationToken" | "InvalidAuthenticationTokenAudience" | "InvalidAuthenticationTokenTenant"; message: string };
@@ -48,6 +56,7 @@ export class EntraId {
   private readonly signingKey: string;
   private readonly publicKey: crypto.KeyObject;
   private readonly apps = new Map<string, App>();
+  private readonly apis = new Map<string, RegisteredApi>();
   /** Public keys of trusted external token issuers (the Azure DevOps OIDC issuer). */
   private readonly externalIssuers = new Map<string, crypto.KeyObject>();
 
@@ -67,6 +76,10 @@ export class EntraId {
     this.apps.set(app.clientId.toLowerCase(), app);
   }
 
+  registerApi(api: RegisteredApi): void {
+    this.apis.set(api.applicationIdUri, api);
+  }
+
   trustIssuer(issuer: string, publicKey: crypto.KeyObject): void {
     this.externalIssuers.set(issuer, publicKey);
   }
@@ -80,6 +93,9 @@ export class EntraId {
   /** Access tokens for ARM are v1 tokens; their issuer ends with the tenant and a slash. */
   get accessTokenIssuer(): string {
     return `${this.url}/${this.tenantId}/`;
+  }
+  get jwksUri(): string {
+    return `${this.url}/${this.tenantId}/discovery/v2.0/keys`;
   }
   get tokenEndpoint(): string {
     return `${this.url}/${this.tenantId}/oauth2/v2.0/token`;
@@ -103,7 +119,7 @@ export class EntraId {
       json: {
         token_endpoint: `${base}/oauth2/v2.0/token`,
         token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        jwks_uri: `${base}/discovery/v2.0/keys`,
+        jwks_uri: this.jwksUri,
         response_modes_supported: ["query", "fragment", "form_post"],
         subject_types_supported: ["pairwise"],
         id_token_signing_alg_values_supported: ["RS256"],
@@ -207,7 +223,7 @@ export class EntraId {
 
   /** Undefined when `resource` is an API this tenant knows (the emulated ARM, Azure Storage). */
   checkResource(resource: string): string | undefined {
-    if (this.armAudiences().includes(resource) || STORAGE_AUDIENCES.includes(resource)) return undefined;
+    if (this.armAudiences().includes(resource) || STORAGE_AUDIENCES.includes(resource) || this.apis.has(resource)) return undefined;
     return `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${this.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`;
   }
 
@@ -232,6 +248,8 @@ export class EntraId {
       uti: crypto.randomBytes(16).toString("base64url"),
       ver: "1.0",
     };
+    const roles = this.apis.get(resource)?.roles;
+    if (roles?.length) claims["roles"] = [...roles];
     const accessToken = signJwt(claims, this.signingKey, { typ: "JWT", alg: "RS256", kid: this.kid, x5t: this.kid });
     // Clients live in real time: tell them the lifetime in real seconds.
     const expiresInSec = Math.max(1, Math.ceil(this.clock.toRealMs(this.accessTokenLifetimeSec * 1000) / 1000));

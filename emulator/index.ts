@@ -39,6 +39,10 @@ export interface Emulator {
   url: string;
   armUrl: string;
   authorityHost: string;
+  /** Issuer ("iss") of the access tokens the token endpoint issues (v1 tokens: ends with the tenant and "/"). */
+  accessTokenIssuer: string;
+  /** The tenant's signing keys (JWKS), to verify those tokens. */
+  jwksUri: string;
   caCertPath: string;
   caCertPem: string;
   /** The HTTPS leaf the emulator's CA signed (localhost, 127.0.0.1, ::1): another local test
@@ -152,6 +156,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     federated: { issuer: oidc.issuer, subject: oidc.subject, audience: "api://AzureADTokenExchange" },
   });
   entra.trustIssuer(oidc.issuer, oidc.publicKey);
+  for (const registered of config.apis ?? []) entra.registerApi(registered);
   const useBlobStorage = (blobEndpoint: string) => {
     // The cluster reads its jars with its managed identity: a storage token from this Entra.
     const mi = state.managedIdentity;
@@ -195,6 +200,8 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     url,
     armUrl: url,
     authorityHost: entra.authorityHost,
+    accessTokenIssuer: entra.accessTokenIssuer,
+    jwksUri: entra.jwksUri,
     caCertPath,
     caCertPem: state.tls.caCertPem,
     serverTls: { certPem: state.tls.serverCertPem, keyPem: state.tls.serverKeyPem },

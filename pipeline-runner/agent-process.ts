@@ -25,6 +25,8 @@ export interface RunTaskOptions {
   task: string;
   inputs: Record<string, string | undefined>;
   connection?: ConnectionEnv;
+  /** More service connections, by id (an ApacheFlink connection beside an Azure Resource Manager one). */
+  extraConnections?: ConnectionEnv[];
   /** Pipeline variables by name (System.Debug, System.OidcRequestUri, …). */
   variables?: Record<string, string>;
   /** System.AccessToken, exposed as the SystemVssConnection's AccessToken. */
@@ -90,8 +92,8 @@ export function agentEnvironment(options: RunTaskOptions, tempDir: string): Reco
   }
   for (const [name, value] of Object.entries(options.variables ?? {})) env[variableEnvName(name)] = value;
   const c = options.connection;
-  if (c) {
-    env[`INPUT_AZURESUBSCRIPTION`] = options.inputs["azureSubscription"] ?? c.id;
+  if (c) env[`INPUT_AZURESUBSCRIPTION`] = options.inputs["azureSubscription"] ?? c.id;
+  for (const c of [...(options.connection ? [options.connection] : []), ...(options.extraConnections ?? [])]) {
     env[`ENDPOINT_URL_${c.id}`] = c.url;
     env[`ENDPOINT_AUTH_${c.id}`] = JSON.stringify({ parameters: c.parameters, scheme: c.scheme });
     env[`ENDPOINT_AUTH_SCHEME_${c.id}`] = c.scheme;

@@ -12,6 +12,7 @@ const root = path.resolve(__dirname, "..");
 const FILES = [
   "test/reliability/faults.test.ts",
   "test/reliability/injection.test.ts",
+  "test/reliability/flink-access.test.ts",
   "test/e2e/guesses.test.ts",
   "test/unit/hdinsight-aks/judge.test.ts",
   "test/unit/hdinsight-aks/run-action.test.ts",

@@ -31,8 +31,51 @@ const groups = [
   { name: "advanced", displayName: "Waiting and API", isExpanded: false },
 ];
 
+/** Shown only for HDInsight on AKS; the Flink REST inputs only for `target = flinkRest`. */
+const HDINSIGHT_ONLY = "target = hdinsightAks";
+const FLINK_REST_ONLY = "target = flinkRest";
+
 function clusterInputs(): Input[] {
   return [
+    {
+      name: "target",
+      type: "pickList",
+      label: "Kind of cluster",
+      defaultValue: "hdinsightAks",
+      required: false,
+      groupName: "connection",
+      options: { hdinsightAks: "HDInsight on AKS (Azure Resource Manager)", flinkRest: "Apache Flink session cluster (REST API)" },
+      helpMarkDown: "`hdinsightAks` (default) runs the action through Azure Resource Manager; `flinkRest` talks to any Apache Flink session cluster's JobManager REST API through an Apache Flink service connection.",
+    },
+    {
+      name: "flinkConnection",
+      type: "connectedService:ApacheFlink",
+      label: "Apache Flink connection",
+      required: true,
+      groupName: "connection",
+      visibleRule: FLINK_REST_ONLY,
+      helpMarkDown:
+        "The Apache Flink service connection: the JobManager's REST URL (with its path prefix behind an ingress) and how to authenticate: None, Basic, Token or Client certificate, and a CA certificate for the cluster's TLS. For example `flink-prod`.",
+    },
+    {
+      name: "entraIdConnection",
+      type: "connectedService:AzureRM",
+      label: "Entra ID token from (Azure Resource Manager connection)",
+      required: false,
+      groupName: "connection",
+      visibleRule: FLINK_REST_ONLY,
+      helpMarkDown:
+        "Optional: when the gateway in front of Flink checks Entra ID tokens (an OAuth2 proxy), the Azure Resource Manager service connection whose identity gets the token (workload identity federation, service principal with secret or certificate, or managed identity). Use an Apache Flink connection with scheme None (or Client certificate) beside it. For example `arm-flink-deployer`.",
+    },
+    {
+      name: "entraIdScope",
+      type: "string",
+      label: "Gateway's application ID URI",
+      required: false,
+      groupName: "connection",
+      visibleRule: FLINK_REST_ONLY,
+      helpMarkDown: "With `entraIdConnection`: the application ID URI (or client id) of the gateway's app registration, for example `api://flink-gateway`; the token is asked for `<it>/.default`.",
+    },
     {
       name: "azureSubscription",
       aliases: ["azureResourceManagerConnection"],
@@ -40,12 +83,14 @@ function clusterInputs(): Input[] {
       label: "Azure Resource Manager connection",
       required: true,
       groupName: "connection",
+      visibleRule: HDINSIGHT_ONLY,
       helpMarkDown:
         "The Azure Resource Manager service connection whose identity may run jobs on the cluster (`Microsoft.HDInsight/clusterPools/clusters/runjob/action` and `…/jobs/read`). Workload identity federation, service principal (secret or certificate) and managed identity are supported.",
     },
     {
       name: "resourceGroupName",
       type: "pickList",
+      visibleRule: HDINSIGHT_ONLY,
       label: "Resource group",
       required: true,
       groupName: "connection",
@@ -55,6 +100,7 @@ function clusterInputs(): Input[] {
     {
       name: "clusterPoolName",
       type: "pickList",
+      visibleRule: HDINSIGHT_ONLY,
       label: "Cluster pool",
       required: true,
       groupName: "connection",
@@ -64,6 +110,7 @@ function clusterInputs(): Input[] {
     {
       name: "clusterName",
       type: "pickList",
+      visibleRule: HDINSIGHT_ONLY,
       label: "Flink cluster",
       required: true,
       groupName: "connection",
@@ -76,10 +123,12 @@ function clusterInputs(): Input[] {
 function jobNameInput(required: boolean): Input {
   return {
     name: "jobName",
-    type: "string",
+    type: "pickList",
     label: "Job name",
     required,
     groupName: "job",
+    // Editable: a new job's name is typed; with flinkRest the cluster's jobs are offered.
+    properties: { EditableOptions: "True" },
     helpMarkDown: required
       ? "The Flink job's name, lower case (letters, digits, `-`), for example `orders-enrichment`."
       : "A job's name, for example `orders`, to read only that job; empty reads every job on the cluster.",
@@ -121,6 +170,7 @@ function waitInputs(): Input[] {
     {
       name: "apiVersion",
       type: "pickList",
+      visibleRule: HDINSIGHT_ONLY,
       label: "API version",
       defaultValue: "2024-05-01-preview",
       required: false,
@@ -196,10 +246,10 @@ function nextLinkPaging(parameter: "$skiptoken" | "$skipToken") {
 }
 
 /**
- * The classic editor's picklists, filled through the service connection: resource groups,
- * cluster pools in the group, clusters in the pool. The inputs stay editable so variables work.
+ * The classic editor's HDInsight picklists, filled through the ARM service connection: resource
+ * groups, cluster pools in the group, clusters in the pool. The inputs stay editable so variables work.
  */
-export const DATA_SOURCE_BINDINGS = [
+export const ARM_PICKLISTS = [
   {
     target: "resourceGroupName",
     endpointId: "$(azureSubscription)",
@@ -225,6 +275,16 @@ export const DATA_SOURCE_BINDINGS = [
     resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}}" }',
   },
 ];
+
+/** The jobs of a Flink cluster, through the ApacheFlink connection's data source (GET /jobs/overview). */
+export const FLINK_JOBS_PICKLIST = {
+  target: "jobName",
+  endpointId: "$(flinkConnection)",
+  dataSourceName: "FlinkJobs",
+  resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}} ({{{state}}}, {{{jid}}})" }',
+};
+
+export const DATA_SOURCE_BINDINGS = [...ARM_PICKLISTS, FLINK_JOBS_PICKLIST];
 
 export type TaskVersion = { Major: number; Minor: number; Patch: number };
 

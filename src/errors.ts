@@ -17,7 +17,7 @@ export class InputError extends Error {
 
 /** The service connection is incomplete or no token could be obtained with it. */
 export class ConnectionError extends Error {
-  override readonly name = "ConnectionError";
+  override readonly name: string = "ConnectionError";
 }
 
 export interface ArmErrorDetails {

@@ -6,7 +6,7 @@ import Ajv from "ajv-draft-04";
 import { ClientSecretCredential } from "@azure/identity";
 import axios from "axios";
 import { type Emulator, startEmulator } from "../emulator/index";
-import { DATA_SOURCE_BINDINGS, headingAnchor, renderManifest, TASKS } from "../scripts/task-manifests";
+import { ARM_PICKLISTS, headingAnchor, renderManifest, TASKS } from "../scripts/task-manifests";
 import { InputError } from "../src/errors";
 import { jobName } from "../src/validation/rules";
 import { packageExtension, shippedImages } from "../scripts/package";
@@ -44,7 +44,7 @@ type Manifest = {
 const manifests: [string, Manifest][] = TASKS.map((t) => [t.folder, JSON.parse(fs.readFileSync(path.join(repoRoot, "tasks", t.folder, "task.json"), "utf8")) as Manifest]);
 
 /** The contract's inputs (../shared/reference/task-contract.md), task by task. */
-const COMMON = ["azureSubscription", "resourceGroupName", "clusterPoolName", "clusterName", "jobName", "apiVersion", "waitForCompletion", "waitTimeoutInMinutes", "pollingIntervalInSeconds"];
+const COMMON = ["target", "flinkConnection", "entraIdConnection", "entraIdScope", "azureSubscription", "resourceGroupName", "clusterPoolName", "clusterName", "jobName", "apiVersion", "waitForCompletion", "waitTimeoutInMinutes", "pollingIntervalInSeconds"];
 const OWN: Record<string, string[]> = {
   FlinkJobSubmit: ["jobJarDirectory", "jarName", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration"],
   FlinkJobStop: [],
@@ -176,6 +176,23 @@ describe("task manifests", () => {
     assert.match(fs.readFileSync(path.join(repoRoot, "LICENSE"), "utf8"), /^MIT License\n\nCopyright \(c\) \d{4} /);
   });
 
+  it("the HDInsight inputs show with target hdinsightAks, the Flink REST ones with flinkRest; jobName's picklist comes from the ApacheFlink connection's FlinkJobs data source", () => {
+    const ext = JSON.parse(fs.readFileSync(path.join(repoRoot, "vss-extension.json"), "utf8")) as { contributions: { properties: { name?: string; dataSources?: { name: string }[] } }[] };
+    const flinkType = ext.contributions.find((c) => c.properties.name === "ApacheFlink")!;
+    for (const [folder, m] of manifests) {
+      for (const name of ["azureSubscription", "resourceGroupName", "clusterPoolName", "clusterName", "apiVersion"]) {
+        assert.equal(m.inputs.find((i) => i.name === name)?.visibleRule, "target = hdinsightAks", `${folder} ${name}`);
+      }
+      for (const name of ["flinkConnection", "entraIdConnection", "entraIdScope"]) {
+        assert.equal(m.inputs.find((i) => i.name === name)?.visibleRule, "target = flinkRest", `${folder} ${name}`);
+      }
+      assert.equal(m.inputs.find((i) => i.name === "flinkConnection")?.type, "connectedService:ApacheFlink");
+      const jobs = (m.dataSourceBindings as Array<{ target: string; endpointId?: string; dataSourceName?: string }>).find((b) => b.target === "jobName");
+      assert.equal(jobs?.endpointId, "$(flinkConnection)", folder);
+      assert.ok(flinkType.properties.dataSources!.some((d) => d.name === jobs?.dataSourceName), `${folder}: no data source ${jobs?.dataSourceName}`);
+    }
+  });
+
   it("savepointName is shown only in savepoint mode", () => {
     const start = manifests.find(([f]) => f === "FlinkJobStart")![1];
     const update = manifests.find(([f]) => f === "FlinkJobUpdate")![1];
@@ -215,7 +232,7 @@ describe("classic-editor picklists (dataSourceBindings) against the emulator's A
 
   /** What the Azure DevOps server does with a binding: fill the URL, GET it, select, template; call again while the callback says so. */
   async function resolve(target: string, inputs: Record<string, string>): Promise<{ Value: string; DisplayValue: string }[]> {
-    const binding = DATA_SOURCE_BINDINGS.find((b) => b.target === target)!;
+    const binding = ARM_PICKLISTS.find((b) => b.target === target)!;
     let context = JSON.parse(binding.initialContextTemplate) as Record<string, string>;
     const items: { Value: string; DisplayValue: string }[] = [];
     for (let call = 1; ; call++) {

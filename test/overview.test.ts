@@ -113,7 +113,14 @@ describe("overview.md (the Marketplace page)", () => {
           assert.ok(value in options, `${label}: ${key}: '${value}' is not one of ${Object.keys(options).join(", ")}`);
         }
       }
-      for (const input of task.inputs.filter((i) => i.required)) {
+      // A required input is required where it shows: its visibleRule holds for the step (defaults included).
+      const valueOf = (name: string) => String(s.inputs[name] ?? (task.inputs.find((i) => i.name === name) as { defaultValue?: string } | undefined)?.defaultValue ?? "");
+      const shown = (rule: string | undefined) =>
+        !rule || rule.split("&&").every((clause) => {
+          const [name, value] = clause.split(/!=|=/).map((x) => x.trim());
+          return clause.includes("!=") ? valueOf(name!) !== value : valueOf(name!) === value;
+        });
+      for (const input of task.inputs.filter((i) => i.required && shown((i as { visibleRule?: string }).visibleRule))) {
         const given = [input.name, ...(input.aliases ?? [])].some((k) => k in s.inputs);
         assert.ok(given, `${label}: required input '${input.name}' of ${task.name} is missing`);
       }

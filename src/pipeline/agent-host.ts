@@ -68,7 +68,7 @@ export class AgentHost implements PipelineHost {
     return connection;
   }
 
-  endpoint(inputName: string): EndpointConnection {
+  endpoint(inputName: string, dataKeys: string[] = []): EndpointConnection {
     const id = (tl.getInput(inputName, false) ?? "").trim();
     if (!id) throw new ConnectionError(`Input '${inputName}': choose a service connection`);
     const url = tl.getEndpointUrl(id, true);
@@ -78,11 +78,20 @@ export class AgentHost implements PipelineHost {
     }
     // getEndpointAuthorization, not getEndpointAuthorizationParameter, which prints each value to the debug log.
     const parameters = { ...(tl.getEndpointAuthorization(id, true)?.parameters ?? {}) };
-    // Every parameter but the user name is a secret (password, token, key).
+    // Every parameter but the user name is a secret (password, token, certificate and key). The
+    // agent masks one line at a time: a PEM is registered line by line, its armour lines aside.
     for (const [key, value] of Object.entries(parameters)) {
-      if (value && key.toLowerCase() !== "username") tl.setSecret(value);
+      if (!value || key.toLowerCase() === "username") continue;
+      const lines = value.split(/\r?\n/).map((l) => l.trim());
+      if (lines.length === 1) tl.setSecret(value);
+      else for (const line of lines) if (line.length >= 16 && !line.startsWith("-----")) tl.setSecret(line);
     }
-    return { id, url, scheme, parameters };
+    const data: Record<string, string> = {};
+    for (const key of dataKeys) {
+      const value = tl.getEndpointDataParameter(id, key, true);
+      if (value) data[key] = value;
+    }
+    return { id, url, scheme, parameters, data };
   }
 
   workingDirectory(): string {

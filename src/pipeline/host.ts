@@ -10,6 +10,8 @@ export interface EndpointConnection {
   scheme: string;
   /** Authorization parameters (username, password, …), keys as the agent gives them. */
   parameters: Record<string, string>;
+  /** Connection data (ApacheFlink: caCertificate, allowInsecureHttp). */
+  data?: Record<string, string>;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface PipelineHost {
    * A service connection of a generic kind (ApacheFlink): its URL, authorization scheme and
    * parameters. Secret parameters are registered as secrets before this returns.
    */
-  endpoint(inputName: string): EndpointConnection;
+  endpoint(inputName: string, dataKeys?: string[]): EndpointConnection;
   /** The pipeline's working directory, where relative file inputs (jarFile) are found. */
   workingDirectory(): string;
   /** Proxy and CA settings for the given URLs. */

@@ -200,3 +200,44 @@ describe("emulator: Entra ID, Azure DevOps OIDC and managed identity endpoints",
     assert.equal((await listJobs(em, ok.json.access_token)).status, 200);
   });
 });
+
+describe("emulator: Entra ID tokens for an API registered besides ARM (a gateway's application ID URI)", () => {
+  let em: Emulator;
+  before(async () => {
+    em = await startEmulator({ apis: [{ applicationIdUri: "api://flink-gateway", roles: ["Flink.Operate"] }] });
+  });
+  after(() => em.close());
+
+  const form = (scope: string) => ({
+    grant_type: "client_credentials",
+    client_id: em.servicePrincipal.clientId,
+    client_secret: em.servicePrincipal.clientSecret,
+    scope,
+  });
+
+  it("client credentials for api://flink-gateway/.default → a token with that audience, the tenant's issuer and the granted roles, signed by a key of jwksUri", async () => {
+    const r = await request(em, "POST", `/${em.tenantId}/oauth2/v2.0/token`, { form: form("api://flink-gateway/.default") });
+    assert.equal(r.status, 200, r.text);
+    const [headerPart, claimsPart, signature] = (r.json.access_token as string).split(".") as [string, string, string];
+    const header = JSON.parse(Buffer.from(headerPart, "base64url").toString());
+    const claims = JSON.parse(Buffer.from(claimsPart, "base64url").toString());
+    assert.equal(claims.aud, "api://flink-gateway");
+    assert.equal(claims.iss, em.accessTokenIssuer);
+    assert.deepEqual(claims.roles, ["Flink.Operate"]);
+    assert.equal(claims.appid, em.servicePrincipal.clientId);
+    const keys = await request(em, "GET", em.jwksUri);
+    const jwk = (keys.json.keys as { kid: string }[]).find((k) => k.kid === header.kid);
+    assert.ok(jwk, `kid ${header.kid} in ${keys.text}`);
+    const key = crypto.createPublicKey({ key: jwk as crypto.JsonWebKey, format: "jwk" });
+    assert.ok(crypto.verify("sha256", Buffer.from(`${headerPart}.${claimsPart}`), key, Buffer.from(signature, "base64url")));
+  });
+
+  it("ARM tokens carry no roles, and an API the tenant does not have is still refused (AADSTS500011)", async () => {
+    const arm = await request(em, "POST", `/${em.tenantId}/oauth2/v2.0/token`, { form: form(`${em.armUrl}/.default`) });
+    assert.equal(arm.status, 200, arm.text);
+    assert.equal(JSON.parse(Buffer.from((arm.json.access_token as string).split(".")[1]!, "base64url").toString()).roles, undefined);
+    const other = await request(em, "POST", `/${em.tenantId}/oauth2/v2.0/token`, { form: form("api://other-gateway/.default") });
+    assert.equal(other.status, 400, other.text);
+    assert.deepEqual(other.json.error_codes, [500011]);
+  });
+});

@@ -197,8 +197,8 @@ describe("Flink REST: inputs", () => {
 
 describe("Flink REST: the connection", () => {
   it("takes None and UsernamePassword, keeps the path prefix, refuses other schemes", () => {
-    assert.deepEqual(restEndpoint({ id: "c", url: "https://gw.example.com/flink/orders/", scheme: "None", parameters: {} }, "flinkConnection"), { baseUrl: "https://gw.example.com/flink/orders" });
-    assert.deepEqual(restEndpoint({ id: "c", url: "http://10.0.0.5:8081", scheme: "UsernamePassword", parameters: { username: "ci", password: "s3cret" } }, "flinkConnection").basicAuth, {
+    assert.deepEqual(restEndpoint({ id: "c", url: "https://gw.example.com/flink/orders/", scheme: "None", parameters: {} }, "flinkConnection").baseUrl, "https://gw.example.com/flink/orders");
+    assert.deepEqual(restEndpoint({ id: "c", url: "http://10.0.0.5:8081", scheme: "UsernamePassword", parameters: { username: "ci", password: "s3cret" }, data: { allowInsecureHttp: "true" } }, "flinkConnection").basicAuth, {
       username: "ci",
       password: "s3cret",
     });

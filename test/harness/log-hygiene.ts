@@ -28,6 +28,16 @@ export function assertNoCredentialsInLog(run: TaskRun, emulator: Emulator): void
   }
 }
 
+/** None of these values, nor the end of one, in what the agent would show (debug lines included). */
+export function assertValuesNotInLog(run: TaskRun, values: string[], what = "a credential"): void {
+  const shown = [run.visibleLog, ...run.commands.filter((c) => c.command !== "task.setsecret").map((c) => `${JSON.stringify(c.properties)} ${c.message}`)].join("\n");
+  for (const value of values.filter((v) => v.length >= 16)) {
+    assert.ok(!shown.includes(value), `${what} (${value.slice(0, 6)}…) appears in the task's log`);
+    const tail = value.slice(-24);
+    assert.ok(!shown.includes(tail), `the end of ${what} (…${tail.slice(-6)}) appears in the task's log`);
+  }
+}
+
 /**
  * Every logging command in a run must be one the task itself may issue: debug, issues, exactly
  * one result, one summary, secrets, and only its own output variables (task.json restrictions).

@@ -4,6 +4,7 @@
 // savepoints, checkpoints, uploads) and its own free ports; stop() leaves nothing behind.
 import { ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, promises as fs, rmSync } from "node:fs";
+import * as https from "node:https";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -28,11 +29,23 @@ export interface FlinkClusterOptions {
   keepDir?: boolean;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /**
+   * How the test bed itself reaches a REST API that extraConfig puts behind SSL
+   * (security.ssl.rest.enabled: true): the CA that signed the REST certificate and, when
+   * security.ssl.rest.authentication-enabled is true, a client certificate and key it trusts.
+   */
+  restClientTls?: RestClientTls;
+}
+
+export interface RestClientTls {
+  caCertPem: string;
+  clientCertPem?: string;
+  clientKeyPem?: string;
 }
 
 export interface FlinkCluster {
   version: string;
-  /** http://127.0.0.1:<port>, no trailing slash. */
+  /** http://127.0.0.1:<port> (https:// with security.ssl.rest.enabled), no trailing slash. */
   restUrl: string;
   restPort: number;
   /** FLINK_HOME the cluster runs from. */
@@ -196,16 +209,35 @@ async function tail(file: string, lines: number): Promise<string> {
   }
 }
 
-async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  const text = await response.text();
+async function getJson(url: string, tls?: RestClientTls): Promise<{ status: number; body: unknown }> {
+  const { status, text } = url.startsWith("https:") ? await getOverTls(url, tls) : await getPlain(url);
   let body: unknown = undefined;
   try {
     body = JSON.parse(text);
   } catch {
     body = text;
   }
-  return { status: response.status, body };
+  return { status, body };
+}
+
+async function getPlain(url: string): Promise<{ status: number; text: string }> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: response.status, text: await response.text() };
+}
+
+// fetch() takes no CA or client certificate: REST SSL goes through node:https.
+function getOverTls(url: string, tls: RestClientTls | undefined): Promise<{ status: number; text: string }> {
+  if (!tls) throw new Error(`${url}: the REST API is behind SSL; pass restClientTls`);
+  return new Promise((resolve, reject) => {
+    const request = https.get(url, { ca: tls.caCertPem, cert: tls.clientCertPem, key: tls.clientKeyPem, timeout: 5000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      response.on("error", reject);
+    });
+    request.on("timeout", () => request.destroy(new Error(`GET ${url} timed out`)));
+    request.on("error", reject);
+  });
 }
 
 function delay(ms: number): Promise<void> {
@@ -251,7 +283,9 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
   const ports = { rest: await freePort(), rpc: await freePort() };
   const config = clusterConfig(dir, ports, options, await distributionJavaOptions(home));
   await fs.writeFile(path.join(confDir, "config.yaml"), YAML.stringify(config, { lineWidth: 0 }));
-  const restUrl = `http://127.0.0.1:${ports.rest}`;
+  const restSsl = String(config["security.ssl.rest.enabled"] ?? "false") === "true";
+  const restUrl = `${restSsl ? "https" : "http"}://127.0.0.1:${ports.rest}`;
+  const getRest = (route: string) => getJson(`${restUrl}${route}`, options.restClientTls);
   const env: NodeJS.ProcessEnv = { ...process.env, FLINK_CONF_DIR: confDir, FLINK_LOG_DIR: logDir, FLINK_PID_DIR: path.join(dir, "pid") };
   delete env.FLINK_HOME;
 
@@ -293,7 +327,7 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
   };
 
   const taskManagerIds = async (): Promise<string[]> => {
-    const { status, body } = await getJson(`${restUrl}/taskmanagers`);
+    const { status, body } = await getRest("/taskmanagers");
     if (status !== 200) throw new Error(`GET /taskmanagers answered ${status}`);
     return ((body as { taskmanagers?: { id: string }[] }).taskmanagers ?? []).map((tm) => tm.id);
   };
@@ -328,12 +362,12 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
   const submitEnabled = String(config["web.submit.enable"] ?? "true") !== "false";
   try {
     await waitFor(`a TaskManager with ${slots} slots in GET ${restUrl}/overview`, async () => {
-      const { status, body } = await getJson(`${restUrl}/overview`);
+      const { status, body } = await getRest("/overview");
       const overview = body as { taskmanagers?: number; "slots-total"?: number };
       return status === 200 && (overview.taskmanagers ?? 0) >= 1 && (overview["slots-total"] ?? 0) >= slots;
     }, () => [jobManager!, taskManager!]);
     await waitFor(`GET ${restUrl}/jars answering ${submitEnabled ? 200 : 404}`, async () => {
-      const { status } = await getJson(`${restUrl}/jars`);
+      const { status } = await getRest("/jars");
       return status === (submitEnabled ? 200 : 404);
     }, () => [jobManager!, taskManager!]);
   } catch (err) {

@@ -1,9 +1,10 @@
 import { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import axios, { type AxiosResponse } from "axios";
-import { AmbiguousRequestError } from "../../errors";
+import { AmbiguousRequestError, ConnectionError } from "../../errors";
 import { sleep } from "../../util/abort";
 import { type Logger, silentLogger } from "../../util/logger";
+import { type AccessProblem, accessMessage, type FlinkAccess } from "./connection";
 
 /**
  * A small client for a Flink JobManager's REST API. Flink has no request id, so every error names
@@ -16,6 +17,10 @@ export interface FlinkRestClientOptions {
   /** The connection's REST URL; any path prefix (an ingress route) is kept. */
   baseUrl: string;
   basicAuth?: { username: string; password: string };
+  /** The Authorization header of each request (a bearer token), asked for per request so a token can renew. */
+  authorization?: () => Promise<string>;
+  /** The connection and its scheme, for the messages of a refusal. */
+  access?: FlinkAccess;
   /** Carries the agent's proxy and CA settings (https URLs, or http through a proxy). */
   agent?: HttpsAgent | HttpAgent;
   userAgent: string;
@@ -68,6 +73,14 @@ export class NotFlinkAnswerError extends Error {
   override readonly name = "NotFlinkAnswerError";
 }
 
+/**
+ * The gateway or Flink refused who we are (401, 403, a sign-in page, a redirect to another host,
+ * a TLS certificate either side): the message names the connection and what to change.
+ */
+export class FlinkAccessError extends ConnectionError {
+  override readonly name = "FlinkAccessError";
+}
+
 /** The cluster could not be reached at all. */
 export class FlinkUnreachableError extends Error {
   override readonly name = "FlinkUnreachableError";
@@ -78,11 +91,16 @@ const TRANSIENT_STATUS = new Set([502, 503, 504]);
 export class FlinkRestClient {
   readonly baseUrl: string;
   requestCount = 0;
-  private readonly options: Required<Omit<FlinkRestClientOptions, "agent" | "basicAuth">> & Pick<FlinkRestClientOptions, "agent" | "basicAuth">;
+  private readonly options: Required<Omit<FlinkRestClientOptions, "agent" | "basicAuth" | "authorization">> & Pick<FlinkRestClientOptions, "agent" | "basicAuth" | "authorization">;
 
   constructor(options: FlinkRestClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
-    this.options = { requestTimeoutMs: 60_000, maxRetries: 3, retryDelayMs: 500, logger: silentLogger, ...options };
+    const access: FlinkAccess = { connectionId: "(none)", scheme: options.basicAuth ? "Basic" : options.authorization ? "Token" : "None" };
+    this.options = { requestTimeoutMs: 60_000, maxRetries: 3, retryDelayMs: 500, logger: silentLogger, access, ...options };
+  }
+
+  private refused(problem: AccessProblem): FlinkAccessError {
+    return new FlinkAccessError(accessMessage(this.options.access, this.urlOf("/"), problem));
   }
 
   /** Where a path lives, for messages: the URL without credentials or query. */
@@ -100,6 +118,8 @@ export class FlinkRestClient {
     for (let attempt = 0; ; attempt++) {
       log.debug(`${req.method} ${req.path}${attempt ? ` (retry ${attempt})` : ""}`);
       let response: AxiosResponse<string>;
+      // Asked before the request, outside the network retry: a token that cannot be had is the connection's failure.
+      const authorization = this.options.authorization ? await this.options.authorization() : undefined;
       try {
         this.requestCount++;
         response = await axios.request<string>({
@@ -110,6 +130,7 @@ export class FlinkRestClient {
             Accept: "application/json",
             ...(req.body !== undefined ? { "Content-Type": "application/json" } : {}),
             "User-Agent": this.options.userAgent,
+            ...(authorization ? { Authorization: authorization } : {}),
           },
           ...(this.options.basicAuth ? { auth: this.options.basicAuth } : {}),
           timeout: this.options.requestTimeoutMs,
@@ -119,12 +140,15 @@ export class FlinkRestClient {
           transformResponse: (data: string) => data,
           proxy: false,
           ...(this.options.agent ? (url.startsWith("https:") ? { httpsAgent: this.options.agent } : { httpAgent: this.options.agent }) : {}),
+          // Never follow a redirect: credentials must not go to a host the connection does not name.
           maxRedirects: 0,
           maxBodyLength: Infinity,
           maxContentLength: 64 * 1024 * 1024,
         });
       } catch (error) {
         if (req.signal?.aborted) throw req.signal.reason;
+        const tls = this.tlsRefusal(error);
+        if (tls) throw tls;
         const what = networkErrorText(error);
         if (!req.idempotent) {
           throw new AmbiguousRequestError(`The connection failed during ${req.method} ${req.path} on ${this.urlOf("/")} (${what}); Flink may have received the call`, "", error);
@@ -166,6 +190,7 @@ export class FlinkRestClient {
     try {
       return JSON.parse(text);
     } catch {
+      if (looksLikeSignIn(type, text)) throw this.refused({ kind: "loginPage", where: `an HTML page titled ${JSON.stringify(htmlTitle(text))} for ${req.method} ${req.path}` });
       throw new NotFlinkAnswerError(
         `${this.urlOf(req.path)} answered ${req.method} ${req.path} with ${type || "no content type"}, not Flink's JSON (is the URL the JobManager's REST endpoint?): ${preview(text)}`,
       );
@@ -175,6 +200,13 @@ export class FlinkRestClient {
   private toError(req: FlinkCall, response: AxiosResponse<string>): Error {
     if (response.status >= 300 && response.status < 400) {
       const location = String(response.headers["location"] ?? "");
+      const target = location ? safeUrl(location, this.baseUrl + req.path) : undefined;
+      if (target && target.origin !== new URL(this.baseUrl).origin) {
+        return this.refused({ kind: "otherHost", location: `${response.status} to ${target.origin}${target.pathname}` });
+      }
+      if (target && SIGN_IN_PATH.test(target.pathname)) {
+        return this.refused({ kind: "loginPage", where: `${response.status} to ${target.pathname}` });
+      }
       return new NotFlinkAnswerError(
         `${this.urlOf(req.path)} redirected ${req.method} ${req.path} (${response.status}${location ? ` to ${location.split("?")[0]}` : ""}); Flink's REST API does not redirect: check the connection's URL`,
       );
@@ -190,13 +222,53 @@ export class FlinkRestClient {
       return new FlinkRestError(response.status, req.method, req.path, errors.map(condense).filter(Boolean));
     }
     if (response.status === 401 || response.status === 403) {
-      return new FlinkRestError(response.status, req.method, req.path, [
-        `${response.status === 401 ? "authentication required" : "access denied"} by ${this.urlOf("/")}: check the service connection's user name and password (Flink itself has no authentication; a gateway in front of it answered)`,
-      ]);
+      // Flink itself has no authentication: a gateway in front of it answered.
+      return this.refused({ kind: "status", status: response.status, challenge: String(response.headers["www-authenticate"] ?? "") });
     }
     return new NotFlinkAnswerError(
       `${this.urlOf(req.path)} answered ${req.method} ${req.path} with ${response.status} and no Flink error body (is the URL the JobManager's REST endpoint?): ${preview(response.data)}`,
     );
+  }
+
+  /** A TLS failure is no outage to retry: the server's certificate is untrusted, or ours is refused. */
+  private tlsRefusal(error: unknown): FlinkAccessError | undefined {
+    const e = error as { code?: string; message?: string };
+    const code = e.code ?? "";
+    if (SERVER_CERT_CODES.has(code)) return this.refused({ kind: "serverCertificate", code });
+    const alert = /alert (bad certificate|certificate unknown|unknown ca|certificate required|handshake failure|certificate expired|certificate revoked|unsupported certificate)/i.exec(e.message ?? "");
+    if (alert && (code === "EPROTO" || code.startsWith("ERR_SSL"))) return this.refused({ kind: "clientCertificate", detail: `TLS alert: ${alert[1]}` });
+    return undefined;
+  }
+}
+
+const SERVER_CERT_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_UNTRUSTED",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** Where sign-in flows live (oauth2-proxy, Entra, Keycloak, Dex, …). */
+const SIGN_IN_PATH = /\/(oauth2|oauth|login|signin|sign-in|sso|saml|auth|authorize|openid-connect)(\/|$)/i;
+
+function looksLikeSignIn(type: string, text: string): boolean {
+  return /html/i.test(type) || /^\s*<(!doctype html|html)/i.test(text) ? /sign.?in|log.?in|password|oauth|<form/i.test(text) : false;
+}
+
+function htmlTitle(text: string): string {
+  return (/<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1] ?? "").trim().slice(0, 80) || "(untitled)";
+}
+
+function safeUrl(location: string, base: string): URL | undefined {
+  try {
+    return new URL(location, base);
+  } catch {
+    return undefined;
   }
 }
 

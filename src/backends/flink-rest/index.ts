@@ -3,35 +3,52 @@
  * reached through its JobManager's REST API with an `ApacheFlink` service connection.
  */
 import { Agent as HttpAgent } from "node:http";
-import type { Agent as HttpsAgent } from "node:https";
-import { armHttpsAgent } from "../../azure/network";
+import { Agent as HttpsAgent, type AgentOptions } from "node:https";
+import { rootCertificates } from "node:tls";
+import { HttpsProxyAgent } from "https-proxy-agent";
+import type { NetworkSettings } from "../../azure/network";
 import { ConnectionError } from "../../errors";
 import type { Backend, BackendModule, CommonInputs } from "../../jobs/backend";
-import type { EndpointConnection, PipelineHost } from "../../pipeline/host";
+import type { PipelineHost } from "../../pipeline/host";
 import { FlinkRestActions } from "./actions";
 import { FlinkApi } from "./api";
 import { FlinkRestClient } from "./client";
+import { type EntraTokenInputs, type FlinkEndpoint, restEndpoint } from "./connection";
 import { type FlinkRestInputs, validateFlinkRestInputs } from "./inputs";
 
 export type { FlinkRestInputs } from "./inputs";
+export { restEndpoint } from "./connection";
+
+/** The ApacheFlink connection's data fields (vss-extension.json). */
+const CONNECTION_DATA = ["caCertificate", "allowInsecureHttp"];
 
 export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
   target: "flinkRest",
   validate: validateFlinkRestInputs,
   connect(host: PipelineHost, _common: CommonInputs, inputs: FlinkRestInputs): Backend<FlinkRestInputs> {
-    const connection = host.endpoint(inputs.connectionInput);
-    const { baseUrl, basicAuth } = restEndpoint(connection, inputs.connectionInput);
+    const connection = host.endpoint(inputs.connectionInput, CONNECTION_DATA);
+    const endpoint = restEndpoint(connection, inputs.connectionInput, inputs.entra);
+    const entra = inputs.entra ? entraToken(host, inputs.entra, endpoint.baseUrl) : undefined;
     // The agent's proxy (with its bypass list) and CA for this URL, as for Resource Manager calls.
-    const network = host.network(baseUrl, baseUrl);
-    const agent: HttpsAgent | HttpAgent = baseUrl.startsWith("https:") || network.armProxy ? armHttpsAgent(network)! : new HttpAgent({ keepAlive: true });
-    const client = new FlinkRestClient({ baseUrl, ...(basicAuth ? { basicAuth } : {}), agent, userAgent: host.userAgent, logger: host.logger });
+    const network = entra?.network ?? host.network(endpoint.baseUrl, endpoint.baseUrl);
+    const agent = flinkAgent(endpoint, network);
+    const authorization = entra?.authorization ?? (endpoint.bearerToken ? () => Promise.resolve(`Bearer ${endpoint.bearerToken}`) : undefined);
+    const client = new FlinkRestClient({
+      baseUrl: endpoint.baseUrl,
+      ...(endpoint.basicAuth ? { basicAuth: endpoint.basicAuth } : {}),
+      ...(authorization ? { authorization } : {}),
+      access: endpoint.access,
+      agent,
+      userAgent: host.userAgent,
+      logger: host.logger,
+    });
     const api = new FlinkApi(client);
     const context = { api, workingDirectory: host.workingDirectory(), where: client.urlOf("/") };
     return {
       target: "flinkRest",
       describe: () => [
         ["Flink REST", context.where],
-        ["Service connection", connection.id],
+        ["Service connection", `${connection.id} (${endpoint.access.scheme}${endpoint.access.entra ? ` from ${endpoint.access.entra.connectionId}` : ""})`],
       ],
       act: (request, options) => new FlinkRestActions(context, options, request.jobName).act(request),
       readStatus: (query, options) => new FlinkRestActions(context, options, query.jobName).readStatus(query.waitForStatus),
@@ -40,28 +57,66 @@ export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
   },
 };
 
-/** The connection's URL and credentials, checked: http(s), scheme None or UsernamePassword. */
-export function restEndpoint(connection: EndpointConnection, input: string): { baseUrl: string; basicAuth?: { username: string; password: string } } {
-  let url: URL;
-  try {
-    url = new URL(connection.url.trim());
-  } catch {
-    throw new ConnectionError(`Input '${input}': the service connection '${connection.id}' has no valid URL`);
+/**
+ * The socket agent for the cluster: the agent's proxy unless its bypass list names the host, the
+ * connection's CA beside Node's roots and Agent.CAInfo, and the client certificate for mutual TLS.
+ */
+function flinkAgent(endpoint: FlinkEndpoint, network: NetworkSettings): HttpsAgent | HttpAgent {
+  const https = endpoint.baseUrl.startsWith("https:");
+  const extraCa = [...(network.caCertificates ?? []), ...endpoint.caCertificates];
+  const tls: AgentOptions = { keepAlive: true };
+  // Setting `ca` replaces Node's roots, so keep them beside the extra ones.
+  if (extraCa.length) tls.ca = [...rootCertificates, ...extraCa];
+  if (endpoint.clientCertificate) {
+    tls.cert = endpoint.clientCertificate.cert;
+    tls.key = endpoint.clientCertificate.key;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConnectionError(`Input '${input}': the service connection '${connection.id}' URL must start with http:// or https://, not ${url.protocol}//`);
+  if (network.armProxy) {
+    const proxyUrl = new URL(network.armProxy.url);
+    if (network.armProxy.username) {
+      proxyUrl.username = encodeURIComponent(network.armProxy.username);
+      proxyUrl.password = encodeURIComponent(network.armProxy.password ?? "");
+    }
+    const agent = new HttpsProxyAgent(proxyUrl, { keepAlive: true });
+    // The constructor's options reach only the connection to the proxy; Node merges
+    // `agent.options` into each request's, which is what the tunnelled TLS connection gets.
+    Object.assign(agent.options, { ca: tls.ca, cert: tls.cert, key: tls.key });
+    return agent;
   }
-  if (url.search || url.hash) throw new ConnectionError(`Input '${input}': the service connection '${connection.id}' URL must not carry a query or fragment`);
-  const baseUrl = url.toString().replace(/\/+$/, "");
-  const scheme = connection.scheme.toLowerCase();
-  if (scheme === "none") return { baseUrl };
-  if (scheme === "usernamepassword") {
-    const lower = new Map(Object.entries(connection.parameters).map(([k, v]) => [k.toLowerCase(), v]));
-    const username = lower.get("username") ?? "";
-    if (!username) throw new ConnectionError(`Input '${input}': the service connection '${connection.id}' uses Basic authentication but has no user name`);
-    return { baseUrl, basicAuth: { username, password: lower.get("password") ?? "" } };
-  }
-  throw new ConnectionError(
-    `Input '${input}': the service connection '${connection.id}' uses the authentication scheme '${connection.scheme}'; an Apache Flink connection takes None or UsernamePassword (Basic)`,
-  );
+  return https ? new HttpsAgent(tls) : new HttpAgent({ keepAlive: true });
+}
+
+/**
+ * An Entra ID token for the gateway from an Azure Resource Manager connection (any of its four
+ * schemes). @azure/identity is loaded here only, so a run without Entra ID never evaluates it.
+ */
+function entraToken(host: PipelineHost, entra: EntraTokenInputs, baseUrl: string): { network: NetworkSettings; authorization: () => Promise<string> } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: the identity stack only when Entra ID is used
+  const credentials = require("../../azure/credentials") as typeof import("../../azure/credentials");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, as above
+  const { identityClientOptions } = require("../../azure/network") as typeof import("../../azure/network");
+  const armConnection = host.serviceConnection(entra.connectionInput);
+  const network = host.network(baseUrl, credentials.authorityHost(armConnection));
+  const credential = credentials.createCredential(armConnection, {
+    clientOptions: identityClientOptions(network, host.userAgent),
+    onToken: (token) => host.setSecret(token),
+  });
+  let cached: { token: string; refreshAfter: number } | undefined;
+  const authorization = async (): Promise<string> => {
+    if (cached && Date.now() < cached.refreshAfter) return `Bearer ${cached.token}`;
+    let token: Awaited<ReturnType<typeof credential.getToken>>;
+    try {
+      token = await credential.getToken(entra.scope);
+    } catch (error) {
+      throw new ConnectionError(
+        `Input '${entra.connectionInput}': could not get an Entra ID token for '${entra.scope}' with the service connection '${armConnection.id}': ${(error as Error).message}`,
+      );
+    }
+    if (!token) throw new ConnectionError(`Input '${entra.connectionInput}': the service connection '${armConnection.id}' gave no Entra ID token for '${entra.scope}'`);
+    // Renew five minutes before expiry (or halfway through a shorter life).
+    const life = token.expiresOnTimestamp - Date.now();
+    cached = { token: token.token, refreshAfter: Date.now() + Math.max(0, Math.min(life - 300_000, life / 2)) };
+    return `Bearer ${token.token}`;
+  };
+  return { network, authorization };
 }

@@ -9,10 +9,13 @@ import type { CommonInputs, JobAction, RawInputs } from "../../jobs/backend";
 import { parseFlinkConfiguration } from "../../validation/flink-configuration";
 import * as rule from "../../validation/rules";
 import { JOB_STATES } from "./api";
+import { type EntraTokenInputs, entraScope } from "./connection";
 
 export interface FlinkRestInputs {
   /** The input naming the ApacheFlink service connection. */
   connectionInput: "flinkConnection";
+  /** An Entra ID token for the gateway, from an Azure Resource Manager connection. */
+  entra?: EntraTokenInputs;
   /** `jarFile` as given: a path or pattern, resolved under the working directory at connect. */
   jarFile?: string;
   entryClass?: string;
@@ -56,6 +59,14 @@ export function validateFlinkRestInputs(common: CommonInputs, raw: RawInputs): F
     flinkConfiguration: {},
     allowNonRestoredState: rule.boolean("allowNonRestoredState", raw("allowNonRestoredState"), false),
   };
+  const entraConnection = (raw("entraIdConnection") ?? "").trim();
+  const scope = (raw("entraIdScope") ?? "").trim();
+  if (entraConnection) {
+    if (!scope) throw new InputError("entraIdScope", "a value is required with 'entraIdConnection': the gateway's application ID URI, for example api://flink-gateway");
+    inputs.entra = { connectionInput: "entraIdConnection", connectionId: entraConnection, scopeInput: "entraIdScope", scope: entraScope("entraIdScope", scope) };
+  } else if (scope) {
+    throw new InputError("entraIdScope", "is set, but 'entraIdConnection' is empty: name the Azure Resource Manager connection the token comes from, or clear 'entraIdScope'");
+  }
   const action = common.action;
   const jarFile = (raw("jarFile") ?? "").trim();
   if (action === "NEW" && !jarFile) throw new InputError("jarFile", "a value is required: the path or pattern of the job's .jar under the working directory");
