@@ -14,6 +14,8 @@ import { thumbprints } from "./tls";
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const CLOCK_SKEW_SEC = 300;
+/** Azure Storage's resource: the scope https://storage.azure.com/.default, or resource= with or without the slash. */
+export const STORAGE_AUDIENCES: readonly string[] = ["https://storage.azure.com", "https://storage.azure.com/"];
 
 export interface FederatedCredential {
   issuer: string;
@@ -85,6 +87,11 @@ export class EntraId {
   /** Audiences accepted for ARM: its URL with and without the trailing slash. */
   armAudiences(): string[] {
     return [this.url, `${this.url}/`];
+  }
+  /** Azure Storage takes v1 tokens whose issuer is Entra's public STS (REAL: what Entra issues
+   * for https://storage.azure.com; Azurite's --oauth basic accepts only sts.* issuers). */
+  get storageTokenIssuer(): string {
+    return `https://sts.windows.net/${this.tenantId}/`;
   }
 
   openIdConfiguration(ctx: RequestContext): Reply {
@@ -198,24 +205,25 @@ export class EntraId {
     return { resource };
   }
 
-  /** Undefined when `resource` is an API this tenant knows (the emulated ARM). */
+  /** Undefined when `resource` is an API this tenant knows (the emulated ARM, Azure Storage). */
   checkResource(resource: string): string | undefined {
-    if (this.armAudiences().includes(resource)) return undefined;
+    if (this.armAudiences().includes(resource) || STORAGE_AUDIENCES.includes(resource)) return undefined;
     return `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${this.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`;
   }
 
   issueAccessToken(resource: string, who: IssuedTokenInfo): { accessToken: string; expiresInSec: number; expiresOnRealSec: number } {
     const nowSec = Math.floor(this.clock.tokenNow() / 1000);
+    const issuer = STORAGE_AUDIENCES.includes(resource) ? this.storageTokenIssuer : this.accessTokenIssuer;
     const claims: JwtClaims = {
       aud: resource,
-      iss: this.accessTokenIssuer,
+      iss: issuer,
       iat: nowSec,
       nbf: nowSec,
       exp: nowSec + this.accessTokenLifetimeSec,
       aio: crypto.randomBytes(24).toString("base64url"),
       appid: who.appId,
       appidacr: who.appidacr,
-      idp: this.accessTokenIssuer,
+      idp: issuer,
       idtyp: "app",
       oid: who.objectId,
       rh: crypto.randomBytes(16).toString("base64url"),
@@ -235,17 +243,18 @@ export class EntraId {
     const jwt = decodeJwt(token);
     if (!jwt || !verifyJwtSignature(jwt, this.publicKey)) return { ok: false, code: "InvalidAuthenticationToken", message: "The access token is invalid." };
     const c = jwt.claims;
-    if (c["tid"] !== this.tenantId || c["iss"] !== this.accessTokenIssuer)
-      return {
-        ok: false,
-        code: "InvalidAuthenticationTokenTenant",
-        message: `The access token is from the wrong issuer '${String(c["iss"])}'. It must match the tenant '${this.accessTokenIssuer}' associated with this subscription. Please use the authority (URL) '${this.url}/${this.tenantId}' to get the token.`,
-      };
+    // Audience first: a storage token (another issuer too) sent to ARM is refused for its audience.
     if (typeof c["aud"] !== "string" || !this.armAudiences().includes(c["aud"]))
       return {
         ok: false,
         code: "InvalidAuthenticationTokenAudience",
         message: `The access token has been obtained for wrong audience or resource '${String(c["aud"])}'. It should exactly match with one of the allowed audiences '${this.armAudiences().join("','")}'.`,
+      };
+    if (c["tid"] !== this.tenantId || c["iss"] !== this.accessTokenIssuer)
+      return {
+        ok: false,
+        code: "InvalidAuthenticationTokenTenant",
+        message: `The access token is from the wrong issuer '${String(c["iss"])}'. It must match the tenant '${this.accessTokenIssuer}' associated with this subscription. Please use the authority (URL) '${this.url}/${this.tenantId}' to get the token.`,
       };
     const now = this.clock.tokenNow();
     const exp = typeof c["exp"] === "number" ? c["exp"] * 1000 : 0;

@@ -40,6 +40,9 @@ export interface Emulator {
   authorityHost: string;
   caCertPath: string;
   caCertPem: string;
+  /** The HTTPS leaf the emulator's CA signed (localhost, 127.0.0.1, ::1): another local test
+   * server (Azurite) can serve it, and the same NODE_EXTRA_CA_CERTS trusts both. */
+  serverTls: { certPem: string; keyPem: string };
   tenantId: string;
   subscriptionId: string;
   resourceGroup: string;
@@ -158,6 +161,7 @@ export async function startEmulator(config: EmulatorConfig = {}): Promise<Emulat
     authorityHost: entra.authorityHost,
     caCertPath,
     caCertPem: state.tls.caCertPem,
+    serverTls: { certPem: state.tls.serverCertPem, keyPem: state.tls.serverKeyPem },
     tenantId: state.tenantId,
     subscriptionId: state.subscriptionId,
     resourceGroup: topo.resourceGroup,
