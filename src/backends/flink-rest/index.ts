@@ -11,6 +11,7 @@ import type { EndpointConnection, PipelineHost } from "../../pipeline/host";
 import { FlinkRestActions } from "./actions";
 import { FlinkApi } from "./api";
 import { FlinkRestClient } from "./client";
+import { flinkRestDeploy } from "./deploy";
 import { type FlinkRestInputs, validateFlinkRestInputs } from "./inputs";
 
 export type { FlinkRestInputs } from "./inputs";
@@ -35,6 +36,7 @@ export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
       ],
       act: (request, options) => new FlinkRestActions(context, options, request.jobName).act(request),
       readStatus: (query, options) => new FlinkRestActions(context, options, query.jobName).readStatus(query.waitForStatus),
+      deploy: (request, options) => flinkRestDeploy(context, request, options),
       close: () => agent.destroy(),
     };
   },
