@@ -2,11 +2,13 @@
  * FlinkJobDeploy on a Flink session cluster: the primitives src/jobs/deploy.ts drives.
  *
  * What a deployment must remember across pipeline runs lives where the other Flink REST tasks keep
- * it, in the uploaded jar's name (identity.ts): the settings, plus the jar's SHA-256 (`h`) and the
- * job's flinkConfiguration (`c`). So a re-run compares without re-uploading, and a rollback starts
- * the previous jar with exactly the settings it ran with. The previous jar stays on the cluster
- * until the new version has passed its health check.
+ * it, in the uploaded jar's name (identity.ts): the settings, plus the jar's SHA-256 (`h`), a
+ * digest of the job's flinkConfiguration (`c`) and, when it fits in a file name, the configuration
+ * itself (`f`). So a re-run compares without re-uploading, and a rollback starts the previous jar
+ * with the settings it ran with. The previous jar stays on the cluster until the new version has
+ * passed its health check.
  */
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { AmbiguousRequestError, CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
 import type { DeployRequest, JobView, WaitOptions } from "../../jobs/backend";
@@ -25,13 +27,19 @@ import { describeDetails, judgeEnded, judgeStarted, judgeTrigger, newestRestoreP
 interface Version {
   jarId: string;
   settings: JobSettings;
-  configuration: Record<string, string>;
+  /** Undefined: the version's configuration was too long to keep with its jar. */
+  configuration: Record<string, string> | undefined;
+}
+
+/** A short digest of a flinkConfiguration, whatever the order of its keys. */
+function configDigest(configuration: Record<string, string>): string {
+  const sorted = Object.entries(configuration).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash("sha256").update(JSON.stringify(sorted)).digest().subarray(0, 9).toString("base64url");
 }
 
 /** The comparable text of a version's settings: equal text, same job definition. */
-function settingsText(settings: JobSettings, configuration: Record<string, string>): string {
-  const sorted = Object.fromEntries(Object.entries(configuration).sort(([a], [b]) => a.localeCompare(b)));
-  return JSON.stringify({ entryClass: settings.entryClass ?? null, args: settings.args, parallelism: settings.parallelism ?? null, savepointDirectory: settings.savepointDirectory ?? null, configuration: sorted });
+function settingsText(settings: JobSettings, configurationDigest: string): string {
+  return JSON.stringify({ entryClass: settings.entryClass ?? null, args: settings.args, parallelism: settings.parallelism ?? null, savepointDirectory: settings.savepointDirectory ?? null, configuration: configurationDigest });
 }
 
 const hexToB64 = (hex: string) => Buffer.from(hex, "hex").toString("base64url");
@@ -49,8 +57,17 @@ export async function flinkRestDeploy(ctx: FlinkRestContext, request: DeployRequ
   };
   const jar = await hashJar(file);
   let uploadName: string;
+  const recorded = { h: hexToB64(jar.sha256), c: configDigest(inputs.flinkConfiguration) };
   try {
-    uploadName = jarUploadName(jobName, settings, path.basename(file.path), { h: hexToB64(jar.sha256), ...(Object.keys(inputs.flinkConfiguration).length ? { c: inputs.flinkConfiguration } : {}) });
+    try {
+      uploadName = jarUploadName(jobName, settings, path.basename(file.path), { ...recorded, f: inputs.flinkConfiguration });
+    } catch (error) {
+      if (!(error instanceof SettingsTooLongError)) throw error;
+      uploadName = jarUploadName(jobName, settings, path.basename(file.path), recorded);
+      options.logger.warning(
+        "flinkConfiguration is too long to keep with the jar on the cluster (only its digest is kept): a later rollback to this version would start it without these settings.",
+      );
+    }
   } catch (error) {
     if (error instanceof SettingsTooLongError) {
       throw new InputError(
@@ -89,7 +106,7 @@ class FlinkRestDeployTarget implements DeployTarget {
     private readonly jarPath: string,
     private readonly uploadName: string,
   ) {
-    this.wantedSettings = settingsText(settings, inputs.flinkConfiguration);
+    this.wantedSettings = settingsText(settings, configDigest(inputs.flinkConfiguration));
   }
 
   private get api() {
@@ -148,7 +165,8 @@ class FlinkRestDeployTarget implements DeployTarget {
       this.live = found.executions.find((e) => isLive(e.state));
       const own = jarsOf(jars, this.jobName)[0];
       const fields = own ? (jarNameFields(own.name) ?? jarNameFields(own.id) ?? {}) : {};
-      const configuration = isStringMap(fields["c"]) ? fields["c"] : {};
+      const configuration = isStringMap(fields["f"]) ? fields["f"] : undefined;
+      const digest = typeof fields["c"] === "string" ? fields["c"] : configDigest(configuration ?? {});
       if (own) this.previous = { jarId: own.id, settings: own.settings, configuration };
       const newest = found.executions[0];
       const state = {
@@ -156,7 +174,7 @@ class FlinkRestDeployTarget implements DeployTarget {
         job: this.view(newest?.jid, newest?.state, own?.id),
         rollbackPossible: own !== undefined,
         ...(own && typeof fields["h"] === "string" ? { jarSha256: b64ToHex(fields["h"]) } : {}),
-        ...(own ? { settings: settingsText(own.settings, configuration) } : {}),
+        ...(own ? { settings: settingsText(own.settings, digest) } : {}),
       };
       if (!own) {
         return { ...state, rollbackImpossibleBecause: `the cluster at ${this.ctx.where} no longer has the jar the previous version ran from (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks)` };
@@ -248,6 +266,7 @@ class FlinkRestDeployTarget implements DeployTarget {
   /** POST /run once with a JobID chosen here; a retry after an ambiguous failure carries the same JobID. */
   private async run(version: Version, savepointPath: string | undefined, allowNonRestoredState: boolean): Promise<Started> {
     const jobId = newJobId(this.jobName);
+    if (!version.configuration) this.log.warning(`The configuration jar ${version.jarId} ran with was too long to keep with it: it runs now with the cluster's configuration only.`);
     const config: Record<string, string> = { ...version.configuration };
     if (atLeast(this.version, 1, 17)) {
       config["pipeline.name"] = this.jobName;
