@@ -40,6 +40,7 @@ export async function executeTask(
   const raw = (name: string) => host.input(name);
   const common = validateCommon(spec, raw);
   const module = load(common.target);
+  if (spec.deploy && !module.deploys) throw new InputError("target", `FlinkJobDeploy does not support target '${common.target}' yet; use target 'flinkRest', or FlinkJobSubmit and FlinkJobUpdate`);
   const inputs = module.validate(common, raw);
   const deployInputs = spec.deploy ? validateDeployInputs(raw) : undefined;
   const backend = module.connect(host, common, inputs);
@@ -57,7 +58,7 @@ export async function executeTask(
   const notes: string[] = [];
   try {
     if (deployInputs) {
-      if (!backend.deploy) throw new InputError("target", `FlinkJobDeploy does not support target '${common.target}' yet`);
+      if (!backend.deploy) throw new Error(`The ${common.target} backend declares deploy support but has no deploy`);
       const outcome = await backend.deploy({ jobName: common.jobName!, inputs, deploy: deployInputs }, options);
       outputs = deployOutputs(outcome, common.jobName!);
       if (outcome.actionResult === "FAILED") failure = new ActionFailedError(outcome.failure ?? `Deploying job '${common.jobName}' failed`);

@@ -135,6 +135,8 @@ export interface DeployRequest<Inputs> {
 /** What the flow's table maps a `target` to. */
 export interface BackendModule<Inputs> {
   readonly target: Target;
+  /** Its backends implement `deploy` (FlinkJobDeploy); checked before any input of the target is read. */
+  readonly deploys?: true;
   /**
    * Reads and checks this target's own inputs (its connection input, cluster and job-definition
    * inputs) for the action; throws InputError naming the input. No network call.

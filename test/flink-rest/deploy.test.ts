@@ -149,8 +149,8 @@ for (const version of versions) {
     });
 
     it("cancelled in the middle of an upgrade: says where the job stands, names the savepoint, never two running", async () => {
-      // Bring a healthy version back first (the previous test left a failing one).
-      const healthy = await deployStep({ jarFile: "v1/*.jar", args: "--records-per-second 30", healthCheckSeconds: "1" });
+      // Bring a healthy version back first: the previous test left one that keeps restarting, which cannot take a savepoint.
+      const healthy = await deployStep({ jarFile: "v1/*.jar", args: "--records-per-second 30", healthCheckSeconds: "1", upgradeMode: "lastState" });
       assert.equal(healthy.result, "Succeeded", healthy.resultMessage);
       const cancel = new AbortController();
       const host = fakeHost({ id: "flink", url: cluster.restUrl, scheme: "None", parameters: {} }, workspace);

@@ -4,6 +4,9 @@
  */
 import * as assert from "node:assert/strict";
 import { CancelledError, InputError } from "../../src/errors";
+import { executeTask } from "../../src/run-task";
+import { TASKS } from "../../src/tasks";
+import { fakeHost } from "../flink-rest/helpers";
 import { type DeployedState, type DeployInputs, type DeployTarget, deploy, type Health, type LocalJar, validateDeployInputs } from "../../src/jobs/deploy";
 
 const JAR: LocalJar = { path: "/w/app.jar", size: 10, sha256: "a".repeat(64) };
@@ -156,5 +159,13 @@ describe("deploy orchestrator (fake target)", () => {
     assert.deepEqual(validateDeployInputs(() => undefined), { upgradeMode: "savepoint", healthCheckSeconds: 60, rollbackOnFailure: true });
     assert.throws(() => validateDeployInputs((n) => (n === "upgradeMode" ? "last-state" : undefined)), (e: InputError) => e.input === "upgradeMode");
     assert.throws(() => validateDeployInputs((n) => (n === "healthCheckSeconds" ? "-1" : undefined)), (e: InputError) => e.input === "healthCheckSeconds");
+  });
+
+  it("the task on a target without deploy support fails naming 'target', before any call", async () => {
+    const host = fakeHost({ id: "x", url: "http://127.0.0.1:1", scheme: "None", parameters: {} }, "/tmp");
+    const inputs: Record<string, string> = { target: "hdinsightAks", jobName: "orders", jarFile: "app.jar" };
+    host.input = (name) => inputs[name];
+    host.serviceConnection = () => assert.fail("the service connection was read");
+    await assert.rejects(executeTask(TASKS.FlinkJobDeploy, host), (e: InputError) => e instanceof InputError && e.input === "target");
   });
 });

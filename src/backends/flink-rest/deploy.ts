@@ -220,7 +220,12 @@ class FlinkRestDeployTarget implements DeployTarget {
             `No savepoint directory for job '${this.jobName}': give 'savepointDirectory', or configure ${savepointDirKey(this.version)} on the cluster. The running version was left running.`,
           );
         }
-        if (dir === undefined) {
+        if (mode === "stateless" && exec.state !== "RUNNING") {
+          // A job that is not RUNNING cannot take a savepoint, and a stateless upgrade needs none.
+          this.log.warning(`Job ${exec.jid} is ${exec.state}, so it cannot take a savepoint: it is cancelled, and a rollback would start the previous version without state.`);
+          await this.cancelAndWait(exec.jid);
+          onStopped(undefined);
+        } else if (dir === undefined) {
           // Stateless with nowhere to write a savepoint: the rollback, too, would start without state.
           this.log.warning(`No savepoint directory: the running version is cancelled without a savepoint, and a rollback would start it without state.`);
           await this.cancelAndWait(exec.jid);
@@ -250,7 +255,11 @@ class FlinkRestDeployTarget implements DeployTarget {
     const verdict = await this.waitFor((s) => this.api.savepointStatus(jobId, trigger, s), judgeTrigger);
     if (!verdict.ok) {
       const now = await this.api.jobDetails(jobId, this.signal);
-      throw new JobStateError(`stop-with-savepoint of job ${jobId} failed: ${verdict.failure}. The running version is ${now?.state ?? "no longer listed"}; nothing new was started.`);
+      const state = now?.state ?? "no longer listed";
+      throw new JobStateError(
+        `stop-with-savepoint of job ${jobId} failed: ${verdict.failure}. The running version is ${state}; nothing new was started.` +
+          (state !== "RUNNING" ? " A job that is not RUNNING cannot take a savepoint: upgrade it with upgradeMode 'lastState' (from its newest retained checkpoint) or 'stateless'." : ""),
+      );
     }
     await this.waitFor(async (s) => (await this.api.jobDetails(jobId, s))?.state, (state) => judgeEnded(state, "FINISHED"));
     this.log.info(`Savepoint written: ${verdict.value}`);

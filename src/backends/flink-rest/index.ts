@@ -18,6 +18,7 @@ export type { FlinkRestInputs } from "./inputs";
 
 export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
   target: "flinkRest",
+  deploys: true,
   validate: validateFlinkRestInputs,
   connect(host: PipelineHost, _common: CommonInputs, inputs: FlinkRestInputs): Backend<FlinkRestInputs> {
     const connection = host.endpoint(inputs.connectionInput);
