@@ -170,5 +170,27 @@ for (const version of versions) {
       const running = await live();
       assert.ok(running.length <= 1, `two executions run: ${JSON.stringify(running)}`);
     });
+    it("a rollback that fails too says where the job stands and which savepoint holds the last good state", async () => {
+      // A healthy version runs (the cancel above left none running).
+      const healthy = await deployStep({ jarFile: "v1/*.jar", args: "--records-per-second 20", healthCheckSeconds: "1" });
+      assert.equal(healthy.result, "Succeeded", healthy.resultMessage);
+      const previousJar = healthy.outputs["jarId"]!;
+      const host = fakeHost({ id: "flink", url: cluster.restUrl, scheme: "None", parameters: {} }, workspace);
+      const inputs: Record<string, string> = { target: "flinkRest", flinkConnection: "flink", jobName, jarFile: "v2/*.jar", args: "--fail-after-seconds 1", healthCheckSeconds: "8", pollingIntervalInSeconds: "1" };
+      host.input = (name) => inputs[name];
+      const info = host.logger.info;
+      // The previous version's jar vanishes from the JobManager (as after its restart) once the new one is up.
+      let removed: Promise<Response> | undefined;
+      host.logger.info = (message) => {
+        info(message);
+        if (message.startsWith("Uploaded ")) removed = fetch(`${cluster.restUrl}/jars/${previousJar}`, { method: "DELETE" });
+      };
+      await assert.rejects(executeTask(TASKS.FlinkJobDeploy, host), (error: Error) => {
+        assert.match(error.message, /failed its health check: .*The rollback failed too: Flink refused to run jar .*Where the job stands: no execution of job '.*' is running \(the newest, [0-9a-f]{32}, is (?:FAILED|CANCELED)\)\. Savepoint \S+ holds the last good state/s);
+        return true;
+      });
+      assert.equal((await removed)?.ok, true);
+      assert.deepEqual(await live(), []);
+    });
   });
 }
