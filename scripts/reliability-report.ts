@@ -9,7 +9,18 @@ import Mocha from "mocha";
 import { buildTasks } from "./build";
 
 const root = path.resolve(__dirname, "..");
-const FILES = ["test/reliability/faults.test.ts", "test/reliability/injection.test.ts", "test/unit/validation.test.ts", "test/manifests.test.ts"];
+const FILES = [
+  "test/reliability/faults.test.ts",
+  "test/reliability/injection.test.ts",
+  "test/e2e/guesses.test.ts",
+  "test/unit/hdinsight-aks/judge.test.ts",
+  "test/unit/hdinsight-aks/run-action.test.ts",
+  "test/unit/hdinsight-aks/jobs-api.test.ts",
+  "test/unit/flow.test.ts",
+  "test/unit/recordings.test.ts",
+  "test/unit/validation.test.ts",
+  "test/manifests.test.ts",
+];
 
 interface Row {
   section: string;
@@ -47,7 +58,9 @@ async function main(): Promise<void> {
     "",
     "What the tasks survive, each row a test that fails if the behaviour regresses. Every fault",
     "scenario runs the real bundled task through the agent harness against the emulator over HTTPS,",
-    "and also checks that no action was accepted twice.",
+    "and also checks that no action was accepted twice. The GUESS suites flip one of the emulator's",
+    "undocumented-behaviour switches each; the judge, wait and job-list suites run the same logic in",
+    "memory against scripted answers; the recordings suite replays the real service's bytes.",
     "",
     "Reproduce with one command: `npm run reliability` (rewrites this page).",
     "",

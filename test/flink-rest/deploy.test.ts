@@ -11,11 +11,11 @@ import { executeTask } from "../../src/run-task";
 import { TASKS } from "../../src/tasks";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars } from "../../testbed/flink/job";
-import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
+import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
 import { runTask, type TaskRun } from "../harness/agent";
 import { fakeHost, flinkGet, workspaceWith } from "./helpers";
 
-const versions = (process.env["FLINK_VERSIONS"] ?? CI_FLINK_VERSIONS.join(",")).split(",").filter(Boolean);
+const versions = flinkVersionsUnderTest();
 
 type Overview = { jobs: Array<{ jid: string; name: string; state: string }> };
 type Checkpoints = { latest: { restored: { external_path: string } | null } };

@@ -9,10 +9,10 @@ import * as http from "node:http";
 import { type ConnectionEnv, runTask, type TaskRun } from "../harness/agent";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars } from "../../testbed/flink/job";
-import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
+import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
 import { flinkGet, startServer, workspaceWith } from "./helpers";
 
-const versions = (process.env["FLINK_VERSIONS"] ?? CI_FLINK_VERSIONS.join(",")).split(",").filter(Boolean);
+const versions = flinkVersionsUnderTest();
 const PASSWORD = "gateway-Pa55word-that-must-never-be-logged";
 
 for (const version of versions) {

@@ -9,7 +9,7 @@ import { jobTag } from "../../src/backends/flink-rest/identity";
 import { JobStateError } from "../../src/errors";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars, type TestJobJars } from "../../testbed/flink/job";
-import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
+import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
 import { flinkGet, readStatus, runAction, startServer, workspaceWith } from "./helpers";
 
 interface Overview {
@@ -19,7 +19,7 @@ interface Jars {
   files: Array<{ id: string; name: string }>;
 }
 
-const versions = (process.env["FLINK_VERSIONS"] ?? CI_FLINK_VERSIONS.join(",")).split(",").filter(Boolean);
+const versions = flinkVersionsUnderTest();
 
 async function tagged(url: string, jobName: string) {
   return (await flinkGet<Overview>(url, "/jobs/overview")).jobs.filter((j) => j.jid.startsWith(jobTag(jobName)));
@@ -152,6 +152,19 @@ for (const version of versions) {
       await run("CANCEL", "no-slots");
     });
 
+    it("a job that FAILED is relaunched from its newest retained checkpoint (startMode relaunch)", async () => {
+      const { outcome } = await run("NEW", "crashes", { jarFile: "job.jar", args: "--fail-after-seconds 8", flinkConfiguration: "execution.checkpointing.interval=1s" });
+      assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
+      const failed = await readStatus("crashes", { url, waitForStatus: "FAILED" });
+      assert.equal(failed.job?.jobStatus, "FAILED");
+      const relaunch = await run("RE_LAUNCH", "crashes", { args: "--records-per-second 20", flinkConfiguration: "execution.checkpointing.interval=1s" });
+      assert.equal(relaunch.outcome.actionResult, "SUCCESS", relaunch.outcome.failure);
+      const restored = (await flinkGet<{ latest: { restored: { is_savepoint: boolean; external_path: string } | null } }>(url, `/jobs/${relaunch.outcome.job!.jobId}/checkpoints`)).latest.restored;
+      // A retained checkpoint, not a savepoint (Flink marks any restore through savepointPath is_savepoint).
+      assert.match(restored?.external_path ?? "", /\/chk-\d+$/, JSON.stringify(restored));
+      await run("CANCEL", "crashes");
+    });
+
     it("one job, never two: a /run whose answer is lost is sent again with the same JobID, and Flink runs it once", async () => {
       let dropped = 0;
       const proxy = await startServer((req, res) => {
@@ -181,6 +194,33 @@ for (const version of versions) {
       } finally {
         await proxy.close();
       }
+    });
+
+    it("the TaskManager killed as a savepoint is triggered: FAILED with Flink's cause, and the job ends FAILED", async () => {
+      const { outcome } = await run("NEW", "tm-lost", { jarFile: "job.jar", savepointDirectory: `file://${workspace}/tm-lost-savepoints` });
+      assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
+      const proxy = await startServer((req, res) => {
+        const forward = () => {
+          const upstream = http.request(`${url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          });
+          req.pipe(upstream);
+        };
+        if (req.method === "POST" && /\/savepoints$/.test(req.url ?? "")) void cluster.killTaskManager().then(forward);
+        else forward();
+      });
+      try {
+        const savepoint = await run("SAVEPOINT", "tm-lost", {}, { url: proxy.url });
+        assert.equal(savepoint.outcome.actionResult, "FAILED");
+        assert.match(savepoint.outcome.failure!, /^The savepoint failed: \S/);
+        assert.equal(savepoint.outcome.savepointPath, undefined);
+      } finally {
+        await proxy.close();
+        await cluster.startTaskManager();
+      }
+      const status = await readStatus("tm-lost", { url, waitForStatus: "FAILED" });
+      assert.equal(status.job?.jobStatus, "FAILED");
     });
   });
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { jobTag } from "../../src/backends/flink-rest/identity";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars, type TestJobJars } from "../../testbed/flink/job";
-import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
+import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
 import { flinkGet, readStatus, runAction, workspaceWith } from "./helpers";
 
 interface Checkpoints {
@@ -23,7 +23,7 @@ interface Jars {
   files: Array<{ id: string; name: string }>;
 }
 
-const versions = (process.env["FLINK_VERSIONS"] ?? CI_FLINK_VERSIONS.join(",")).split(",").filter(Boolean);
+const versions = flinkVersionsUnderTest();
 
 function metadataExists(savepointPath: string): boolean {
   const dir = savepointPath.startsWith("file:") ? fileURLToPath(savepointPath) : savepointPath;

@@ -260,6 +260,27 @@ describe("Flink REST: servers that are not a healthy Flink", function () {
     }
   });
 
+  it("a stop with no savepointDirectory and no cluster default says so, and sends nothing", async () => {
+    const jid = `${jobTag("orders")}${"0".repeat(24)}`;
+    const server = await startServer((req, res) => {
+      const answers: Record<string, unknown> = {
+        "/config": { "flink-version": "2.3.0", features: { "web-submit": true } },
+        "/jars": { address: "x", files: [] },
+        "/jobs/overview": { jobs: [{ jid, name: "orders", state: "RUNNING", "start-time": 1, "end-time": -1 }] },
+        "/jobmanager/config": [{ key: "rest.port", value: "8081" }],
+      };
+      const body = answers[req.url ?? ""];
+      res.writeHead(body ? 200 : 404, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(body ?? { errors: ["Not found: " + req.url] }));
+    });
+    try {
+      await assert.rejects(runAction("STOP", "orders", {}, { url: server.url }), /No savepoint directory for job 'orders'.*execution\.checkpointing\.savepoint-dir/);
+      assert.ok(!server.requests.some((r) => r.startsWith("POST")), server.requests.join(", "));
+    } finally {
+      await server.close();
+    }
+  });
+
   it("a gateway's 401 says to check the connection's credentials", async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(401, { "WWW-Authenticate": "Basic" });

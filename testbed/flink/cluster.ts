@@ -82,13 +82,13 @@ function installExitHooks(): void {
   };
   process.on("exit", killAll);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    // When someone else handles the signal (the CLI, a test runner), they stop the clusters and
+    // the exit hook catches the rest; otherwise the signal would end Node and orphan the JVMs.
     const onSignal = () => {
+      if (process.listenerCount(signal) > 1) return;
       killAll();
-      // Only we listened: restore the default action so the process still ends.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, onSignal);
-        process.kill(process.pid, signal);
-      }
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }

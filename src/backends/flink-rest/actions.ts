@@ -39,6 +39,9 @@ interface Progress {
 
 type OwnJar = JarFile & { settings: JobSettings };
 
+/** The longest gap between two reads of a savepoint trigger, well within Flink's 5-minute result retention. */
+export const TRIGGER_POLL_CAP_MS = 60_000;
+
 export interface FlinkRestContext {
   api: FlinkApi;
   workingDirectory: string;
@@ -49,6 +52,7 @@ export interface FlinkRestContext {
 export class FlinkRestActions {
   private version!: FlinkVersion;
   private signal!: AbortSignal;
+  private deadline!: Deadline;
   private progress: Progress = { phase: "reading the job", lastSeen: "nothing yet", sent: false };
   private schedule!: PollingSchedule;
   private clusterConfigCache?: Record<string, string>;
@@ -70,6 +74,7 @@ export class FlinkRestActions {
   /** Runs `body` within the action's deadline; a timeout or a cancel says what was sent and what was last seen. */
   private async bounded<T>(what: string, body: () => Promise<T>): Promise<T> {
     const deadline = new Deadline(this.options.timeoutMs, this.options.signal);
+    this.deadline = deadline;
     this.signal = deadline.signal;
     this.schedule = new PollingSchedule(this.options.maxPollIntervalMs);
     try {
@@ -93,14 +98,28 @@ export class FlinkRestActions {
     }
   }
 
-  private async waitFor<O, T>(phase: string, observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>): Promise<Exclude<Verdict<T>, { done: false }>> {
+  private async waitFor<O, T>(
+    phase: string,
+    observe: (signal: AbortSignal) => Promise<O>,
+    judge: (o: O) => Verdict<T>,
+    schedule = this.schedule,
+  ): Promise<Exclude<Verdict<T>, { done: false }>> {
     this.progress.phase = phase;
-    for (;;) {
-      const verdict = judge(await observe(this.signal));
-      this.progress.lastSeen = verdict.seen;
-      if (verdict.done) return verdict;
-      this.options.onProgress?.(verdict.seen);
-      await sleep(this.schedule.nextDelayMs(), this.signal);
+    try {
+      for (;;) {
+        const verdict = judge(await observe(this.signal));
+        this.progress.lastSeen = verdict.seen;
+        if (verdict.done) return verdict;
+        this.options.onProgress?.(verdict.seen);
+        await sleep(schedule.nextDelayMs(), this.signal);
+      }
+    } catch (error) {
+      if (!this.deadline.timedOut) throw error;
+      // One last look, briefly: the action may have ended while the last read was under way.
+      const last = await observe(this.deadline.lastLookSignal()).then(judge, () => undefined);
+      if (!last?.done) throw error;
+      this.progress.lastSeen = last.seen;
+      return last;
     }
   }
 
@@ -199,7 +218,7 @@ export class FlinkRestActions {
         `${action}: the cluster at ${this.ctx.where} no longer has the jar job '${this.jobName}' ran from (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks); give 'jarFile'.`,
       );
     }
-    // Settings changed (new args, entry class…): the jar's name carries them, so a later run sees them.
+    // A listed jar cannot be renamed, and its name is where the settings are kept.
     if (changed) {
       this.log.warning(
         `${action}: the new entryClass, args, parallelism or savepointDirectory apply to this run; the jar kept on the cluster still records the earlier ones, which a later run without these inputs would use. Give 'jarFile' to record the new ones with it.`,
@@ -318,7 +337,10 @@ export class FlinkRestActions {
 
   /** Waits on a stop or savepoint trigger (polled well within Flink's 5-minute result retention). */
   private async savepointResult(jobId: string, triggerId: string): Promise<Exclude<Verdict<string>, { done: false }>> {
-    return this.waitFor("waiting for the savepoint", (s) => this.api.savepointStatus(jobId, triggerId, s), (t: TriggerState) => judgeTrigger(t));
+    // Flink keeps a trigger's result for rest.async.store-duration (5 minutes by default): read it
+    // at least every minute, whatever pollingIntervalInSeconds says.
+    const schedule = new PollingSchedule(Math.min(this.options.maxPollIntervalMs, TRIGGER_POLL_CAP_MS));
+    return this.waitFor("waiting for the savepoint", (s) => this.api.savepointStatus(jobId, triggerId, s), (t: TriggerState) => judgeTrigger(t), schedule);
   }
 
   /** Stop with savepoint and wait for the job to end. */

@@ -109,10 +109,16 @@ export async function runAction(api: JobsApi, request: ActionRequest, options: R
       }
       // Sleep until the next read, or until the operation settles, whichever is first.
       const wake = operation.state === "pending" ? [operation.settled] : [];
-      await sleep(schedule.nextDelayMs(), AbortSignal.any([signal, ...wake])).catch((error: unknown) => {
-        if (signal.aborted) throw error;
-      });
+      const woken = await sleep(schedule.nextDelayMs(), AbortSignal.any([signal, ...wake])).then(
+        () => false,
+        (error: unknown) => {
+          if (signal.aborted) throw error;
+          return true;
+        },
+      );
       if (operation.failure) throw operation.failure;
+      // Just settled: its success says only "submitted", and the record lags; read after a full pause.
+      if (woken) continue;
       // The operation usually answers first (the recorded NEW's took 12 s); the list is read beside it
       // once it has taken a while, as it may never end.
       if (operation.state === "pending" && Date.now() - postedAt < (options.operationHeadStartMs ?? 10_000)) continue;
