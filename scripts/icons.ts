@@ -23,6 +23,7 @@ export const TASK_NAMES = [
   "FlinkJobCancel",
   "FlinkJobDelete",
   "FlinkJobStatus",
+  "FlinkJobDeploy",
 ] as const;
 
 export const EXTENSION_ICON_SIZE = 128;

@@ -23,6 +23,13 @@ export interface TaskManifestSource {
   /** jobName is optional only for FlinkJobStatus. */
   jobNameRequired: boolean;
   outputs: [string, string][];
+  /**
+   * The task takes `target` and `flinkConnection` (first), and hides the HDInsight inputs with
+   * target flinkRest (FlinkJobDeploy; the other tasks gain them with the Flink REST manifests).
+   */
+  targets?: true;
+  /** Groups of its own, after the shared ones. */
+  extraGroups?: { name: string; displayName: string; isExpanded: boolean }[];
 }
 
 const groups = [
@@ -221,6 +228,11 @@ const OUTPUT_HELP: Record<string, string> = {
   savepoints: "A JSON array of the job's savepoint paths.",
   savepointCount: "How many savepoints the job has.",
   jobs: "A JSON array of the job records read.",
+  deployAction: "What the deployment did: submitted, upgraded, unchanged, or rolledBack (the step then fails).",
+  jarSha256: "The SHA-256 of the deployed jar.",
+  jarPath: "HDInsight on AKS: the abfss:// path of the uploaded jar.",
+  jarId: "Apache Flink (REST): the id of the jar the job runs from, as the cluster's /jars lists it.",
+  previousSavepoint: "The savepoint an upgrade started from, also the rollback point.",
   jobCount: "How many job records were read.",
 };
 
@@ -288,8 +300,36 @@ export const DATA_SOURCE_BINDINGS = [...ARM_PICKLISTS, FLINK_JOBS_PICKLIST];
 
 export type TaskVersion = { Major: number; Minor: number; Patch: number };
 
+/** `target` and `flinkConnection`, for a task with `targets`. */
+function targetInputs(): Input[] {
+  return [
+    {
+      name: "target",
+      type: "pickList",
+      label: "Cluster kind",
+      defaultValue: "hdinsightAks",
+      required: false,
+      groupName: "connection",
+      options: { hdinsightAks: "HDInsight on AKS", flinkRest: "Apache Flink (REST API)" },
+      helpMarkDown: "`hdinsightAks` (default): an HDInsight on AKS Flink cluster through Azure Resource Manager; `flinkRest`: any Apache Flink session cluster through its JobManager's REST API, for example a Flink Kubernetes Operator session.",
+    },
+    {
+      name: "flinkConnection",
+      type: "connectedService:ApacheFlink",
+      label: "Apache Flink connection",
+      required: true,
+      groupName: "connection",
+      visibleRule: "target = flinkRest",
+      helpMarkDown: "The Apache Flink service connection: the JobManager's REST URL (for example `https://flink.contoso.com/orders/`) and how to authenticate.",
+    },
+  ];
+}
+
+const ONLY_HDINSIGHT = new Set(["azureSubscription", "resourceGroupName", "clusterPoolName", "clusterName", "apiVersion"]);
+
 export function renderManifest(source: TaskManifestSource, author: string, version: TaskVersion): object {
-  const inputs = [...clusterInputs(), jobNameInput(source.jobNameRequired), ...source.inputs, ...waitInputs()];
+  let inputs = [...clusterInputs(), jobNameInput(source.jobNameRequired), ...source.inputs, ...waitInputs()];
+  if (source.targets) inputs = [...targetInputs(), ...inputs.map((i) => (ONLY_HDINSIGHT.has(i.name) ? { ...i, visibleRule: "target = hdinsightAks" } : i))];
   return {
     $schema: "https://raw.githubusercontent.com/Microsoft/azure-pipelines-task-lib/master/tasks.schema.json",
     id: source.id,
@@ -305,7 +345,7 @@ export function renderManifest(source: TaskManifestSource, author: string, versi
     version,
     minimumAgentVersion: "3.232.1",
     instanceNameFormat: source.instanceNameFormat,
-    groups,
+    groups: [...groups, ...(source.extraGroups ?? [])],
     inputs,
     dataSourceBindings: DATA_SOURCE_BINDINGS,
     outputVariables: source.outputs.map(([name, description]) => ({ name, description })),
@@ -318,6 +358,84 @@ export function renderManifest(source: TaskManifestSource, author: string, versi
 }
 
 export const TASKS: TaskManifestSource[] = [
+  {
+    folder: "FlinkJobDeploy",
+    id: "16b81526-9280-449b-a9c1-26f653486cf1",
+    friendlyName: "Flink job: deploy",
+    description: "Make this jar run as this Apache Flink job: upload it, submit or upgrade, check health, roll back on failure",
+    instanceNameFormat: "Deploy Flink job $(jobName)",
+    jobNameRequired: true,
+    targets: true,
+    extraGroups: [{ name: "rollout", displayName: "Upgrade and health check", isExpanded: true }],
+    inputs: [
+      {
+        name: "jarFile",
+        type: "filePath",
+        label: "Jar file",
+        required: true,
+        groupName: "job",
+        helpMarkDown: "The jar your build produced: a path or pattern under the working directory that matches exactly one `.jar`, for example `$(Pipeline.Workspace)/drop/target/orders-*.jar` or `**/target/orders-*.jar`.",
+      },
+      {
+        name: "jobJarDirectory",
+        type: "string",
+        label: "Jar directory",
+        required: true,
+        groupName: "job",
+        visibleRule: "target = hdinsightAks",
+        helpMarkDown: "HDInsight on AKS: the `abfs[s]://` directory the jar is uploaded to, with the service connection's identity (Storage Blob Data Contributor), for example `abfss://jars@mystorage.dfs.core.windows.net/orders`.",
+      },
+      { name: "entryClass", type: "string", label: "Entry class", required: false, groupName: "job", helpMarkDown: "The job's main class, for example `com.contoso.orders.OrdersJob`. Required with HDInsight on AKS; with Apache Flink (REST) empty uses the jar's manifest." },
+      { name: "args", type: "string", label: "Arguments", required: false, groupName: "job", helpMarkDown: "Program arguments, space separated, quotes group, for example `--input orders --window 5m`." },
+      { name: "parallelism", type: "int", label: "Parallelism", required: false, groupName: "job", helpMarkDown: "The job's parallelism, a whole number ≥ 1, for example `2`. Empty: the cluster's default." },
+      {
+        name: "savepointDirectory",
+        type: "string",
+        label: "Savepoint directory",
+        required: false,
+        groupName: "job",
+        helpMarkDown: "Where the savepoint before an upgrade (the rollback point) goes, for example `abfss://state@mystorage.dfs.core.windows.net/savepoints` or `s3://state/savepoints`. Empty: the cluster's default.",
+      },
+      {
+        name: "flinkConfiguration",
+        type: "multiLine",
+        label: "More Flink configuration",
+        required: false,
+        groupName: "job",
+        properties: { resizable: true, rows: "4" },
+        helpMarkDown: "More Flink settings, one `key=value` a line (for example `execution.checkpointing.interval=30s`) or one JSON object. A change here is a change of the job: it upgrades it.",
+      },
+      {
+        name: "upgradeMode",
+        type: "radio",
+        label: "Upgrade mode",
+        defaultValue: "savepoint",
+        required: false,
+        groupName: "rollout",
+        options: { savepoint: "Savepoint", lastState: "Last state", stateless: "Stateless" },
+        helpMarkDown: "How a running job is upgraded: `savepoint` (default) stops it with a savepoint and starts the new version from it; `lastState` cancels it and restarts from its newest retained checkpoint; `stateless` starts the new version empty (a savepoint is still taken where a directory is known, for the rollback). For example `savepoint`.",
+      },
+      {
+        name: "healthCheckSeconds",
+        type: "int",
+        label: "Health check (seconds)",
+        defaultValue: "60",
+        required: false,
+        groupName: "rollout",
+        helpMarkDown: "How long the new version must stay RUNNING without restarts (and, with checkpointing on, complete a checkpoint) before the step succeeds, for example `60`; `0` only waits for RUNNING.",
+      },
+      {
+        name: "rollbackOnFailure",
+        type: "boolean",
+        label: "Roll back on failure",
+        defaultValue: "true",
+        required: false,
+        groupName: "rollout",
+        helpMarkDown: "When the new version fails its health check, bring back the previous version and settings from the savepoint taken before the upgrade; the step then fails with `deployAction` rolledBack. Cleared (for example `false`): the new version is left as it is.",
+      },
+    ],
+    outputs: outputs([...RECORD_OUTPUTS, "deployAction", "jarSha256", "jarPath", "jarId", "previousSavepoint"]),
+  },
   {
     folder: "FlinkJobSubmit",
     id: "bbf81c0b-3f48-498b-9590-028773fdad26",

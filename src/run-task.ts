@@ -6,7 +6,8 @@ import type { BackendModule, CommonInputs, JobView, Target, WaitOptions } from "
 import { AgentHost } from "./pipeline/agent-host";
 import type { PipelineHost } from "./pipeline/host";
 import { hintFor } from "./report/hints";
-import { actionOutputs, jobOutputs, type Outputs, statusOutputs } from "./report/outputs";
+import { validateDeployInputs } from "./jobs/deploy";
+import { actionOutputs, deployOutputs, jobOutputs, type Outputs, statusOutputs } from "./report/outputs";
 import { renderSummary } from "./report/summary";
 import type { TaskSpec } from "./tasks";
 import { validateCommon } from "./validation/common-inputs";
@@ -39,7 +40,9 @@ export async function executeTask(
   const raw = (name: string) => host.input(name);
   const common = validateCommon(spec, raw);
   const module = load(common.target);
+  if (spec.deploy && !module.deploys) throw new InputError("target", `FlinkJobDeploy does not support target '${common.target}' yet; use target 'flinkRest', or FlinkJobSubmit and FlinkJobUpdate`);
   const inputs = module.validate(common, raw);
+  const deployInputs = spec.deploy ? validateDeployInputs(raw) : undefined;
   const backend = module.connect(host, common, inputs);
 
   const options: WaitOptions = {
@@ -54,7 +57,12 @@ export async function executeTask(
   let failure: Error | undefined;
   const notes: string[] = [];
   try {
-    if (common.action) {
+    if (deployInputs) {
+      if (!backend.deploy) throw new Error(`The ${common.target} backend declares deploy support but has no deploy`);
+      const outcome = await backend.deploy({ jobName: common.jobName!, inputs, deploy: deployInputs }, options);
+      outputs = deployOutputs(outcome, common.jobName!);
+      if (outcome.actionResult === "FAILED") failure = new ActionFailedError(outcome.failure ?? `Deploying job '${common.jobName}' failed`);
+    } else if (common.action) {
       const jobName = common.jobName!;
       const outcome = await backend.act({ action: common.action, jobName, inputs }, options);
       outputs = actionOutputs(outcome, jobName);
@@ -74,6 +82,8 @@ export async function executeTask(
     // A wait that ended without a result still knows the job: its outputs are set all the same.
     const job = (error as { job?: JobView }).job;
     if (job) outputs = jobOutputs(job, common.jobName);
+    const deployed = (error as { deploy?: Parameters<typeof deployOutputs>[0] }).deploy;
+    if (deployed) outputs = { ...outputs, ...deployOutputs({ ...deployed, actionResult: undefined }, common.jobName!) };
   } finally {
     backend.close();
   }

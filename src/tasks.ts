@@ -20,6 +20,8 @@ export interface TaskSpec {
   action?: JobAction | ModeInput;
   /** Inputs valid only with some mode values (e.g. savepointName only with startMode savepoint). */
   onlyWith?: Readonly<Record<string, readonly string[]>>;
+  /** FlinkJobDeploy: the flow runs the backend's deploy (src/jobs/deploy.ts) instead of one action. */
+  deploy?: true;
 }
 
 export type TaskName =
@@ -30,7 +32,8 @@ export type TaskName =
   | "FlinkSavepoint"
   | "FlinkJobCancel"
   | "FlinkJobDelete"
-  | "FlinkJobStatus";
+  | "FlinkJobStatus"
+  | "FlinkJobDeploy";
 
 export const TASKS: { readonly [Name in TaskName]: TaskSpec & { task: Name } } = {
   FlinkJobSubmit: { task: "FlinkJobSubmit", action: "NEW" },
@@ -52,4 +55,6 @@ export const TASKS: { readonly [Name in TaskName]: TaskSpec & { task: Name } } =
   FlinkJobCancel: { task: "FlinkJobCancel", action: "CANCEL" },
   FlinkJobDelete: { task: "FlinkJobDelete", action: "DELETE" },
   FlinkJobStatus: { task: "FlinkJobStatus" },
+  // NEW: the jar and job-definition inputs are validated as a submit's; Deploy's own are read apart.
+  FlinkJobDeploy: { task: "FlinkJobDeploy", action: "NEW", deploy: true },
 };

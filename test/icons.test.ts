@@ -136,8 +136,8 @@ describe("icons", function () {
     fs.rmSync(outRoot, { recursive: true, force: true });
   });
 
-  it("has an SVG source for the extension and for each of the 8 tasks", function () {
-    assert.equal(TASK_NAMES.length, 8);
+  it("has an SVG source for the extension and for each of the 9 tasks", function () {
+    assert.equal(TASK_NAMES.length, 9);
     assert.ok(fs.existsSync(path.join(repoRoot, "images/svg/extension.svg")));
     for (const t of TASK_NAMES) assert.ok(fs.existsSync(path.join(repoRoot, `images/svg/tasks/${t}.svg`)), t);
   });

@@ -54,6 +54,7 @@ const OWN: Record<string, string[]> = {
   FlinkJobCancel: [],
   FlinkJobDelete: [],
   FlinkJobStatus: ["waitForStatus"],
+  FlinkJobDeploy: ["target", "flinkConnection", "jarFile", "jobJarDirectory", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration", "upgradeMode", "healthCheckSeconds", "rollbackOnFailure"],
 };
 const RECORD_OUTPUTS = ["jobName", "runId", "jobId", "jobStatus", "actionResult", "jobOutput", "lastSavepoint"];
 const OUTPUTS: Record<string, string[]> = {
@@ -65,6 +66,7 @@ const OUTPUTS: Record<string, string[]> = {
   FlinkJobCancel: RECORD_OUTPUTS,
   FlinkJobDelete: RECORD_OUTPUTS,
   FlinkJobStatus: [...RECORD_OUTPUTS, "jobs", "jobCount"],
+  FlinkJobDeploy: [...RECORD_OUTPUTS, "deployAction", "jarSha256", "jarPath", "jarId", "previousSavepoint"],
 };
 
 describe("task manifests", () => {
@@ -198,6 +200,15 @@ describe("task manifests", () => {
     const update = manifests.find(([f]) => f === "FlinkJobUpdate")![1];
     assert.equal(start.inputs.find((i) => i.name === "savepointName")?.visibleRule, "startMode = savepoint");
     assert.equal(update.inputs.find((i) => i.name === "savepointName")?.visibleRule, "upgradeMode = savepoint");
+  });
+
+  it("FlinkJobDeploy: the HDInsight inputs and jobJarDirectory only with target hdinsightAks, the Flink connection only with flinkRest", () => {
+    const deploy = manifests.find(([f]) => f === "FlinkJobDeploy")![1];
+    for (const name of ["azureSubscription", "resourceGroupName", "clusterPoolName", "clusterName", "apiVersion", "jobJarDirectory"]) {
+      assert.equal(deploy.inputs.find((i) => i.name === name)?.visibleRule, "target = hdinsightAks", name);
+    }
+    assert.equal(deploy.inputs.find((i) => i.name === "flinkConnection")?.visibleRule, "target = flinkRest");
+    assert.equal(deploy.inputs[0]!.name, "target");
   });
 
   it("vss-extension.json contributes every task exactly once", () => {

@@ -8,6 +8,7 @@
  */
 import type { PipelineHost } from "../pipeline/host";
 import type { Logger } from "../util/logger";
+import type { DeployInputs, DeployOutcome } from "./deploy";
 
 export const TARGETS = ["hdinsightAks", "flinkRest"] as const;
 export type Target = (typeof TARGETS)[number];
@@ -115,13 +116,27 @@ export interface Backend<Inputs> {
   describe(): Array<[string, string]>;
   act(request: BackendRequest<Inputs>, options: WaitOptions): Promise<ActionOutcome>;
   readStatus(query: { jobName?: string; waitForStatus?: string }, options: WaitOptions): Promise<StatusOutcome>;
+  /**
+   * FlinkJobDeploy, on targets that support it: the backend builds its DeployTarget and runs
+   * src/jobs/deploy.ts. `inputs` were validated for NEW (jar and job definition).
+   */
+  deploy?(request: DeployRequest<Inputs>, options: WaitOptions): Promise<DeployOutcome>;
   /** Releases sockets and agents; the flow calls it once, whatever happened. */
   close(): void;
+}
+
+/** FlinkJobDeploy's request: the job, the target's inputs, and Deploy's own. */
+export interface DeployRequest<Inputs> {
+  jobName: string;
+  inputs: Inputs;
+  deploy: DeployInputs;
 }
 
 /** What the flow's table maps a `target` to. */
 export interface BackendModule<Inputs> {
   readonly target: Target;
+  /** Its backends implement `deploy` (FlinkJobDeploy); checked before any input of the target is read. */
+  readonly deploys?: true;
   /**
    * Reads and checks this target's own inputs (its connection input, cluster and job-definition
    * inputs) for the action; throws InputError naming the input. No network call.

@@ -1,4 +1,5 @@
 import type { ActionOutcome, JobView, StatusOutcome } from "../jobs/backend";
+import type { DeployOutcome } from "../jobs/deploy";
 
 /** The output variables of the task contract, as far as the outcome tells them. */
 export type Outputs = Partial<
@@ -15,7 +16,11 @@ export type Outputs = Partial<
     | "savepointCount"
     | "jarId"
     | "jobs"
-    | "jobCount",
+    | "jobCount"
+    | "deployAction"
+    | "jarSha256"
+    | "jarPath"
+    | "previousSavepoint",
     string
   >
 >;
@@ -72,4 +77,15 @@ export function statusOutputs(status: StatusOutcome, jobName: string | undefined
   }
   outputs.jobs = JSON.stringify(status.jobs.slice(0, kept));
   return { outputs, jobsCut: { kept, total: status.jobs.length } };
+}
+
+/** FlinkJobDeploy: the action's outputs and what the deployment adds (also on failure). */
+export function deployOutputs(outcome: Partial<DeployOutcome>, jobName: string): Outputs {
+  const outputs = outcome.actionResult ? actionOutputs(outcome as ActionOutcome, jobName) : jobOutputs(outcome.job, jobName);
+  if (outcome.deployAction !== undefined) outputs.deployAction = outcome.deployAction;
+  if (outcome.jarSha256 !== undefined) outputs.jarSha256 = outcome.jarSha256;
+  if (outcome.jarId !== undefined) outputs.jarId = outcome.jarId;
+  if (outcome.jarPath !== undefined) outputs.jarPath = outcome.jarPath;
+  if (outcome.previousSavepoint !== undefined) outputs.previousSavepoint = outcome.previousSavepoint;
+  return outputs;
 }

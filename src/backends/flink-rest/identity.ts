@@ -52,9 +52,13 @@ const PREFIX = "fj";
 
 export class SettingsTooLongError extends Error {}
 
-/** The name we upload a jar under: tag, settings, and (as room allows) the jar's own name. */
-export function jarUploadName(jobName: string, settings: JobSettings, originalName: string): string {
-  const compact: Record<string, unknown> = {};
+/**
+ * The name we upload a jar under: tag, settings, and (as room allows) the jar's own name.
+ * `extra` adds fields under keys of their own (FlinkJobDeploy: the jar's SHA-256 and the job's
+ * configuration); readers that do not know a key ignore it.
+ */
+export function jarUploadName(jobName: string, settings: JobSettings, originalName: string, extra: Record<string, unknown> = {}): string {
+  const compact: Record<string, unknown> = { ...extra };
   if (settings.entryClass) compact["e"] = settings.entryClass;
   if (settings.args.length) compact["a"] = settings.args;
   if (settings.parallelism !== undefined) compact["p"] = settings.parallelism;
@@ -85,6 +89,19 @@ export function readJarName(listedName: string): { tag: string; settings: JobSet
     if (typeof compact["d"] === "string") settings.savepointDirectory = compact["d"];
   }
   return { tag: match[1]!, settings };
+}
+
+/** Every field a jar's listed name carries (the settings' short keys and any extra), or undefined for a jar not ours. */
+export function jarNameFields(listedName: string): Record<string, unknown> | undefined {
+  const match = /^(?:[0-9a-f-]{36}_)?fj\.[0-9a-f]{8}\.([A-Za-z0-9_-]*)\.[^.]*\.jar$/.exec(listedName);
+  if (!match) return undefined;
+  if (!match[1]) return {};
+  try {
+    const fields: unknown = JSON.parse(Buffer.from(match[1], "base64url").toString("utf8"));
+    return typeof fields === "object" && fields !== null && !Array.isArray(fields) ? (fields as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The jars the extension uploaded for this job, newest first. */

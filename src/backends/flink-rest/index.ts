@@ -14,6 +14,7 @@ import { FlinkRestActions } from "./actions";
 import { FlinkApi } from "./api";
 import { FlinkRestClient } from "./client";
 import { type EntraTokenInputs, type FlinkEndpoint, restEndpoint } from "./connection";
+import { flinkRestDeploy } from "./deploy";
 import { type FlinkRestInputs, validateFlinkRestInputs } from "./inputs";
 
 export type { FlinkRestInputs } from "./inputs";
@@ -24,6 +25,7 @@ const CONNECTION_DATA = ["caCertificate", "allowInsecureHttp"];
 
 export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
   target: "flinkRest",
+  deploys: true,
   validate: validateFlinkRestInputs,
   connect(host: PipelineHost, _common: CommonInputs, inputs: FlinkRestInputs): Backend<FlinkRestInputs> {
     const connection = host.endpoint(inputs.connectionInput, CONNECTION_DATA);
@@ -52,6 +54,7 @@ export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
       ],
       act: (request, options) => new FlinkRestActions(context, options, request.jobName).act(request),
       readStatus: (query, options) => new FlinkRestActions(context, options, query.jobName).readStatus(query.waitForStatus),
+      deploy: (request, options) => flinkRestDeploy(context, request, options),
       close: () => agent.destroy(),
     };
   },
