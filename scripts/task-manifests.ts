@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { JOB_STATES as FLINK_JOB_STATES } from "../src/backends/flink-rest/api";
 import { KNOWN_STATUSES } from "../src/backends/hdinsight-aks/job-record";
 import type { TaskName } from "../src/tasks";
 import { JOB_NAME_PATTERN } from "../src/validation/rules";
@@ -23,11 +24,6 @@ export interface TaskManifestSource {
   /** jobName is optional only for FlinkJobStatus. */
   jobNameRequired: boolean;
   outputs: [string, string][];
-  /**
-   * The task takes `target` and `flinkConnection` (first), and hides the HDInsight inputs with
-   * target flinkRest (FlinkJobDeploy; the other tasks gain them with the Flink REST manifests).
-   */
-  targets?: true;
   /** Groups of its own, after the shared ones. */
   extraGroups?: { name: string; displayName: string; isExpanded: boolean }[];
 }
@@ -125,6 +121,25 @@ function clusterInputs(): Input[] {
       helpMarkDown: "Flink cluster in the pool, for example `flinkcluster`.",
     },
   ];
+}
+
+/** Flink REST: the jar the task uploads (replaces the HDInsight jar directory and name). */
+function jarFileInput(required: boolean, help: string): Input {
+  return { name: "jarFile", type: "filePath", label: "Jar file", required, groupName: "job", visibleRule: FLINK_REST_ONLY, helpMarkDown: help };
+}
+
+/** Flink REST: restore even when some of the savepoint's state maps to no operator. */
+function allowNonRestoredStateInput(): Input {
+  return {
+    name: "allowNonRestoredState",
+    type: "boolean",
+    label: "Allow non-restored state",
+    defaultValue: "false",
+    required: false,
+    groupName: "job",
+    visibleRule: FLINK_REST_ONLY,
+    helpMarkDown: "Apache Flink (REST): restore even when the savepoint holds state for an operator the new job no longer has (that state is dropped). For example `true` after removing an operator; default `false`.",
+  };
 }
 
 function jobNameInput(required: boolean): Input {
@@ -236,7 +251,7 @@ const OUTPUT_HELP: Record<string, string> = {
   jobCount: "How many job records were read.",
 };
 
-export const RECORD_OUTPUTS = ["jobName", "runId", "jobId", "jobStatus", "actionResult", "jobOutput", "lastSavepoint"];
+export const RECORD_OUTPUTS = ["jobName", "runId", "jobId", "jobStatus", "actionResult", "jobOutput", "lastSavepoint", "jarId"];
 
 export function outputs(names: string[]): [string, string][] {
   return names.map((n) => [n, OUTPUT_HELP[n] ?? n]);
@@ -300,36 +315,8 @@ export const DATA_SOURCE_BINDINGS = [...ARM_PICKLISTS, FLINK_JOBS_PICKLIST];
 
 export type TaskVersion = { Major: number; Minor: number; Patch: number };
 
-/** `target` and `flinkConnection`, for a task with `targets`. */
-function targetInputs(): Input[] {
-  return [
-    {
-      name: "target",
-      type: "pickList",
-      label: "Cluster kind",
-      defaultValue: "hdinsightAks",
-      required: false,
-      groupName: "connection",
-      options: { hdinsightAks: "HDInsight on AKS", flinkRest: "Apache Flink (REST API)" },
-      helpMarkDown: "`hdinsightAks` (default): an HDInsight on AKS Flink cluster through Azure Resource Manager; `flinkRest`: any Apache Flink session cluster through its JobManager's REST API, for example a Flink Kubernetes Operator session.",
-    },
-    {
-      name: "flinkConnection",
-      type: "connectedService:ApacheFlink",
-      label: "Apache Flink connection",
-      required: true,
-      groupName: "connection",
-      visibleRule: "target = flinkRest",
-      helpMarkDown: "The Apache Flink service connection: the JobManager's REST URL (for example `https://flink.contoso.com/orders/`) and how to authenticate.",
-    },
-  ];
-}
-
-const ONLY_HDINSIGHT = new Set(["azureSubscription", "resourceGroupName", "clusterPoolName", "clusterName", "apiVersion"]);
-
 export function renderManifest(source: TaskManifestSource, author: string, version: TaskVersion): object {
-  let inputs = [...clusterInputs(), jobNameInput(source.jobNameRequired), ...source.inputs, ...waitInputs()];
-  if (source.targets) inputs = [...targetInputs(), ...inputs.map((i) => (ONLY_HDINSIGHT.has(i.name) ? { ...i, visibleRule: "target = hdinsightAks" } : i))];
+  const inputs = [...clusterInputs(), jobNameInput(source.jobNameRequired), ...source.inputs, ...waitInputs()];
   return {
     $schema: "https://raw.githubusercontent.com/Microsoft/azure-pipelines-task-lib/master/tasks.schema.json",
     id: source.id,
@@ -365,7 +352,6 @@ export const TASKS: TaskManifestSource[] = [
     description: "Make this jar run as this Apache Flink job: upload it, submit or upgrade, check health, roll back on failure",
     instanceNameFormat: "Deploy Flink job $(jobName)",
     jobNameRequired: true,
-    targets: true,
     extraGroups: [{ name: "rollout", displayName: "Upgrade and health check", isExpanded: true }],
     inputs: [
       {
@@ -434,13 +420,13 @@ export const TASKS: TaskManifestSource[] = [
         helpMarkDown: "When the new version fails its health check, bring back the previous version and settings from the savepoint taken before the upgrade; the step then fails with `deployAction` rolledBack. Cleared (for example `false`): the new version is left as it is.",
       },
     ],
-    outputs: outputs([...RECORD_OUTPUTS, "deployAction", "jarSha256", "jarPath", "jarId", "previousSavepoint"]),
+    outputs: outputs([...RECORD_OUTPUTS, "deployAction", "jarSha256", "jarPath", "previousSavepoint"]),
   },
   {
     folder: "FlinkJobSubmit",
     id: "bbf81c0b-3f48-498b-9590-028773fdad26",
     friendlyName: "Flink job: submit",
-    description: "Submit a new Apache Flink job to an HDInsight on AKS cluster and wait until it runs",
+    description: "Submit a new Apache Flink job (HDInsight on AKS, or any Flink session cluster through its REST API) and wait until it runs",
     instanceNameFormat: "Submit Flink job $(jobName)",
     jobNameRequired: true,
     inputs: [
@@ -450,10 +436,19 @@ export const TASKS: TaskManifestSource[] = [
         label: "Jar directory",
         required: true,
         groupName: "job",
+        visibleRule: HDINSIGHT_ONLY,
         helpMarkDown: "The storage folder that holds the job's jar, an `abfs://` or `abfss://` URI, for example `abfss://jars@mystorage.dfs.core.windows.net/jobs`.",
       },
-      { name: "jarName", type: "string", label: "Jar file", required: true, groupName: "job", helpMarkDown: "The jar's file name, for example `orders-1.4.0.jar`." },
-      { name: "entryClass", type: "string", label: "Entry class", required: true, groupName: "job", helpMarkDown: "The job's main class, for example `com.contoso.orders.OrdersJob`." },
+      { name: "jarName", type: "string", label: "Jar name", required: true, groupName: "job", visibleRule: HDINSIGHT_ONLY, helpMarkDown: "The jar's file name, for example `orders-1.4.0.jar`." },
+      jarFileInput(true, "Apache Flink (REST): the jar to upload and run, a path or pattern under the working directory that matches exactly one `.jar`, for example `**/target/orders-*.jar`."),
+      {
+        name: "entryClass",
+        type: "string",
+        label: "Entry class",
+        required: false,
+        groupName: "job",
+        helpMarkDown: "The job's main class, for example `com.contoso.orders.OrdersJob`. Required with HDInsight on AKS; with Apache Flink (REST) empty uses the jar's manifest.",
+      },
       { name: "args", type: "string", label: "Arguments", required: false, groupName: "job", helpMarkDown: "Program arguments, space separated, for example `--input orders --window 5m`." },
       { name: "parallelism", type: "int", label: "Parallelism", defaultValue: "2", required: false, groupName: "job", helpMarkDown: "The job's parallelism, a whole number ≥ 1, for example `2`." },
       {
@@ -462,8 +457,18 @@ export const TASKS: TaskManifestSource[] = [
         label: "Savepoint directory",
         required: false,
         groupName: "job",
-        helpMarkDown: "Where savepoints go (`savepoint.directory`), an `abfs://` or `abfss://` URI, for example `abfss://state@mystorage.dfs.core.windows.net/savepoints`.",
+        helpMarkDown: "Where savepoints go, for example `abfss://state@mystorage.dfs.core.windows.net/savepoints` (HDInsight on AKS: an `abfs://` or `abfss://` URI) or any URI the Flink cluster can write, such as `s3://state/savepoints`.",
       },
+      {
+        name: "savepointName",
+        type: "string",
+        label: "Start from savepoint",
+        required: false,
+        groupName: "job",
+        visibleRule: FLINK_REST_ONLY,
+        helpMarkDown: "Apache Flink (REST): start the new job from this savepoint's path, for example `$(stop.savepointPath)`. Empty: start without state.",
+      },
+      allowNonRestoredStateInput(),
       {
         name: "flinkConfiguration",
         type: "multiLine",
@@ -480,7 +485,7 @@ export const TASKS: TaskManifestSource[] = [
     folder: "FlinkJobStop",
     id: "93bce1d3-e96b-4716-9cc7-9bb95c7ed30e",
     friendlyName: "Flink job: stop with savepoint",
-    description: "Stop an Apache Flink job on HDInsight on AKS with a savepoint, and report the savepoint's path",
+    description: "Stop an Apache Flink job with a savepoint (HDInsight on AKS or a Flink session cluster), and report the savepoint's path",
     instanceNameFormat: "Stop Flink job $(jobName) with a savepoint",
     jobNameRequired: true,
     inputs: [],
@@ -490,7 +495,7 @@ export const TASKS: TaskManifestSource[] = [
     folder: "FlinkJobStart",
     id: "84fb6c35-a2d4-41f9-8f92-f7813de8e53e",
     friendlyName: "Flink job: start",
-    description: "Start a stopped Apache Flink job on HDInsight on AKS from a savepoint, or relaunch it",
+    description: "Start a stopped Apache Flink job from a savepoint, or relaunch it (HDInsight on AKS or a Flink session cluster)",
     instanceNameFormat: "Start Flink job $(jobName) ($(startMode))",
     jobNameRequired: true,
     inputs: [
@@ -514,6 +519,8 @@ export const TASKS: TaskManifestSource[] = [
         helpMarkDown: "A savepoint's name (`savepoint-20e9e9-8a48c6b905e5`) or full path, such as `$(stop.savepointPath)`. Empty: the last successful savepoint.",
       },
       { name: "args", type: "string", label: "Arguments", required: false, groupName: "job", helpMarkDown: "Program arguments for the restarted job, for example `--window 5m`." },
+      jarFileInput(false, "Apache Flink (REST), optional: the jar to run, for example `**/target/orders-*.jar`; needed only when the cluster no longer holds the stopped job's jar (its JobManager restarted). Empty: the jar the job ran from."),
+      allowNonRestoredStateInput(),
     ],
     outputs: outputs(RECORD_OUTPUTS),
   },
@@ -521,7 +528,7 @@ export const TASKS: TaskManifestSource[] = [
     folder: "FlinkJobUpdate",
     id: "6885debb-3769-44d0-b598-25c10d3f1962",
     friendlyName: "Flink job: update",
-    description: "Update a running Apache Flink job on HDInsight on AKS with or without its state",
+    description: "Update a running Apache Flink job with or without its state (HDInsight on AKS or a Flink session cluster)",
     instanceNameFormat: "Update Flink job $(jobName) ($(upgradeMode))",
     jobNameRequired: true,
     inputs: [
@@ -545,6 +552,17 @@ export const TASKS: TaskManifestSource[] = [
         visibleRule: "upgradeMode = savepoint",
         helpMarkDown: "A savepoint's name (`savepoint-20e9e9-8a48c6b905e5`) or full path to restore from. Empty: the cluster takes one.",
       },
+      jarFileInput(false, "Apache Flink (REST), optional: the new jar, for example `**/target/orders-*.jar`. Empty: the job's current jar, with the new arguments."),
+      {
+        name: "entryClass",
+        type: "string",
+        label: "Entry class",
+        required: false,
+        groupName: "job",
+        visibleRule: FLINK_REST_ONLY,
+        helpMarkDown: "Apache Flink (REST), optional: the new jar's main class, for example `com.contoso.orders.OrdersJob`. Empty: the jar's manifest, or the class the job ran with.",
+      },
+      allowNonRestoredStateInput(),
     ],
     outputs: outputs(RECORD_OUTPUTS),
   },
@@ -552,7 +570,7 @@ export const TASKS: TaskManifestSource[] = [
     folder: "FlinkSavepoint",
     id: "1e920c65-0026-4999-95a1-09a16adaf83f",
     friendlyName: "Flink job: savepoints",
-    description: "Trigger a savepoint of an Apache Flink job on HDInsight on AKS, or list its savepoints",
+    description: "Trigger a savepoint of an Apache Flink job, or list its savepoints (HDInsight on AKS or a Flink session cluster)",
     instanceNameFormat: "Flink job $(jobName): $(operation) savepoints",
     jobNameRequired: true,
     inputs: [
@@ -573,7 +591,7 @@ export const TASKS: TaskManifestSource[] = [
     folder: "FlinkJobCancel",
     id: "c871693f-0a2f-4db9-8ef5-dcad27971d76",
     friendlyName: "Flink job: cancel",
-    description: "Cancel an Apache Flink job on HDInsight on AKS without a savepoint",
+    description: "Cancel an Apache Flink job without a savepoint (HDInsight on AKS or a Flink session cluster)",
     instanceNameFormat: "Cancel Flink job $(jobName)",
     jobNameRequired: true,
     inputs: [],
@@ -583,7 +601,7 @@ export const TASKS: TaskManifestSource[] = [
     folder: "FlinkJobDelete",
     id: "5d9413d9-854a-4462-8769-8b5e1cbc4e09",
     friendlyName: "Flink job: delete",
-    description: "Delete an Apache Flink job's record from an HDInsight on AKS cluster",
+    description: "Delete an Apache Flink job's record (HDInsight on AKS), or the jars the tasks left for it (Flink session cluster)",
     instanceNameFormat: "Delete Flink job $(jobName)",
     jobNameRequired: true,
     inputs: [],
@@ -593,7 +611,7 @@ export const TASKS: TaskManifestSource[] = [
     folder: "FlinkJobStatus",
     id: "31717028-aae8-427d-92af-0eb81b5568ed",
     friendlyName: "Flink job: status",
-    description: "Read the status of one or every Apache Flink job on an HDInsight on AKS cluster, optionally waiting for a status",
+    description: "Read the status of one or every Apache Flink job (HDInsight on AKS or a Flink session cluster), optionally waiting for a status",
     instanceNameFormat: "Flink job status $(jobName)",
     jobNameRequired: false,
     inputs: [
@@ -603,7 +621,7 @@ export const TASKS: TaskManifestSource[] = [
         label: "Wait for status",
         required: false,
         groupName: "job",
-        options: Object.fromEntries(KNOWN_STATUSES.map((s) => [s, s])),
+        options: Object.fromEntries([...new Set([...KNOWN_STATUSES, ...FLINK_JOB_STATES])].map((s) => [s, s])),
         properties: { EditableOptions: "True" },
         helpMarkDown: "A status such as `RUNNING`: keep reading until the job has it, or time out. The step fails at once if the job reaches a failure status.",
       },

@@ -46,17 +46,17 @@ const manifests: [string, Manifest][] = TASKS.map((t) => [t.folder, JSON.parse(f
 /** The contract's inputs (../shared/reference/task-contract.md), task by task. */
 const COMMON = ["target", "flinkConnection", "entraIdConnection", "entraIdScope", "azureSubscription", "resourceGroupName", "clusterPoolName", "clusterName", "jobName", "apiVersion", "waitForCompletion", "waitTimeoutInMinutes", "pollingIntervalInSeconds"];
 const OWN: Record<string, string[]> = {
-  FlinkJobSubmit: ["jobJarDirectory", "jarName", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration"],
+  FlinkJobSubmit: ["jobJarDirectory", "jarName", "jarFile", "entryClass", "args", "parallelism", "savepointDirectory", "savepointName", "allowNonRestoredState", "flinkConfiguration"],
   FlinkJobStop: [],
-  FlinkJobStart: ["startMode", "savepointName", "args"],
-  FlinkJobUpdate: ["upgradeMode", "args", "savepointName"],
+  FlinkJobStart: ["startMode", "savepointName", "args", "jarFile", "allowNonRestoredState"],
+  FlinkJobUpdate: ["upgradeMode", "args", "savepointName", "jarFile", "entryClass", "allowNonRestoredState"],
   FlinkSavepoint: ["operation"],
   FlinkJobCancel: [],
   FlinkJobDelete: [],
   FlinkJobStatus: ["waitForStatus"],
-  FlinkJobDeploy: ["target", "flinkConnection", "jarFile", "jobJarDirectory", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration", "upgradeMode", "healthCheckSeconds", "rollbackOnFailure"],
+  FlinkJobDeploy: ["jarFile", "jobJarDirectory", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration", "upgradeMode", "healthCheckSeconds", "rollbackOnFailure"],
 };
-const RECORD_OUTPUTS = ["jobName", "runId", "jobId", "jobStatus", "actionResult", "jobOutput", "lastSavepoint"];
+const RECORD_OUTPUTS = ["jobName", "runId", "jobId", "jobStatus", "actionResult", "jobOutput", "lastSavepoint", "jarId"];
 const OUTPUTS: Record<string, string[]> = {
   FlinkJobSubmit: RECORD_OUTPUTS,
   FlinkJobStop: [...RECORD_OUTPUTS, "savepointPath"],
@@ -66,7 +66,7 @@ const OUTPUTS: Record<string, string[]> = {
   FlinkJobCancel: RECORD_OUTPUTS,
   FlinkJobDelete: RECORD_OUTPUTS,
   FlinkJobStatus: [...RECORD_OUTPUTS, "jobs", "jobCount"],
-  FlinkJobDeploy: [...RECORD_OUTPUTS, "deployAction", "jarSha256", "jarPath", "jarId", "previousSavepoint"],
+  FlinkJobDeploy: [...RECORD_OUTPUTS, "deployAction", "jarSha256", "jarPath", "previousSavepoint"],
 };
 
 describe("task manifests", () => {
