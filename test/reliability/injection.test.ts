@@ -27,7 +27,7 @@ describe("log hygiene: text from the service never becomes a logging command", f
   after(async () => emulator?.close());
 
   function evilJob(name: string): string {
-    emulator.jobs.seed({ jobName: name, action: "NEW", actionResult: "SUCCESS", status: "RUNNING", jobId: "0123456789abcdef0123456789abcdef" } as never);
+    emulator.jobs.seed({ jobName: name, action: "NEW", actionResult: "SUCCESS", status: "RUNNING", jobId: "0123456789abcdef0123456789abcdef" });
     emulator.faults.add({ kind: "actionFail", action: "CANCEL", jobName: name, jobOutput: EVIL });
     return name;
   }
