@@ -3,12 +3,17 @@
  * through an Azure Resource Manager service connection.
  */
 import { ArmClient } from "../../azure/arm-client";
+import { parseJarDirectory } from "../../azure/abfs";
 import { authorityHost, createCredential, tokenScope } from "../../azure/credentials";
-import { armHttpsAgent, identityClientOptions } from "../../azure/network";
+import { readJarBlob, restoreJar, TEST_BLOB_ENDPOINT_ENV, uploadJar, type BlobAccess } from "../../azure/jar-upload";
+import { armHttpsAgent, identityClientOptions, identityProxyFor, type NetworkSettings } from "../../azure/network";
 import { ConnectionError } from "../../errors";
-import type { ActionOutcome, Backend, BackendModule, BackendRequest, StatusOutcome, WaitOptions } from "../../jobs/backend";
+import type { ActionOutcome, Backend, BackendModule, BackendRequest, DeployRequest, StatusOutcome, WaitOptions } from "../../jobs/backend";
+import type { DeployOutcome } from "../../jobs/deploy";
+import type { Logger } from "../../util/logger";
 import type { PipelineHost } from "../../pipeline/host";
 import { ACTIONS } from "./actions";
+import { hdinsightDeploy, type JarStore } from "./deploy";
 import { type HdInsightInputs, validateHdInsightInputs } from "./inputs";
 import { FlinkJobsApi, type JobsApi } from "./jobs-api";
 import { readStatus, type RecordsRead } from "./read-status";
@@ -21,6 +26,7 @@ export type { HdInsightInputs };
 
 export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
   target: "hdinsightAks",
+  deploys: true,
   validate: validateHdInsightInputs,
   connect(host: PipelineHost, _common, inputs): Backend<HdInsightInputs> {
     const connection = host.serviceConnection("azureSubscription");
@@ -36,12 +42,55 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
     });
     const client = new ArmClient({ baseUrl: connection.url, credential, scope: tokenScope(connection), userAgent: host.userAgent, httpsAgent, logger: host.logger });
     const cluster = { subscriptionId, resourceGroupName: inputs.resourceGroupName, clusterPoolName: inputs.clusterPoolName, clusterName: inputs.clusterName };
-    return new HdInsightBackend(new FlinkJobsApi(client, cluster, inputs.apiVersion), () => {
-      host.logger.debug(`${client.requestCount} Resource Manager requests.`);
-      httpsAgent?.destroy();
-    });
+    const jars = () => blobJarStore({ credential, network, userAgentPrefix: host.userAgent, logger: host.logger });
+    return new HdInsightBackend(
+      new FlinkJobsApi(client, cluster, inputs.apiVersion),
+      () => {
+        host.logger.debug(`${client.requestCount} Resource Manager requests.`);
+        httpsAgent?.destroy();
+      },
+      {},
+      { jars, workingDirectory: host.workingDirectory() },
+    );
   },
 };
+
+/**
+ * Jars in Azure Storage through the Blob API, with the connection's credential (storage scope)
+ * and the agent's proxy decided for the Blob host itself.
+ */
+function blobJarStore(o: { credential: BlobAccess["credential"]; network: NetworkSettings; userAgentPrefix: string; logger: Logger }): JarStore {
+  // Test seam only (Azurite): see TEST_BLOB_ENDPOINT_ENV.
+  const testBlobEndpoint = process.env[TEST_BLOB_ENDPOINT_ENV]?.trim() || undefined;
+  const access = (jobJarDirectory: string, signal: AbortSignal): BlobAccess => {
+    const blobHost = testBlobEndpoint ?? blobServiceUrlOf(jobJarDirectory);
+    const proxy = identityProxyFor(o.network, blobHost);
+    return {
+      credential: o.credential,
+      network: { ...(proxy ? { proxy } : {}), ...(o.network.caCertificates ? { caCertificates: o.network.caCertificates } : {}) },
+      userAgentPrefix: o.userAgentPrefix,
+      signal,
+      ...(testBlobEndpoint ? { testBlobEndpoint } : {}),
+    };
+  };
+  return {
+    read: (jobJarDirectory, jarName, signal) => readJarBlob({ ...access(jobJarDirectory, signal), jobJarDirectory, jarName, logger: o.logger }),
+    upload: (filePath, jobJarDirectory, jarName, overwrite, signal) =>
+      uploadJar({ ...access(jobJarDirectory, signal), filePath, jobJarDirectory, jarName, overwrite, logger: o.logger, inputs: { jobJarDirectory: "jobJarDirectory", jarFile: "jarFile" } }),
+    restore: (from, jobJarDirectory, jarName, ifMatch, signal) => restoreJar({ ...access(jobJarDirectory, signal), from, jobJarDirectory, jarName, ifMatch, logger: o.logger }),
+  };
+}
+
+function blobServiceUrlOf(jobJarDirectory: string): string {
+  return parseJarDirectory(jobJarDirectory).blobServiceUrl;
+}
+
+/** What a deployment needs beside the job API. */
+export interface DeploySupport {
+  /** Made on first use: a task that does not deploy never builds the storage client. */
+  jars: () => JarStore;
+  workingDirectory: string;
+}
 
 /** The connected backend. Exported for tests, which give it a fake job API. */
 export class HdInsightBackend implements Backend<HdInsightInputs> {
@@ -52,7 +101,13 @@ export class HdInsightBackend implements Backend<HdInsightInputs> {
     private readonly onClose: () => void = () => {},
     /** Tests shorten the schedule and windows; users never need to. */
     private readonly tuning: Pick<RunActionOptions, "minPollIntervalMs" | "ambiguityWindowMs" | "silentLimitMs" | "operationHeadStartMs"> = {},
+    private readonly deploySupport?: DeploySupport,
   ) {}
+
+  async deploy(request: DeployRequest<HdInsightInputs>, options: WaitOptions): Promise<DeployOutcome> {
+    if (!this.deploySupport) throw new Error("This HDInsight backend was built without jar storage, so it cannot deploy");
+    return hdinsightDeploy({ api: this.api, jars: this.deploySupport.jars(), workingDirectory: this.deploySupport.workingDirectory, tuning: this.tuning }, request, options);
+  }
 
   describe(): Array<[string, string]> {
     const c = this.api.cluster;
