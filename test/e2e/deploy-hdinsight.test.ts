@@ -114,6 +114,21 @@ describe("FlinkJobDeploy on hdinsightAks end to end (bundled task, emulator read
     assert.equal((await blob(`${jobName}.jar`).getProperties()).metadata?.["sha256"], v1.sha256, "the previous jar is back at its path");
   });
 
+  it("a new version that fails after start (stateless upgrade) fails the health gate and is rolled back without state", async () => {
+    const jobName = `orders-${++names}`;
+    const v1 = build(`${jobName}.jar`);
+    ok(await deploy(jobName, v1.pattern));
+    em.faults.add({ kind: "crash", action: "STATELESS_UPDATE", jobName, times: 1, afterMs: 80_000 });
+    const r = await deploy(jobName, build(`${jobName}.jar`).pattern, { upgradeMode: "stateless", healthCheckSeconds: "10" });
+    assert.equal(r.result, "Failed");
+    assert.equal(r.outputs["deployAction"], "rolledBack");
+    assert.match(r.resultMessage ?? "", /(the job left RUNNING after \d+ s|STATELESS_UPDATE succeeded, but the job is not RUNNING): status FAILED, jobOutput 'Flink internal job status : FAILED'/);
+    const posts = em.log.entries({ route: "runJob", method: "POST" }).map((e) => (e.body as { properties: { jobName: string; action: string } }).properties).filter((b) => b.jobName === jobName);
+    assert.deepEqual(posts.map((b) => b.action), ["NEW", "STATELESS_UPDATE", "STATELESS_UPDATE"]);
+    assert.equal(record(jobName).status, "RUNNING");
+    assert.equal((await blob(`${jobName}.jar`).getProperties()).metadata?.["sha256"], v1.sha256);
+  });
+
   it("a jar pattern matching none fails naming jarFile, before any call", async () => {
     em.log.clear();
     const r = await deploy(`orders-${++names}`, "nothing-built/*.jar");

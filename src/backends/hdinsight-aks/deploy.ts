@@ -233,7 +233,8 @@ class HdInsightDeployTarget implements DeployTarget {
       const { action, outcome } = started as HdStarted;
       const first = outcome.record;
       if (outcome.actionResult !== "SUCCESS" || first?.properties.status !== "RUNNING") {
-        return { healthy: false, report: `${action} ended ${outcome.actionResult}: ${recordState(first)}`, job: this.view(first) };
+        const ended = outcome.actionResult === "SUCCESS" ? `${action} succeeded, but the job is not RUNNING` : `${action} ended ${outcome.actionResult}`;
+        return { healthy: false, report: `${ended}: ${recordState(first)}`, job: this.view(first) };
       }
       const key = recordKey(first);
       const since = Date.now();
