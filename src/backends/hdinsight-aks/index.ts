@@ -3,17 +3,15 @@
  * through an Azure Resource Manager service connection.
  */
 import { ArmClient } from "../../azure/arm-client";
-import { parseJarDirectory } from "../../azure/abfs";
 import { authorityHost, createCredential, tokenScope } from "../../azure/credentials";
-import { readJarBlob, restoreJar, TEST_BLOB_ENDPOINT_ENV, uploadJar, type BlobAccess } from "../../azure/jar-upload";
-import { armHttpsAgent, identityClientOptions, identityProxyFor, type NetworkSettings } from "../../azure/network";
+import { armHttpsAgent, identityClientOptions } from "../../azure/network";
 import { ConnectionError } from "../../errors";
 import type { ActionOutcome, Backend, BackendModule, BackendRequest, DeployRequest, StatusOutcome, WaitOptions } from "../../jobs/backend";
 import type { DeployOutcome } from "../../jobs/deploy";
-import type { Logger } from "../../util/logger";
 import type { PipelineHost } from "../../pipeline/host";
 import { ACTIONS } from "./actions";
 import { hdinsightDeploy, type JarStore } from "./deploy";
+import { jarStorage } from "./jar-storage";
 import { type HdInsightInputs, validateHdInsightInputs } from "./inputs";
 import { FlinkJobsApi, type JobsApi } from "./jobs-api";
 import { readStatus, type RecordsRead } from "./read-status";
@@ -42,7 +40,11 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
     });
     const client = new ArmClient({ baseUrl: connection.url, credential, scope: tokenScope(connection), userAgent: host.userAgent, httpsAgent, logger: host.logger });
     const cluster = { subscriptionId, resourceGroupName: inputs.resourceGroupName, clusterPoolName: inputs.clusterPoolName, clusterName: inputs.clusterName };
-    const jars = () => blobJarStore({ credential, network, userAgentPrefix: host.userAgent, logger: host.logger });
+    const jars = () => {
+      const make = jarStorage();
+      if (!make) throw new Error("This task was built without jar storage (only FlinkJobDeploy uploads jars)");
+      return make({ credential, network, userAgentPrefix: host.userAgent, logger: host.logger });
+    };
     return new HdInsightBackend(
       new FlinkJobsApi(client, cluster, inputs.apiVersion),
       () => {
@@ -54,36 +56,6 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
     );
   },
 };
-
-/**
- * Jars in Azure Storage through the Blob API, with the connection's credential (storage scope)
- * and the agent's proxy decided for the Blob host itself.
- */
-function blobJarStore(o: { credential: BlobAccess["credential"]; network: NetworkSettings; userAgentPrefix: string; logger: Logger }): JarStore {
-  // Test seam only (Azurite): see TEST_BLOB_ENDPOINT_ENV.
-  const testBlobEndpoint = process.env[TEST_BLOB_ENDPOINT_ENV]?.trim() || undefined;
-  const access = (jobJarDirectory: string, signal: AbortSignal): BlobAccess => {
-    const blobHost = testBlobEndpoint ?? blobServiceUrlOf(jobJarDirectory);
-    const proxy = identityProxyFor(o.network, blobHost);
-    return {
-      credential: o.credential,
-      network: { ...(proxy ? { proxy } : {}), ...(o.network.caCertificates ? { caCertificates: o.network.caCertificates } : {}) },
-      userAgentPrefix: o.userAgentPrefix,
-      signal,
-      ...(testBlobEndpoint ? { testBlobEndpoint } : {}),
-    };
-  };
-  return {
-    read: (jobJarDirectory, jarName, signal) => readJarBlob({ ...access(jobJarDirectory, signal), jobJarDirectory, jarName, logger: o.logger }),
-    upload: (filePath, jobJarDirectory, jarName, overwrite, signal) =>
-      uploadJar({ ...access(jobJarDirectory, signal), filePath, jobJarDirectory, jarName, overwrite, logger: o.logger, inputs: { jobJarDirectory: "jobJarDirectory", jarFile: "jarFile" } }),
-    restore: (from, jobJarDirectory, jarName, ifMatch, signal) => restoreJar({ ...access(jobJarDirectory, signal), from, jobJarDirectory, jarName, ifMatch, logger: o.logger }),
-  };
-}
-
-function blobServiceUrlOf(jobJarDirectory: string): string {
-  return parseJarDirectory(jobJarDirectory).blobServiceUrl;
-}
 
 /** What a deployment needs beside the job API. */
 export interface DeploySupport {
