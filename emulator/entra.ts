@@ -228,14 +228,18 @@ export class EntraId {
   }
 
   issueAccessToken(resource: string, who: IssuedTokenInfo): { accessToken: string; expiresInSec: number; expiresOnRealSec: number } {
-    const nowSec = Math.floor(this.clock.tokenNow() / 1000);
-    const issuer = STORAGE_AUDIENCES.includes(resource) ? this.storageTokenIssuer : this.accessTokenIssuer;
+    const storage = STORAGE_AUDIENCES.includes(resource);
+    // Storage tokens are judged by Azurite, which lives on the wall clock (no skew allowed): they
+    // are dated in real time, or a timeScale > 1 would make them "not yet valid" there.
+    const nowSec = Math.floor((storage ? Date.now() : this.clock.tokenNow()) / 1000);
+    const lifetimeSec = storage ? Math.max(1, Math.ceil(this.clock.toRealMs(this.accessTokenLifetimeSec * 1000) / 1000)) : this.accessTokenLifetimeSec;
+    const issuer = storage ? this.storageTokenIssuer : this.accessTokenIssuer;
     const claims: JwtClaims = {
       aud: resource,
       iss: issuer,
       iat: nowSec,
       nbf: nowSec,
-      exp: nowSec + this.accessTokenLifetimeSec,
+      exp: nowSec + lifetimeSec,
       aio: crypto.randomBytes(24).toString("base64url"),
       appid: who.appId,
       appidacr: who.appidacr,

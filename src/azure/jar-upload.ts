@@ -36,6 +36,9 @@ export const PREVIOUS_VERSIONS_FOLDER = ".versions";
  */
 export const TEST_BLOB_ENDPOINT_ENV = "FLINK_JOBS_TEST_BLOB_ENDPOINT";
 
+/** What reaching a jar's blob takes: the credential, the network, and the test seam. */
+export type BlobAccess = Pick<JarUploadRequest, "credential" | "network" | "signal" | "retry" | "testBlobEndpoint" | "userAgentPrefix">;
+
 export interface JarUploadRequest {
   /** The local jar. */
   filePath: string;
@@ -188,6 +191,11 @@ function prepare(req: JarUploadRequest, log: Logger): Target {
   const blockSize = req.blockSizeBytes ?? 8 * 1024 * 1024;
   if (!Number.isInteger(blockSize) || blockSize < 64 * 1024 || blockSize > 4000 * 1024 * 1024) throw new Error(`blockSizeBytes must be an integer from 64 KiB to 4000 MiB, got ${blockSize}`);
 
+  return { dir, jarName, ...blobClients(dir, jarName, req, log, dirInput) };
+}
+
+/** The container and blob clients of <dir>/<jarName>, on the Blob host (or the test seam's endpoint). */
+function blobClients(dir: JarDirectory, jarName: string, req: BlobAccess, log: Logger, dirInput: string): Pick<Target, "container" | "blob"> {
   let base = dir.blobServiceUrl;
   if (req.testBlobEndpoint) {
     const m = /^https:\/\/[^/?#]+\/([a-z0-9]{3,24})\/?$/.exec(req.testBlobEndpoint);
@@ -199,10 +207,10 @@ function prepare(req: JarUploadRequest, log: Logger): Target {
   const container = new storageBlob.ContainerClient(`${base}/${dir.container}`, pipeline(req));
   // Raw name: the SDK encodes each segment (Hadoop paths are unescaped: 'a b' is a space).
   const blob = container.getBlockBlobClient(dir.directory ? `${dir.directory}/${jarName}` : jarName);
-  return { dir, jarName, container, blob };
+  return { container, blob };
 }
 
-function pipeline(req: JarUploadRequest): Pipeline {
+function pipeline(req: BlobAccess): Pipeline {
   const p = storageBlob.newPipeline(req.credential, {
     userAgentOptions: { userAgentPrefix: req.userAgentPrefix ?? "flink-jobs-azure-pipelines" },
     ...(req.retry ? { retryOptions: req.retry } : {}),
@@ -319,7 +327,7 @@ async function upload(
   }
 }
 
-async function headOrAbsent(blob: BlockBlobClient, target: Target, req: JarUploadRequest): Promise<BlobGetPropertiesResponse | undefined> {
+async function headOrAbsent(blob: BlockBlobClient, target: Target, req: BlobAccess): Promise<BlobGetPropertiesResponse | undefined> {
   try {
     return await blob.getProperties(req.signal ? { abortSignal: req.signal } : {});
   } catch (e) {
@@ -344,7 +352,7 @@ function errorFacts(e: unknown): { status?: number; code?: string; requestId?: s
   };
 }
 
-async function mapError(e: unknown, target: Target, req: JarUploadRequest, doing: string, conditions?: { ifNoneMatch: string } | { ifMatch: string }): Promise<Error> {
+async function mapError(e: unknown, target: Target, req: BlobAccess, doing: string, conditions?: { ifNoneMatch: string } | { ifMatch: string }): Promise<Error> {
   const { status, code, requestId, message } = errorFacts(e);
   if (status === undefined) return e instanceof Error ? e : new Error(String(e));
   const ids = requestId ? ` [request id ${requestId}]` : "";
@@ -401,4 +409,49 @@ async function principal(credential: TokenCredential): Promise<{ oid?: string; d
   } catch {
     return { describe: "(its object id could not be read from the token)" };
   }
+}
+
+/** A jar blob as read by a HEAD: its etag and the SHA-256 recorded in its metadata (absent when another tool wrote it). */
+export interface JarBlobState {
+  etag: string;
+  size?: number;
+  sha256?: string;
+}
+
+/** Reads the jar at <jobJarDirectory>/<jarName>; undefined when there is none. */
+export async function readJarBlob(req: BlobAccess & { jobJarDirectory: string; jarName: string; logger?: Logger }): Promise<JarBlobState | undefined> {
+  const dir = parseJarDirectory(req.jobJarDirectory);
+  const target: Target = { dir, jarName: req.jarName, ...blobClients(dir, req.jarName, req, req.logger ?? silentLogger, "jobJarDirectory") };
+  const p = await headOrAbsent(target.blob, target, req);
+  if (!p) return undefined;
+  const sha = p.metadata?.[SHA256_METADATA];
+  return { etag: p.etag!, ...(p.contentLength !== undefined ? { size: p.contentLength } : {}), ...(sha ? { sha256: sha } : {}) };
+}
+
+/**
+ * Puts kept bytes back: a server-side copy of `from` (a previous version kept by uploadJar) over
+ * the jar at <jobJarDirectory>/<jarName>, conditional on the etag the caller last saw there, so a
+ * jar someone else wrote meanwhile is never overwritten. The copy carries the kept blob's
+ * metadata (its SHA-256) and Content-MD5.
+ */
+export async function restoreJar(req: BlobAccess & { from: JarLocation; jobJarDirectory: string; jarName: string; ifMatch: string; logger?: Logger }): Promise<JarBlobState> {
+  const log = req.logger ?? silentLogger;
+  const dir = parseJarDirectory(req.jobJarDirectory);
+  const target: Target = { dir, jarName: req.jarName, ...blobClients(dir, req.jarName, req, log, "jobJarDirectory") };
+  const source = parseJarDirectory(req.from.jobJarDirectory);
+  const sourceBlob = blobClients(source, req.from.jarName, req, silentLogger, "jobJarDirectory").blob;
+  try {
+    const poller = await target.blob.beginCopyFromURL(sourceBlob.url, { conditions: { ifMatch: req.ifMatch }, ...(req.signal ? { abortSignal: req.signal } : {}) });
+    const done = await poller.pollUntilDone();
+    if (done.copyStatus !== "success") throw new JarUploadError("service", `Restoring ${req.from.jarPath} to ${target.dir.uri}/${req.jarName} did not complete: copy status ${done.copyStatus ?? "unknown"}.`);
+  } catch (e) {
+    if (e instanceof JarUploadError) throw e;
+    if (req.signal?.aborted) throw req.signal.reason;
+    throw await mapError(e, target, req, `restoring the kept jar ${req.from.jarPath}`, { ifMatch: req.ifMatch });
+  }
+  const now = await headOrAbsent(target.blob, target, req);
+  if (!now) throw new JarUploadError("verification", `The jar at ${target.dir.uri}/${req.jarName} is absent right after restoring it from ${req.from.jarPath}.`);
+  const sha = now.metadata?.[SHA256_METADATA];
+  log.info(`Restored the previous jar at ${target.dir.uri}/${req.jarName} from ${req.from.jarPath}${sha ? ` (SHA-256 ${sha})` : ""}.`);
+  return { etag: now.etag!, ...(now.contentLength !== undefined ? { size: now.contentLength } : {}), ...(sha ? { sha256: sha } : {}) };
 }

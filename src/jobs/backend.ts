@@ -95,6 +95,8 @@ export interface CommonInputs {
   action?: JobAction;
   /** The input that chose the action (startMode, upgradeMode, operation), for messages about it. */
   actionInput?: string;
+  /** FlinkJobDeploy: `action` (NEW) stands for the job definition a deployment runs; the jar is `jarFile`. */
+  deploy?: true;
   /** FlinkJobStatus: keep reading until the job has this status. */
   waitForStatus?: string;
   waitForCompletion: boolean;

@@ -17,6 +17,7 @@ export function validateCommon(spec: TaskSpec, raw: RawInputs): CommonInputs {
     timeoutMs: rule.integer("waitTimeoutInMinutes", raw("waitTimeoutInMinutes"), { min: 1, max: MAX_TIMEOUT_MINUTES, fallback: 30 }) * 60_000,
     maxPollIntervalMs: rule.integer("pollingIntervalInSeconds", raw("pollingIntervalInSeconds"), { min: 1, max: 3600, fallback: 10 }) * 1000,
   };
+  if (spec.deploy) common.deploy = true;
   const jobNameRaw = raw("jobName");
   if (spec.action || (jobNameRaw ?? "").trim()) common.jobName = rule.jobName("jobName", jobNameRaw);
 

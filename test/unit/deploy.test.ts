@@ -161,11 +161,14 @@ describe("deploy orchestrator (fake target)", () => {
     assert.throws(() => validateDeployInputs((n) => (n === "healthCheckSeconds" ? "-1" : undefined)), (e: InputError) => e.input === "healthCheckSeconds");
   });
 
-  it("the task on a target without deploy support fails naming 'target', before any call", async () => {
+  it("on hdinsightAks the task needs jobJarDirectory and jarFile, named before any call", async () => {
     const host = fakeHost({ id: "x", url: "http://127.0.0.1:1", scheme: "None", parameters: {} }, "/tmp");
-    const inputs: Record<string, string> = { target: "hdinsightAks", jobName: "orders", jarFile: "app.jar" };
+    const inputs: Record<string, string> = { target: "hdinsightAks", jobName: "orders", jarFile: "app.jar", resourceGroupName: "rg", clusterPoolName: "pool", clusterName: "c1" };
     host.input = (name) => inputs[name];
     host.serviceConnection = () => assert.fail("the service connection was read");
-    await assert.rejects(executeTask(TASKS.FlinkJobDeploy, host), (e: InputError) => e instanceof InputError && e.input === "target");
+    await assert.rejects(executeTask(TASKS.FlinkJobDeploy, host), (e: InputError) => e instanceof InputError && e.input === "jobJarDirectory");
+    inputs["jobJarDirectory"] = "abfss://jars@acct.dfs.core.windows.net/flink";
+    inputs["jarFile"] = "app.zip";
+    await assert.rejects(executeTask(TASKS.FlinkJobDeploy, host), (e: InputError) => e instanceof InputError && e.input === "jarFile");
   });
 });

@@ -6,9 +6,12 @@ import { ArmClient } from "../../azure/arm-client";
 import { authorityHost, createCredential, tokenScope } from "../../azure/credentials";
 import { armHttpsAgent, identityClientOptions } from "../../azure/network";
 import { ConnectionError } from "../../errors";
-import type { ActionOutcome, Backend, BackendModule, BackendRequest, StatusOutcome, WaitOptions } from "../../jobs/backend";
+import type { ActionOutcome, Backend, BackendModule, BackendRequest, DeployRequest, StatusOutcome, WaitOptions } from "../../jobs/backend";
+import type { DeployOutcome } from "../../jobs/deploy";
 import type { PipelineHost } from "../../pipeline/host";
 import { ACTIONS } from "./actions";
+import { hdinsightDeploy, type JarStore } from "./deploy";
+import { jarStorage } from "./jar-storage";
 import { type HdInsightInputs, validateHdInsightInputs } from "./inputs";
 import { FlinkJobsApi, type JobsApi } from "./jobs-api";
 import { readStatus, type RecordsRead } from "./read-status";
@@ -21,6 +24,7 @@ export type { HdInsightInputs };
 
 export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
   target: "hdinsightAks",
+  deploys: true,
   validate: validateHdInsightInputs,
   connect(host: PipelineHost, _common, inputs): Backend<HdInsightInputs> {
     const connection = host.serviceConnection("azureSubscription");
@@ -36,12 +40,29 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
     });
     const client = new ArmClient({ baseUrl: connection.url, credential, scope: tokenScope(connection), userAgent: host.userAgent, httpsAgent, logger: host.logger });
     const cluster = { subscriptionId, resourceGroupName: inputs.resourceGroupName, clusterPoolName: inputs.clusterPoolName, clusterName: inputs.clusterName };
-    return new HdInsightBackend(new FlinkJobsApi(client, cluster, inputs.apiVersion), () => {
-      host.logger.debug(`${client.requestCount} Resource Manager requests.`);
-      httpsAgent?.destroy();
-    });
+    const jars = () => {
+      const make = jarStorage();
+      if (!make) throw new Error("This task was built without jar storage (only FlinkJobDeploy uploads jars)");
+      return make({ credential, network, userAgentPrefix: host.userAgent, logger: host.logger });
+    };
+    return new HdInsightBackend(
+      new FlinkJobsApi(client, cluster, inputs.apiVersion),
+      () => {
+        host.logger.debug(`${client.requestCount} Resource Manager requests.`);
+        httpsAgent?.destroy();
+      },
+      {},
+      { jars, workingDirectory: host.workingDirectory() },
+    );
   },
 };
+
+/** What a deployment needs beside the job API. */
+export interface DeploySupport {
+  /** Made on first use: a task that does not deploy never builds the storage client. */
+  jars: () => JarStore;
+  workingDirectory: string;
+}
 
 /** The connected backend. Exported for tests, which give it a fake job API. */
 export class HdInsightBackend implements Backend<HdInsightInputs> {
@@ -52,7 +73,13 @@ export class HdInsightBackend implements Backend<HdInsightInputs> {
     private readonly onClose: () => void = () => {},
     /** Tests shorten the schedule and windows; users never need to. */
     private readonly tuning: Pick<RunActionOptions, "minPollIntervalMs" | "ambiguityWindowMs" | "silentLimitMs" | "operationHeadStartMs"> = {},
+    private readonly deploySupport?: DeploySupport,
   ) {}
+
+  async deploy(request: DeployRequest<HdInsightInputs>, options: WaitOptions): Promise<DeployOutcome> {
+    if (!this.deploySupport) throw new Error("This HDInsight backend was built without jar storage, so it cannot deploy");
+    return hdinsightDeploy({ api: this.api, jars: this.deploySupport.jars(), workingDirectory: this.deploySupport.workingDirectory, tuning: this.tuning }, request, options);
+  }
 
   describe(): Array<[string, string]> {
     const c = this.api.cluster;

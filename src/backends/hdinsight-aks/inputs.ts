@@ -15,6 +15,8 @@ export interface HdInsightInputs {
   apiVersion: ApiVersion;
   /** Body fields of the action; only those the action carries are set. */
   definition: Partial<Pick<JobProperties, DefinitionField>>;
+  /** FlinkJobDeploy: `jarFile` as given, a path or pattern resolved under the working directory when the deployment runs. */
+  jarFile?: string;
   /** Things worth saying about the inputs that are not errors. */
   warnings: string[];
 }
@@ -44,7 +46,14 @@ export function validateHdInsightInputs(common: CommonInputs, raw: RawInputs): H
       `${action} needs apiVersion ${ACTIONS[action].since} or later, but apiVersion is ${apiVersion}; choose ${ACTIONS[action].since} or 2024-05-01-preview`,
     );
   }
-  if (action) inputs.definition = definition(action, raw, inputs.warnings);
+  if (common.deploy) {
+    // The jar's name comes from the file (or, for an upgrade, from the running job's record).
+    const jarFile = rule.requiredText("jarFile", raw("jarFile"));
+    rule.plainText("jarFile", jarFile, { maxLength: 1024 });
+    if (!/\.jar$/i.test(jarFile) && !/[*?]$/.test(jarFile)) throw new InputError("jarFile", `${rule.show(jarFile)} does not name a .jar file`);
+    inputs.jarFile = jarFile;
+  }
+  if (action) inputs.definition = definition(action, raw, inputs.warnings, common.deploy === true);
   if (common.waitForStatus && !(KNOWN_STATUSES as readonly string[]).includes(common.waitForStatus)) {
     const close = KNOWN_STATUSES.find((s) => similar(s, common.waitForStatus!));
     throw new InputError(
@@ -55,12 +64,12 @@ export function validateHdInsightInputs(common: CommonInputs, raw: RawInputs): H
   return inputs;
 }
 
-function definition(action: JobAction, raw: RawInputs, warnings: string[]): HdInsightInputs["definition"] {
+function definition(action: JobAction, raw: RawInputs, warnings: string[], deploy: boolean): HdInsightInputs["definition"] {
   const fields = ACTIONS[action].fields;
   const has = (field: DefinitionField) => fields.includes(field);
   const result: HdInsightInputs["definition"] = {};
   if (has("jobJarDirectory")) result.jobJarDirectory = rule.abfsUri("jobJarDirectory", raw("jobJarDirectory"), { required: true });
-  if (has("jarName")) result.jarName = rule.jarFileName("jarName", raw("jarName"));
+  if (has("jarName") && !deploy) result.jarName = rule.jarFileName("jarName", raw("jarName"));
   if (has("entryClass")) result.entryClass = rule.javaClassName("entryClass", raw("entryClass"));
   if (has("args")) {
     const args = (raw("args") ?? "").trim();
