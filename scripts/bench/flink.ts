@@ -215,7 +215,7 @@ export function renderFlinkSection(r: FlinkBenchResults, bundles: { task: string
       "(`run -d`, `stop --savepointPath`, `run -d -s`, `cancel`, with `-m 127.0.0.1:<port>`). **30 s poller**: scripts/bench/baseline-flink-poller.js, " +
       "the plain script (upload, run, then read the job or the savepoint trigger every 30 s). Exit is spawn to the process's exit, when a pipeline's " +
       "next step could start; RUNNING is spawn to the moment a watcher in the benchmark (GET /jobs/overview every 100 ms) sees the new job RUNNING " +
-      "with every task running. `bin/flink run -d` exits once Flink accepted the job, before it runs: its step is done at the later of the two. " +
+      "with every task running. `bin/flink run -d` returns once Flink accepted the job, which need not be RUNNING yet: a step is done at the later of the two. " +
       "Peak memory is the process's VmHWM (for the CLI, its JVM).",
     "",
   );
