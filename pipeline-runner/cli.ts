@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Emulator, startEmulator } from "../emulator/index";
 import { repoRoot } from "./agent-process";
-import { armConnection, emulatorConnection, type RunnerConnection } from "./connection";
+import { armConnection, emulatorConnection, flinkRestConnection, type RunnerConnection } from "./connection";
 import { RunningEmulator } from "./running-emulator";
 import { RunLog } from "./log";
 import { PipelineError, planPipelineFile } from "./pipeline";
@@ -33,6 +33,12 @@ Every azureSubscription name maps to one service connection:
   --ca-file <pem>            extra CA certificates for the task processes (a relative path is
                              taken from the current folder)
 
+  --flink-url <url>          the REST URL of an Apache Flink cluster (npm run flink -- start prints
+                             one): every flinkConnection of a target: flinkRest step maps to an
+                             ApacheFlink connection to it, without authentication
+  --working-directory <dir>  System.DefaultWorkingDirectory, where jarFile patterns resolve
+                             (default: a temporary folder per step)
+
   --var <name>=<value>       set a pipeline variable (repeatable; wins over the YAML's)
   --param <name>=<value>     set a runtime parameter of the pipeline's parameters: (repeatable)
   --debug                    same as --var System.Debug=true
@@ -54,6 +60,10 @@ export interface CliOptions {
   /** --param: values for the pipeline's own parameters:. */
   parameters?: Record<string, string>;
   json: string | undefined;
+  /** --flink-url: the REST URL every flinkConnection maps to. */
+  flinkUrl?: string;
+  /** --working-directory: System.DefaultWorkingDirectory of every step. */
+  workingDirectory?: string;
   arm:
     | { armUrl: string; tenantId: string; clientId: string; clientSecretEnv: string; subscriptionId: string; authorityHost?: string; caFile?: string }
     | undefined;
@@ -71,6 +81,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
   let parameters: Record<string, string> | undefined;
   let emulatorUrl: string | undefined;
   let summaryDir: string | undefined;
+  const extra: { flinkUrl?: string; workingDirectory?: string } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
@@ -119,6 +130,16 @@ export function parseCliArgs(argv: string[]): CliOptions {
       case "--emulator-url":
         emulatorUrl = value();
         break;
+      case "--flink-url": {
+        const raw = value();
+        if (!/^https?:\/\/[^/]/.test(raw)) throw new UsageError(`--flink-url takes the cluster's http(s) REST URL, got '${raw}'`);
+        extra.flinkUrl = raw;
+        break;
+      }
+      case "--working-directory":
+        // The tasks run in other folders: a relative path would point nowhere there.
+        extra.workingDirectory = path.resolve(value());
+        break;
       case "--arm-url":
       case "--tenant-id":
       case "--client-id":
@@ -143,7 +164,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     if (emulatorChosen || others.length) throw new UsageError(`--emulator-url and ${emulatorChosen ? "--emulator" : `--${others[0]}`} are alternatives: choose one`);
     if (!/^https:\/\//.test(emulatorUrl)) throw new UsageError(`--emulator-url takes the https URL npm run emulator prints, got '${emulatorUrl}'`);
     const caFile = path.resolve(arm["ca-file"] ?? path.join(repoRoot, ".emulator", "ca.pem"));
-    return { file, timeScale, variables, json, arm: undefined, emulatorUrl: { url: emulatorUrl, caFile }, ...(parameters ? { parameters } : {}), ...(summaryDir ? { summaryDir } : {}) };
+    return { file, timeScale, variables, json, arm: undefined, emulatorUrl: { url: emulatorUrl, caFile }, ...extra, ...(parameters ? { parameters } : {}), ...(summaryDir ? { summaryDir } : {}) };
   }
   if (Object.keys(arm).length > 0) {
     if (emulatorChosen) throw new UsageError("--emulator and --arm-url … are alternatives: choose one");
@@ -160,7 +181,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
       ...(arm["ca-file"] ? { caFile: path.resolve(arm["ca-file"]) } : {}),
     };
   }
-  return { file, timeScale, variables, json, arm: armOptions, ...(parameters ? { parameters } : {}), ...(summaryDir ? { summaryDir } : {}) };
+  return { file, timeScale, variables, json, arm: armOptions, ...extra, ...(parameters ? { parameters } : {}), ...(summaryDir ? { summaryDir } : {}) };
 }
 
 export interface PipelineFileRun {
@@ -191,13 +212,14 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
   let ownEmulator: Emulator | undefined;
   let connection: RunnerConnection;
   try {
+    const flink = options.flinkUrl ? flinkRestConnection(options.flinkUrl) : undefined;
     if (options.arm) {
       const secret = (runOptions.env ?? process.env)[options.arm.clientSecretEnv];
       if (!secret) throw new UsageError(`the environment variable ${options.arm.clientSecretEnv} (--client-secret-env) is empty or not set`);
-      connection = armConnection({ ...options.arm, clientSecret: secret });
+      connection = { ...armConnection({ ...options.arm, clientSecret: secret }), ...(flink ? { flink } : {}) };
     } else if (options.emulatorUrl) {
       const running = await RunningEmulator.connect(options.emulatorUrl.url, options.emulatorUrl.caFile);
-      connection = emulatorConnection(running.endpoint, `the emulator at ${running.endpoint.url}`);
+      connection = { ...emulatorConnection(running.endpoint, `the emulator at ${running.endpoint.url}`), ...(flink ? { flink } : {}) };
       const lines = provision(running, namedResources(plan, options.variables)).map((l) => l.replace("The embedded emulator", "The emulator"));
       for (const refused of await running.settled()) lines.push(`  not created: ${refused}`);
       for (const line of lines) log.line(line);
@@ -206,7 +228,7 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
         ownEmulator = await startEmulator({ port: 0, timeScale: options.timeScale });
         emulator = ownEmulator;
       }
-      connection = emulatorConnection(emulator);
+      connection = { ...emulatorConnection(emulator), ...(flink ? { flink } : {}) };
       for (const line of provision(emulator, namedResources(plan, options.variables))) log.line(line);
     }
   } catch (error) {
@@ -222,6 +244,7 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
       source: options.file,
       summaryDir: options.summaryDir ?? path.join(repoRoot, ".pipeline-runs", new Date().toISOString().replace(/[:.]/g, "-")),
       ...(runOptions.executor ? { executor: runOptions.executor } : {}),
+      ...(options.workingDirectory ? { workingDirectory: options.workingDirectory } : {}),
     });
     if (options.json) {
       fs.mkdirSync(path.dirname(path.resolve(options.json)), { recursive: true });

@@ -16,6 +16,8 @@ export interface RunnerConnection {
   secrets: string[];
   /** Where it points, for the log header. */
   description: string;
+  /** The ApacheFlink service connection every `flinkConnection` name maps to (steps with `target: flinkRest`). */
+  flink?: { connection: ConnectionEnv; description: string };
 }
 
 const EMULATOR_CONNECTION_ID = "5f0b2a6e-3c61-4b1f-9a43-2d1c7e8f9a10";
@@ -91,5 +93,17 @@ export function armConnection(options: ArmConnectionOptions): RunnerConnection {
     env: caFile ? { NODE_EXTRA_CA_CERTS: caFile } : {},
     secrets: [options.clientSecret],
     description: `${options.armUrl} as client ${options.clientId}`,
+  };
+}
+
+const FLINK_CONNECTION_ID = "8c2d7e41-6b0a-4f3e-b5d9-1a7c3e9f2b64";
+
+/** An ApacheFlink service connection without authentication (scheme None), as the agent hands it to a task. */
+export function flinkRestConnection(restUrl: string): { connection: ConnectionEnv; description: string } {
+  const url = new URL(restUrl);
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`--flink-url must be an http(s) URL, got '${restUrl}'`);
+  return {
+    connection: { id: FLINK_CONNECTION_ID, url: restUrl.replace(/\/?$/, "/"), scheme: "None", parameters: {}, data: {} },
+    description: `the Flink cluster at ${restUrl.replace(/\/$/, "")} (ApacheFlink connection, no authentication)`,
   };
 }

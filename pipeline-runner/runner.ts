@@ -62,17 +62,25 @@ export interface RunOptions {
   source?: string;
   /** Folder for the steps' run summaries (created when the first is written); without it they are not kept. */
   summaryDir?: string;
+  /** System.DefaultWorkingDirectory (the checkout: where `jarFile` patterns resolve); without it each task gets its own temporary folder. */
+  workingDirectory?: string;
 }
 
 const DEFAULT_TIMEOUT_MINUTES = 60;
+const FLINK_REST = "flinkRest";
 
 export function bundledTaskExecutor(connection: RunnerConnection): TaskExecutor {
   return async (execution) => {
     if (!fs.existsSync(bundlePath(execution.task))) throw new Error(`${bundlePath(execution.task)} is missing: run npm run build`);
+    // The agent hands a task the id of each connection it names; a flinkRest step names the ApacheFlink one.
+    const flinkRest = execution.inputs["target"] === FLINK_REST;
+    if (flinkRest && !connection.flink) throw new Error("this step has target: flinkRest: give the Flink cluster's REST URL with --flink-url <url> (npm run flink -- start prints one)");
+    const flink = flinkRest ? connection.flink : undefined;
     const run = await runTask({
       task: execution.task,
-      inputs: execution.inputs,
+      inputs: flink ? { ...execution.inputs, flinkConnection: flink.connection.id } : execution.inputs,
       connection: connection.connection,
+      ...(flink ? { extraConnections: [flink.connection] } : {}),
       variables: execution.variables,
       env: { ...connection.env, ...execution.env },
       timeoutMs: execution.timeoutMs,
@@ -202,6 +210,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     { name: "Build.BuildId", value: String(Math.floor(started / 1000)) },
     { name: "Build.BuildNumber", value: new Date(started).toISOString().slice(0, 10).replace(/-/g, "") + ".1" },
     { name: "Agent.OS", value: process.platform === "win32" ? "Windows_NT" : process.platform === "darwin" ? "Darwin" : "Linux" },
+    ...(options.workingDirectory ? [{ name: "System.DefaultWorkingDirectory", value: options.workingDirectory }] : []),
     ...plan.variables,
   ]);
   const results: StepResult[] = [];
@@ -210,6 +219,8 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const total = plan.steps.length;
 
   log.line(`Pipeline ${options.source ?? ""}: ${total} step${total === 1 ? "" : "s"}; every service connection is ${options.connection.description}`);
+  if (options.connection.flink) log.line(`Every flinkConnection (steps with target: flinkRest) is ${options.connection.flink.description}`);
+  if (options.workingDirectory) log.line(`System.DefaultWorkingDirectory is ${options.workingDirectory}`);
   for (const warning of plan.warnings) log.line(`note: ${warning}`);
 
   for (const stage of plan.stages) {
@@ -415,11 +426,16 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
   const timeoutMinutes = step.timeoutInMinutes || job.timeoutInMinutes || DEFAULT_TIMEOUT_MINUTES;
   // The agent hands the task the connection's id, not its name: the executor's connection supplies it.
   const { azureSubscription: connectionName, ...taskInputs } = inputs;
+  const flinkRest = inputs["target"] === FLINK_REST;
+  const named = flinkRest ? inputs["flinkConnection"] : connectionName;
   let exit: { exitCode: number | null; timedOut: boolean };
-  if (connectionName === undefined || connectionName.trim() === "") {
+  if (named === undefined || named.trim() === "") {
     // Without this check the runner's one connection would quietly stand in for a missing input.
     exit = { exitCode: null, timedOut: false };
-    completed = { result: "Failed", message: "Input required: azureSubscription (name the Azure Resource Manager service connection)" };
+    completed = {
+      result: "Failed",
+      message: flinkRest ? "Input required: flinkConnection (name the ApacheFlink service connection)" : "Input required: azureSubscription (name the Azure Resource Manager service connection)",
+    };
     show(`ERROR: ${completed.message}`);
   } else {
     try {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: measures the bundles, the .vsix, cold start, completion detection latency,
  * ARM calls per action and peak memory of the real bundled tasks against the local emulator,
- * side by side with a plain baseline (scripts/bench/baseline-poller.js), and writes
+ * side by side with a plain baseline (scripts/bench/baseline-poller.js); then the Flink REST path
+ * on a real Flink cluster beside Flink's CLI and a plain poller (scripts/bench/flink.ts); and writes
  * docs/performance.md. One run, a few minutes; nothing here runs in CI (test/bench.test.ts only
  * checks the deterministic parts).
  */
@@ -21,6 +22,7 @@ import {
   TARGETS,
 } from "./bench/report";
 import { callsWithin, maxCallsUpTo, type ScheduleFactory, simulateFixedPeriodWait, simulateTaskWait, type WaitModel } from "./bench/schedule";
+import { measureFlink, renderFlinkSection } from "./bench/flink";
 import { shipSize } from "./bench/ship-size";
 import { stat } from "./bench/stats";
 import { packageExtension } from "./package";
@@ -265,6 +267,7 @@ async function main(): Promise<void> {
   const sizes = await measureSizes();
   const coldStart = await measureColdStart();
   const latency = await measureLatency();
+  const flink = await measureFlink(bundle, log);
   const predictions = [...LATENCY_ACTIONS_MS, TEN_MINUTES_MS].map(predict);
   const cpus = os.cpus();
   const results: BenchResults = {
@@ -299,7 +302,7 @@ async function main(): Promise<void> {
     }
   }
   results.benchSeconds = (Date.now() - began) / 1000;
-  const doc = renderPerformanceDoc(results, notesFor(results));
+  const doc = `${renderPerformanceDoc(results, notesFor(results)).trimEnd()}\n\n${renderFlinkSection(flink, sizes.bundles)}`;
   fs.mkdirSync(path.join(root, "docs"), { recursive: true });
   fs.writeFileSync(path.join(root, "docs", "performance.md"), doc);
   for (const c of checkTargets(results)) log(`${c.met === undefined ? "  " : c.met ? "ok" : "NO"} ${c.measure}: ${c.ours} | baseline ${c.baseline} | ${c.target}`);

@@ -41,6 +41,24 @@ describe("pipeline runner: command line", function () {
       assert.throws(() => parseCliArgs(["p.yml", "--time-scale", "0"]), /positive number/);
     });
 
+    it("takes --flink-url for target: flinkRest steps and --working-directory (made absolute); a flinkRest step without --flink-url or flinkConnection fails saying which", async () => {
+      const o = parseCliArgs(["p.yml", "--flink-url", "http://127.0.0.1:8081", "--working-directory", "ws"]);
+      assert.equal(o.flinkUrl, "http://127.0.0.1:8081");
+      assert.equal(o.workingDirectory, path.resolve("ws"));
+      assert.throws(() => parseCliArgs(["p.yml", "--flink-url", "127.0.0.1:8081"]), /--flink-url takes the cluster's http\(s\) REST URL/);
+      const file = writePipeline(
+        "flink-no-url.yml",
+        "steps:\n  - task: FlinkJobStatus@1\n    name: a\n    inputs:\n      target: flinkRest\n      flinkConnection: flink-prod\n" +
+          "  - task: FlinkJobStatus@1\n    name: b\n    condition: always()\n    inputs:\n      target: flinkRest\n",
+      );
+      const lines: string[] = [];
+      const outcome = await runPipelineFile({ file, timeScale: 10, variables: {}, json: undefined, arm: undefined }, { log: new RunLog((l) => lines.push(l)) });
+      assert.equal(outcome.exitCode, 1, lines.join("\n"));
+      const [a, b] = outcome.run!.steps;
+      assert.match(a!.message, /target: flinkRest: give the Flink cluster's REST URL with --flink-url/);
+      assert.match(b!.message, /Input required: flinkConnection/);
+    });
+
     it("fails with exit 2 when the secret's variable is empty, before starting anything", async () => {
       const file = writePipeline("arm.yml", `steps:\n  - task: FlinkJobStatus@1\n    inputs: { azureSubscription: x }\n`);
       const lines: string[] = [];
