@@ -92,7 +92,8 @@ for (const version of versions) {
       assert.notEqual(second, first);
       assert.match(update.outputs["jarId"] ?? "", /orders-2-0\.jar$/);
       const restored = await flinkGet<{ latest: { restored: { external_path: string } | null } }>(cluster.restUrl, `/jobs/${second}/checkpoints`);
-      assert.equal(restored.latest.restored?.external_path, update.outputs["savepointPath"]);
+      assert.equal(restored.latest.restored?.external_path, update.outputs["lastSavepoint"]);
+      assert.equal(update.outputs["savepointPath"], undefined, "savepointPath is Stop's and Savepoint's output, not Update's");
 
       const stop = await step("FlinkJobStop", {});
       assert.equal(stop.result, "Succeeded", stop.resultMessage);

@@ -293,11 +293,12 @@ export class FlinkRestActions {
   }
 
   /** Runs the jar, waits for health; the outcome of NEW/START/UPDATE. Keeps only the jar that now runs. */
-  private async runAndWatch(jar: OwnJar, uploaded: boolean, inputs: FlinkRestInputs, savepointPath: string | undefined, jars: JarFile[], extra: Partial<ActionOutcome> = {}): Promise<ActionOutcome> {
+  /** Runs the jar (from `savepointPath` when given) and watches it start; `lastSavepoint` is the job's newest savepoint when it is not that one. */
+  private async runAndWatch(jar: OwnJar, uploaded: boolean, inputs: FlinkRestInputs, savepointPath: string | undefined, jars: JarFile[], lastSavepoint?: string): Promise<ActionOutcome> {
     const submitted = await this.run(jar, inputs, savepointPath);
     if ("refused" in submitted) {
       if (uploaded) await this.api.deleteJar(jar.id, this.signal).catch(() => undefined);
-      return { actionResult: "FAILED", failure: submitted.refused, job: this.view(undefined), ...extra };
+      return { actionResult: "FAILED", failure: submitted.refused, job: { ...this.view(undefined), ...(lastSavepoint ? { lastSavepoint } : {}) } };
     }
     const result = await this.started(submitted.jobId, submitted.runError);
     const exec = { jid: submitted.jobId, state: result.details?.state ?? "INITIALIZING" };
@@ -305,9 +306,8 @@ export class FlinkRestActions {
     if (result.ok && this.options.waitForCompletion) await this.removeOlderJars(jar.id, jars);
     return {
       actionResult: !result.ok ? "FAILED" : this.options.waitForCompletion ? "SUCCESS" : "IN_PROGRESS",
-      job: this.view(exec, jar, extra.savepointPath ?? savepointPath),
+      job: this.view(exec, jar, lastSavepoint ?? savepointPath),
       ...(result.failure ? { failure: result.failure } : {}),
-      ...extra,
     };
   }
 
@@ -508,7 +508,8 @@ export class FlinkRestActions {
         return { actionResult: "FAILED", failure: stopped.failure, job: this.view({ jid: exec.jid, state: now?.state ?? exec.state }) };
       }
       const from = inputs.savepointName ?? stopped.location;
-      const outcome = await this.runAndWatch(jar, uploaded, inputs, from, jars, { savepointPath: stopped.location });
+      // The stop's savepoint is the job's newest: lastSavepoint (savepointPath is Stop's and Savepoint's output alone).
+      const outcome = await this.runAndWatch(jar, uploaded, inputs, from, jars, stopped.location);
       if (outcome.actionResult === "FAILED") {
         outcome.failure = `${outcome.failure}. The previous version was stopped with savepoint ${stopped.location}: start it again from there with FlinkJobStart (savepointName).`;
       }
