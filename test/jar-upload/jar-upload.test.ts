@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { TokenCredential } from "@azure/core-auth";
 import { InputError } from "../../src/errors";
 import { BLOB_DATA_CONTRIBUTOR, JarUploadError, uploadJar, type JarUploadRequest } from "../../src/azure/jar-upload";
+import { withoutNock } from "../harness/without-nock";
 import { eventually, randomJar, sha256, startDroppingConnectProxy, startStorageBed, startStorageFaultProxy, type StorageBed } from "./helpers";
 
 const MiB = 1024 * 1024;
@@ -12,6 +13,7 @@ const MiB = 1024 * 1024;
  * client.
  */
 describe("jar upload to abfs storage (Azurite)", () => {
+  withoutNock();
   let bed: StorageBed;
   let n = 0;
   /** A fresh container per test; the abfs URI names Azurite's account. */

@@ -5,10 +5,10 @@ import { loadTaskCatalog, parseTaskReference, resolveInputs } from "../../pipeli
 describe("pipeline runner: planning a YAML file", () => {
   const catalog = loadTaskCatalog();
 
-  it("knows all eight tasks from their task.json", () => {
+  it("knows all nine tasks from their task.json", () => {
     assert.deepEqual(
       [...catalog.values()].map((t) => t.name).sort(),
-      ["FlinkJobCancel", "FlinkJobDelete", "FlinkJobStart", "FlinkJobStatus", "FlinkJobStop", "FlinkJobSubmit", "FlinkJobUpdate", "FlinkSavepoint"],
+      ["FlinkJobCancel", "FlinkJobDelete", "FlinkJobDeploy", "FlinkJobStart", "FlinkJobStatus", "FlinkJobStop", "FlinkJobSubmit", "FlinkJobUpdate", "FlinkSavepoint"],
     );
   });
 

@@ -5,19 +5,10 @@
 import assert from "node:assert/strict";
 import { createPipelineRequest } from "@azure/core-rest-pipeline";
 import axios from "axios";
-import nock from "nock";
 import { armHttpsAgent, identityClientOptions, type NetworkSettings } from "../../src/azure/network";
 import { type Emulator, startEmulator } from "../../emulator/index";
 import { type ConnectProxy, startConnectProxy } from "../harness/connect-proxy";
-
-/**
- * nock intercepts every request of the process once any suite has loaded it, and its interceptor
- * cannot hand a proxy agent's tunnel to the real network: these suites need the real network.
- */
-function withoutNock(): void {
-  before(() => nock.restore());
-  after(() => nock.activate());
-}
+import { withoutNock } from "../harness/without-nock";
 
 describe("identity requests and the agent's proxy", function () {
   this.timeout(60_000);

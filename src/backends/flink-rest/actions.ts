@@ -518,7 +518,7 @@ export class FlinkRestActions {
     const state = await this.cancelAndWait(exec);
     this.log.info(`Job ${exec.jid} is ${state}.`);
     if (action === "STATELESS_UPDATE") return this.runAndWatch(jar, uploaded, inputs, undefined, jars);
-    const point = newestRestorePoint(await this.api.checkpoints(exec.jid, this.signal));
+    const point = newestRestorePoint(await this.api.finalCheckpoints(exec.jid, this.signal));
     if (!point?.externalPath) {
       return {
         actionResult: "FAILED",

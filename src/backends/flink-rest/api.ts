@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
+import { sleep } from "../../util/abort";
 import { condense, FlinkRestClient, FlinkRestError } from "./client";
 
 export interface FlinkVersion {
@@ -119,16 +120,35 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const str = (v: unknown): v is string => typeof v === "string";
 const num = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
+/** Flink's default web.refresh-interval: how long its REST handlers may serve a cached execution graph. */
+const DEFAULT_REFRESH_INTERVAL_MS = 3_000;
+
 export class FlinkApi {
+  /** From GET /config ("refresh-interval"), once read. */
+  private refreshIntervalMs: number | undefined;
+
   constructor(readonly client: FlinkRestClient) {}
 
   /** GET /config: the version, and whether the dashboard claims web submission. */
-  config(signal?: AbortSignal): Promise<{ version: FlinkVersion; webSubmit: boolean }> {
-    return this.client.json({ method: "GET", path: "/config", idempotent: true, signal }, (d) => {
+  async config(signal?: AbortSignal): Promise<{ version: FlinkVersion; webSubmit: boolean }> {
+    const config = await this.client.json({ method: "GET", path: "/config", idempotent: true, signal }, (d) => {
       if (!isObject(d) || !str(d["flink-version"]) || !isObject(d["features"])) return undefined;
       const version = parseFlinkVersion(d["flink-version"]);
-      return version ? { version, webSubmit: d["features"]["web-submit"] !== false } : undefined;
+      return version ? { version, webSubmit: d["features"]["web-submit"] !== false, refreshMs: num(d["refresh-interval"]) ? d["refresh-interval"] : undefined } : undefined;
     });
+    if (config.refreshMs !== undefined) this.refreshIntervalMs = config.refreshMs;
+    return { version: config.version, webSubmit: config.webSubmit };
+  }
+
+  /**
+   * The checkpoint statistics of a job that has ended, read once they are final. Flink's REST
+   * handlers serve the execution graph from a cache refreshed every web.refresh-interval, so a
+   * read right after the end may still name a checkpoint that a later one has since subsumed and
+   * deleted (seen on 2.3: the restore then fails with "Cannot find checkpoint or savepoint").
+   */
+  async finalCheckpoints(jobId: string, signal?: AbortSignal): Promise<CheckpointStats | undefined> {
+    await sleep(Math.min(this.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS, 10_000) + 500, signal);
+    return this.checkpoints(jobId, signal);
   }
 
   /** GET /jobmanager/config: the cluster's configuration, key → value. */

@@ -208,7 +208,7 @@ class FlinkRestDeployTarget implements DeployTarget {
           );
         }
         await this.cancelAndWait(exec.jid);
-        const point = newestRestorePoint(await this.api.checkpoints(exec.jid, this.signal));
+        const point = newestRestorePoint(await this.api.finalCheckpoints(exec.jid, this.signal));
         from = point?.externalPath;
         onStopped(from);
         if (!from) throw new JobStateError(`Job ${exec.jid} was cancelled, but Flink lists no retained checkpoint or savepoint of it to restart from (is checkpointing enabled?)`);
