@@ -142,6 +142,11 @@ function allowNonRestoredStateInput(): Input {
   };
 }
 
+/** More Flink settings, as `key=value` lines or one JSON object; the help says what they do for the task. */
+function flinkConfigurationInput(help: string): Input {
+  return { name: "flinkConfiguration", type: "multiLine", label: "More Flink configuration", required: false, groupName: "job", properties: { resizable: true, rows: "4" }, helpMarkDown: help };
+}
+
 function jobNameInput(required: boolean): Input {
   return {
     name: "jobName",
@@ -382,15 +387,7 @@ export const TASKS: TaskManifestSource[] = [
         groupName: "job",
         helpMarkDown: "Where the savepoint before an upgrade (the rollback point) goes, for example `abfss://state@mystorage.dfs.core.windows.net/savepoints` or `s3://state/savepoints`. Empty: the cluster's default.",
       },
-      {
-        name: "flinkConfiguration",
-        type: "multiLine",
-        label: "More Flink configuration",
-        required: false,
-        groupName: "job",
-        properties: { resizable: true, rows: "4" },
-        helpMarkDown: "More Flink settings, one `key=value` a line (for example `execution.checkpointing.interval=30s`) or one JSON object. A change here is a change of the job: it upgrades it.",
-      },
+      flinkConfigurationInput("More Flink settings, one `key=value` a line (for example `execution.checkpointing.interval=30s`) or one JSON object. A change here is a change of the job: it upgrades it."),
       {
         name: "upgradeMode",
         type: "radio",
@@ -469,15 +466,7 @@ export const TASKS: TaskManifestSource[] = [
         helpMarkDown: "Apache Flink (REST): start the new job from this savepoint's path, for example `$(stop.savepointPath)`. Empty: start without state.",
       },
       allowNonRestoredStateInput(),
-      {
-        name: "flinkConfiguration",
-        type: "multiLine",
-        label: "More Flink configuration",
-        required: false,
-        groupName: "job",
-        properties: { resizable: true, rows: "4" },
-        helpMarkDown: "More Flink settings, one `key=value` a line (for example `taskmanager.numberOfTaskSlots=2`) or one JSON object. Set parallelism and the savepoint directory with their own inputs.",
-      },
+      flinkConfigurationInput("More Flink settings, one `key=value` a line (for example `taskmanager.numberOfTaskSlots=2`) or one JSON object. Set parallelism and the savepoint directory with their own inputs."),
     ],
     outputs: outputs(RECORD_OUTPUTS),
   },
