@@ -8,66 +8,7 @@ import { fileURLToPath } from "node:url";
 import { flinkHomePath, installFlink } from "../../testbed/flink/install";
 import { flinkVersionsUnderTest, useFlinkCluster } from "../../testbed/flink/mocha";
 import { flinkMajor } from "../../testbed/flink/versions";
-import type { FlinkCluster } from "../../testbed/flink/cluster";
-
-interface Reply {
-  status: number;
-  body: any;
-}
-
-async function rest(cluster: FlinkCluster, method: string, route: string, body?: unknown): Promise<Reply> {
-  const response = await fetch(cluster.restUrl + route, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function uploadJar(cluster: FlinkCluster, jarPath: string): Promise<string> {
-  const form = new FormData();
-  form.append("jarfile", new Blob([await fs.readFile(jarPath)], { type: "application/java-archive" }), path.basename(jarPath));
-  const response = await fetch(`${cluster.restUrl}/jars/upload`, { method: "POST", body: form });
-  const body = (await response.json()) as { status?: string; filename?: string };
-  assert.equal(response.status, 200, JSON.stringify(body));
-  assert.equal(body.status, "success");
-  return path.basename(body.filename!); // the jar id is the stored file's name
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-function newJobId(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function jobState(cluster: FlinkCluster, jobId: string): Promise<string | undefined> {
-  const { status, body } = await rest(cluster, "GET", "/jobs/overview");
-  assert.equal(status, 200);
-  return (body.jobs as { jid: string; state: string }[]).find((job) => job.jid === jobId)?.state;
-}
-
-/** RUNNING with every task deployed and running (the job state alone says RUNNING while tasks wait for slots). */
-async function waitRunning(cluster: FlinkCluster, jobId: string): Promise<any> {
-  return waitFor(`job ${jobId} and all its tasks RUNNING`, async () => {
-    const { status, body } = await rest(cluster, "GET", `/jobs/${jobId}`);
-    if (status !== 200) return undefined;
-    assert.notEqual(body.state, "FAILED", `job ${jobId} failed`);
-    return body.state === "RUNNING" && body.vertices.every((v: any) => v.status === "RUNNING") ? body : undefined;
-  });
-}
-
-async function waitState(cluster: FlinkCluster, jobId: string, state: string): Promise<void> {
-  await waitFor(`job ${jobId} ${state}`, async () => ((await jobState(cluster, jobId)) === state ? true : undefined));
-}
+import { jobState, newJobId, rest, uploadJar, waitFor, waitRunning, waitState } from "./flink-rest";
 
 for (const version of flinkVersionsUnderTest()) {
   describe(`Flink ${version} test bed (a real session cluster)`, function () {

@@ -3,14 +3,17 @@
 // Flink, from a FLINK_HOME made by install.ts. Each cluster has its own temp dir (conf, logs,
 // savepoints, checkpoints, uploads) and its own free ports; stop() leaves nothing behind.
 import { ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, promises as fs, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, promises as fs } from "node:fs";
 import * as https from "node:https";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import YAML from "yaml";
+import { delay, freePort, isRunning, killProcess, stopProcess, trackDir, trackProcess, untrackDir } from "../processes";
+import { startZooKeeper, type ZooKeeperServer } from "../zookeeper";
 import { installFlink } from "./install";
+
+export { freePort } from "../processes";
 
 export type FlinkConfigValue = string | number | boolean;
 
@@ -35,6 +38,12 @@ export interface FlinkClusterOptions {
    * security.ssl.rest.authentication-enabled is true, a client certificate and key it trusts.
    */
   restClientTls?: RestClientTls;
+  /**
+   * JobManager high availability through ZooKeeper (high-availability.type: zookeeper, storage
+   * dir on local disk, a cluster-id of its own): `true` starts a ZooKeeper for this cluster,
+   * stopped with it. Jobs then survive killJobManager() + restartJobManager() with their JobIDs.
+   */
+  ha?: boolean;
 }
 
 export interface RestClientTls {
@@ -63,12 +72,22 @@ export interface FlinkCluster {
   checkpointDirUri: string;
   /** The config.yaml entries the cluster was started with. */
   config: Record<string, FlinkConfigValue>;
+  /** With `ha`: the ZooKeeper, the HA storage dir (local path) and the cluster-id. */
+  highAvailability?: { zooKeeper: ZooKeeperServer; storageDir: string; clusterId: string };
   jobManagerPid(): number | undefined;
   taskManagerPid(): number | undefined;
   /** SIGKILLs the TaskManager (its whole process group) and resolves when it is gone. */
   killTaskManager(): Promise<void>;
   /** Starts a new TaskManager (e.g. after killTaskManager) and resolves when the JobManager lists it. */
   startTaskManager(): Promise<void>;
+  /** SIGKILLs the JobManager (its whole process group) and resolves when it is gone. */
+  killJobManager(): Promise<void>;
+  /**
+   * Starts the JobManager again (after killJobManager) with the same config and REST port, and
+   * resolves when the REST API lists a TaskManager with all its slots and GET /jars answers.
+   * With `ha` the jobs it ran are recovered with their JobIDs from their latest checkpoints.
+   */
+  restartJobManager(): Promise<void>;
   /** Resident memory of each JVM in MiB (from /proc), undefined for one not running. */
   residentMemoryMiB(): Promise<{ jobManager?: number; taskManager?: number }>;
   /** Last lines of the JobManager's and TaskManager's logs, for failure messages. */
@@ -80,67 +99,6 @@ export interface FlinkCluster {
 const DEFAULT_SLOTS = 4;
 const DEFAULT_READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 15_000;
-
-/** Every live Flink process group this Node process started, for cleanup on exit. */
-const liveProcesses = new Set<ChildProcess>();
-const liveDirs = new Set<string>();
-let exitHooksInstalled = false;
-
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
-  const killAll = () => {
-    for (const child of liveProcesses) killGroup(child, "SIGKILL");
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  };
-  process.on("exit", killAll);
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    // When someone else handles the signal (the CLI, a test runner), they stop the clusters and
-    // the exit hook catches the rest; otherwise the signal would end Node and orphan the JVMs.
-    const onSignal = () => {
-      if (process.listenerCount(signal) > 1) return;
-      killAll();
-      process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal); // detached: the pid is the group id (the script execs java)
-  } catch {
-    // already gone
-  }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
-async function stopProcess(child: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (!child) return;
-  killGroup(child, "SIGTERM");
-  const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
-  await exited(child);
-  clearTimeout(timer);
-  killGroup(child, "SIGKILL"); // helpers the script may have left in the group
-  liveProcesses.delete(child);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function flatten(value: unknown, prefix: string, into: Record<string, FlinkConfigValue>): void {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
@@ -157,11 +115,22 @@ async function distributionJavaOptions(home: string): Promise<Record<string, Fli
   return Object.fromEntries(Object.entries(flat).filter(([key]) => key.startsWith("env.java.")));
 }
 
+/** Flink's ZooKeeper HA keys (the same on 1.20 and 2.x; 1.20 also reads the older `high-availability`). */
+function highAvailabilityConfig(zooKeeper: ZooKeeperServer, storageDirUri: string, clusterId: string): Record<string, FlinkConfigValue> {
+  return {
+    "high-availability.type": "zookeeper",
+    "high-availability.zookeeper.quorum": zooKeeper.connectString,
+    "high-availability.storageDir": storageDirUri,
+    "high-availability.cluster-id": clusterId,
+  };
+}
+
 function clusterConfig(
   dir: string,
   ports: { rest: number; rpc: number },
   options: FlinkClusterOptions,
   javaOptions: Record<string, FlinkConfigValue>,
+  highAvailability: Record<string, FlinkConfigValue>,
 ): Record<string, FlinkConfigValue> {
   const uri = (sub: string) => pathToFileURL(path.join(dir, sub)).href;
   return {
@@ -196,6 +165,7 @@ function clusterConfig(
     "heartbeat.timeout": 15000,
     // Job stdout (print()) and JVM stderr go to log/*.out and *.err, as with the daemon scripts.
     "env.stdout-err.redirect-to-file": true,
+    ...highAvailability,
     ...options.extraConfig,
   };
 }
@@ -240,10 +210,6 @@ function getOverTls(url: string, tls: RestClientTls | undefined): Promise<{ stat
   });
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Starts one JobManager and one TaskManager of Flink `version` (installing it if needed) and
  * resolves once the REST API lists a TaskManager with all its slots and GET /jars answers 200
@@ -268,20 +234,29 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
   const { version } = options;
   const log = options.log ?? (() => undefined);
   const home = await installFlink(version, { log });
-  installExitHooks();
   const started = Date.now();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), `flink-testbed-${version}-`));
-  liveDirs.add(dir);
+  trackDir(dir);
   const confDir = path.join(dir, "conf");
   const logDir = path.join(dir, "log");
-  for (const sub of ["conf", "log", "pid", "jars", "web", "tmp", "savepoints", "checkpoints"]) {
+  for (const sub of ["conf", "log", "pid", "jars", "web", "tmp", "savepoints", "checkpoints", "ha"]) {
     await fs.mkdir(path.join(dir, sub));
   }
   for (const file of await fs.readdir(path.join(home, "conf"))) {
     if (file !== "config.yaml") await fs.copyFile(path.join(home, "conf", file), path.join(confDir, file));
   }
   const ports = { rest: await freePort(), rpc: await freePort() };
-  const config = clusterConfig(dir, ports, options, await distributionJavaOptions(home));
+  let zooKeeper: ZooKeeperServer | undefined;
+  try {
+    if (options.ha) zooKeeper = await startZooKeeper({ log });
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    untrackDir(dir);
+    throw err;
+  }
+  const clusterId = path.basename(dir);
+  const haConfig = zooKeeper ? highAvailabilityConfig(zooKeeper, pathToFileURL(path.join(dir, "ha")).href, clusterId) : {};
+  const config = clusterConfig(dir, ports, options, await distributionJavaOptions(home), haConfig);
   await fs.writeFile(path.join(confDir, "config.yaml"), YAML.stringify(config, { lineWidth: 0 }));
   const restSsl = String(config["security.ssl.rest.enabled"] ?? "false") === "true";
   const restUrl = `${restSsl ? "https" : "http"}://127.0.0.1:${ports.rest}`;
@@ -292,10 +267,7 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
   const launch = (script: string, name: string): ChildProcess => {
     const out = openSync(path.join(logDir, `${name}.launcher.out`), "a");
     try {
-      const child = spawn(path.join(home, "bin", script), ["start-foreground"], { env, detached: true, stdio: ["ignore", out, out] });
-      liveProcesses.add(child);
-      child.once("exit", () => liveProcesses.delete(child));
-      return child;
+      return trackProcess(spawn(path.join(home, "bin", script), ["start-foreground"], { env, detached: true, stdio: ["ignore", out, out] }));
     } finally {
       closeSync(out);
     }
@@ -312,16 +284,19 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
       const text = await tail(path.join(logDir, file), file.endsWith(".log") ? lines : 10);
       if (text.trim()) parts.push(`--- ${file} ---\n${text.trimEnd()}`);
     }
+    const zooKeeperLog = (await zooKeeper?.logTail(10))?.trim();
+    if (zooKeeperLog) parts.push(`--- zookeeper.log ---\n${zooKeeperLog}`);
     return parts.join("\n");
   };
 
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       await Promise.all([stopProcess(taskManager, STOP_GRACE_MS), stopProcess(jobManager, STOP_GRACE_MS)]);
+      await zooKeeper?.stop();
       const keep = options.keepDir ?? process.env.FLINK_TESTBED_KEEP === "1";
       if (keep) log(`Flink ${version}: kept ${dir}`);
       else await fs.rm(dir, { recursive: true, force: true });
-      liveDirs.delete(dir);
+      untrackDir(dir);
     })();
     return stopped;
   };
@@ -336,7 +311,7 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
     const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
     let lastError = "";
     for (;;) {
-      const dead = processes().find((child) => child.exitCode !== null || child.signalCode !== null);
+      const dead = processes().find((child) => !isRunning(child));
       if (dead) {
         const logs = await logTail();
         if (/BindException|Address already in use/.test(logs)) {
@@ -360,7 +335,7 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
 
   const slots = Number(config["taskmanager.numberOfTaskSlots"]);
   const submitEnabled = String(config["web.submit.enable"] ?? "true") !== "false";
-  try {
+  const untilReady = async (): Promise<void> => {
     await waitFor(`a TaskManager with ${slots} slots in GET ${restUrl}/overview`, async () => {
       const { status, body } = await getRest("/overview");
       const overview = body as { taskmanagers?: number; "slots-total"?: number };
@@ -370,6 +345,9 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
       const { status } = await getRest("/jars");
       return status === (submitEnabled ? 200 : 404);
     }, () => [jobManager!, taskManager!]);
+  };
+  try {
+    await untilReady();
   } catch (err) {
     await stop();
     throw err;
@@ -377,7 +355,7 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
   log(`Flink ${version}: ready at ${restUrl} in ${((Date.now() - started) / 1000).toFixed(1)} s (dir ${dir})`);
 
   const rssMiB = async (child: ChildProcess | undefined): Promise<number | undefined> => {
-    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return undefined;
+    if (!child?.pid || !isRunning(child)) return undefined;
     try {
       const status = await fs.readFile(`/proc/${child.pid}/status`, "utf8");
       const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
@@ -400,12 +378,11 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
     checkpointDir: path.join(dir, "checkpoints"),
     checkpointDirUri: String(config["execution.checkpointing.dir"]),
     config,
+    ...(zooKeeper ? { highAvailability: { zooKeeper, storageDir: path.join(dir, "ha"), clusterId } } : {}),
     jobManagerPid: () => jobManager?.pid,
     taskManagerPid: () => taskManager?.pid,
     killTaskManager: async () => {
-      if (!taskManager) return;
-      killGroup(taskManager, "SIGKILL");
-      await exited(taskManager);
+      await killProcess(taskManager);
       taskManager = undefined;
     },
     startTaskManager: async () => {
@@ -416,6 +393,18 @@ async function startOnce(options: FlinkClusterOptions): Promise<FlinkCluster> {
       taskManager = child;
       await waitFor("a new TaskManager in GET /taskmanagers", async () => (await taskManagerIds()).some((id) => !before.has(id)),
         () => [jobManager!, child]);
+    },
+    killJobManager: async () => {
+      await killProcess(jobManager);
+      jobManager = undefined;
+    },
+    restartJobManager: async () => {
+      if (stopped) throw new Error("restartJobManager: the cluster was stopped");
+      if (jobManager) throw new Error("restartJobManager: the JobManager is running; killJobManager() first");
+      const started = Date.now();
+      jobManager = launch("jobmanager.sh", "jobmanager");
+      await untilReady();
+      log(`Flink ${version}: JobManager restarted at ${restUrl} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     },
     residentMemoryMiB: async () => ({ jobManager: await rssMiB(jobManager), taskManager: await rssMiB(taskManager) }),
     logTail,

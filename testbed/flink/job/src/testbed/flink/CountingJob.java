@@ -7,6 +7,9 @@ import java.nio.charset.StandardCharsets;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -18,7 +21,9 @@ import org.apache.flink.util.Collector;
  *
  * Arguments: --fail-after-seconds N (throw after N s, so the job FAILS), --job-name NAME
  * (execute(NAME); without it execute() and pipeline.name applies), --throw-in-main (main throws
- * before execute), --records-per-second N (default 20).
+ * before execute), --records-per-second N (default 20), --snapshot-sleep-ms N (the counting
+ * operator sleeps N ms in snapshotState, so every checkpoint and savepoint stays IN_PROGRESS that
+ * long: a test can act truly during one).
  *
  * The jar's build ("v1", "v2", ...) comes from the resource testbed-job-build.txt, so one
  * compilation yields jars that differ; it names the counting operator ("count v2") and so shows
@@ -31,6 +36,7 @@ public class CountingJob {
         String jobName = null;
         boolean throwInMain = false;
         long recordsPerSecond = 20;
+        long snapshotSleepMillis = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--fail-after-seconds":
@@ -44,6 +50,9 @@ public class CountingJob {
                     break;
                 case "--records-per-second":
                     recordsPerSecond = Long.parseLong(value(args, ++i, "--records-per-second"));
+                    break;
+                case "--snapshot-sleep-ms":
+                    snapshotSleepMillis = Long.parseLong(value(args, ++i, "--snapshot-sleep-ms"));
                     break;
                 default:
                     throw new IllegalArgumentException("CountingJob: unknown argument " + args[i]);
@@ -62,7 +71,7 @@ public class CountingJob {
                 .name("throttle")
                 .uid("throttle")
                 .keyBy(new KeyByRemainder())
-                .process(new Count(build))
+                .process(new Count(build, snapshotSleepMillis))
                 .name("count " + build)
                 .uid("count")
                 .print()
@@ -116,13 +125,26 @@ public class CountingJob {
         }
     }
 
-    /** Counts records per key in ValueState, emitting every 10th count. */
-    public static class Count extends KeyedProcessFunction<Long, Long, String> {
+    /** Counts records per key in ValueState, emitting every 10th count; optionally slow to snapshot. */
+    public static class Count extends KeyedProcessFunction<Long, Long, String> implements CheckpointedFunction {
         private final String build;
+        private final long snapshotSleepMillis;
         private transient ValueState<Long> count;
 
-        Count(String build) {
+        Count(String build, long snapshotSleepMillis) {
             this.build = build;
+            this.snapshotSleepMillis = snapshotSleepMillis;
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) {
+            // The keyed ValueState is created lazily in processElement.
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) throws Exception {
+            // Synchronous part of the snapshot: the checkpoint or savepoint stays IN_PROGRESS meanwhile.
+            if (snapshotSleepMillis > 0) Thread.sleep(snapshotSleepMillis);
         }
 
         @Override
