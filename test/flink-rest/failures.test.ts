@@ -39,6 +39,15 @@ async function runOutsideTheTasks(url: string, jarPath: string, args: string[]):
   return ((await run.json()) as { jobid: string }).jobid;
 }
 
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return true;
+}
+
 async function cancelDirect(url: string, jobId: string): Promise<void> {
   await fetch(`${url}/jobs/${jobId}?mode=cancel`, { method: "PATCH" });
   for (let i = 0; i < 60; i++) {
@@ -196,31 +205,53 @@ for (const version of versions) {
       }
     });
 
-    it("the TaskManager killed as a savepoint is triggered: FAILED with Flink's cause, and the job ends FAILED", async () => {
-      const { outcome } = await run("NEW", "tm-lost", { jarFile: "job.jar", savepointDirectory: `file://${workspace}/tm-lost-savepoints` });
+    it("the TaskManager killed while the savepoint is IN_PROGRESS: FAILED with Flink's cause, no savepoint named, and the job ends FAILED", async () => {
+      // The counting operator sleeps 20 s in snapshotState: the savepoint is truly under way when the TM dies.
+      const { outcome } = await run("NEW", "tm-lost", { jarFile: "job.jar", args: "--snapshot-sleep-ms 20000", savepointDirectory: `file://${workspace}/tm-lost-savepoints` });
       assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
+      const jobId = outcome.job!.jobId;
+      let triggerId: string | undefined;
       const proxy = await startServer((req, res) => {
-        const forward = () => {
-          const upstream = http.request(`${url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        const upstream = http.request(`${url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+          answer.on("end", () => {
+            const body = Buffer.concat(chunks);
+            if (req.method === "POST" && /\/savepoints$/.test(req.url ?? "")) triggerId = (JSON.parse(body.toString("utf8")) as { "request-id"?: string })["request-id"];
             res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
+            res.end(body);
           });
-          req.pipe(upstream);
-        };
-        if (req.method === "POST" && /\/savepoints$/.test(req.url ?? "")) void cluster.killTaskManager().then(forward);
-        else forward();
+        });
+        req.pipe(upstream);
       });
       try {
-        const savepoint = await run("SAVEPOINT", "tm-lost", {}, { url: proxy.url });
-        assert.equal(savepoint.outcome.actionResult, "FAILED");
-        assert.match(savepoint.outcome.failure!, /^The savepoint failed: \S/);
-        assert.equal(savepoint.outcome.savepointPath, undefined);
+        const savepoint = run("SAVEPOINT", "tm-lost", {}, { url: proxy.url });
+        const inProgress = await waitUntil("the savepoint IN_PROGRESS on Flink", async () =>
+          triggerId !== undefined && (await flinkGet<{ status: { id: string } }>(url, `/jobs/${jobId}/savepoints/${triggerId}`)).status.id === "IN_PROGRESS");
+        assert.ok(inProgress);
+        const history = await flinkGet<{ counts: { in_progress: number } }>(url, `/jobs/${jobId}/checkpoints`);
+        assert.equal(history.counts.in_progress, 1, "Flink lists the savepoint as in progress when the TaskManager is killed");
+        await cluster.killTaskManager();
+        const { outcome: failed } = await savepoint;
+        assert.equal(failed.actionResult, "FAILED");
+        assert.match(failed.failure!, /^The savepoint failed: \S/);
+        assert.equal(failed.savepointPath, undefined);
+        assert.deepEqual(fs.existsSync(`${workspace}/tm-lost-savepoints`) ? fs.readdirSync(`${workspace}/tm-lost-savepoints`).filter((d) => fs.existsSync(`${workspace}/tm-lost-savepoints/${d}/_metadata`)) : [], [],
+          "no completed savepoint on disk");
       } finally {
         await proxy.close();
         await cluster.startTaskManager();
       }
       const status = await readStatus("tm-lost", { url, waitForStatus: "FAILED" });
       assert.equal(status.job?.jobStatus, "FAILED");
+      assert.equal(status.job?.jobId, jobId);
+      // The re-run of the step: a new job of the name takes a savepoint that completes.
+      const again = await run("NEW", "tm-lost", { jarFile: "job.jar", savepointDirectory: `file://${workspace}/tm-lost-savepoints` });
+      assert.equal(again.outcome.actionResult, "SUCCESS", again.outcome.failure);
+      const retried = await run("SAVEPOINT", "tm-lost");
+      assert.equal(retried.outcome.actionResult, "SUCCESS", retried.outcome.failure);
+      assert.ok(fs.existsSync(`${retried.outcome.savepointPath!.replace(/^file:\/+/, "/")}/_metadata`), retried.outcome.savepointPath);
+      await run("CANCEL", "tm-lost");
     });
   });
 
