@@ -7,9 +7,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import { type ConnectionEnv, runTask, type TaskRun } from "../harness/agent";
-import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
-import { buildTestJobJars } from "../../testbed/flink/job";
-import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
+import type { FlinkCluster } from "../../testbed/flink/cluster";
+import { flinkVersionsUnderTest, useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { flinkGet, startServer, workspaceWith } from "./helpers";
 
 const versions = flinkVersionsUnderTest();
@@ -23,11 +22,12 @@ for (const version of versions) {
     let gateway: Awaited<ReturnType<typeof startServer>>;
     const jobName = `pipeline-${version.replace(/\./g, "-")}`;
 
+    const flink = useSharedFlinkCluster(version);
+
     before(async function () {
-      this.timeout(600_000);
       assert.ok(fs.existsSync("dist/tasks/FlinkJobSubmit/index.js"), "run npm run build first");
-      const jars = await buildTestJobJars(version);
-      cluster = await startFlinkCluster({ version });
+      const jars = flink.jars;
+      cluster = flink.cluster;
       workspace = workspaceWith({ "target/orders-1.0.jar": jars.v1, "target-v2/orders-2.0.jar": jars.v2 });
       // A gateway that asks for a user name and password, as NGINX in front of Flink does, under a path prefix.
       gateway = await startServer((req, res) => {
@@ -51,7 +51,6 @@ for (const version of versions) {
 
     after(async () => {
       await gateway?.close();
-      await cluster?.stop();
       if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
     });
 

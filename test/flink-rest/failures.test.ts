@@ -9,7 +9,7 @@ import { jobTag } from "../../src/backends/flink-rest/identity";
 import { JobStateError } from "../../src/errors";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars, type TestJobJars } from "../../testbed/flink/job";
-import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
+import { flinkVersionsUnderTest, useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { flinkGet, readStatus, runAction, startServer, workspaceWith } from "./helpers";
 
 interface Overview {
@@ -66,16 +66,16 @@ for (const version of versions) {
     const run = (action: Parameters<typeof runAction>[0], jobName: string, inputs: Record<string, string> = {}, extra: { url?: string } = {}) =>
       runAction(action, jobName, inputs, { url: extra.url ?? url, workingDirectory: workspace });
 
-    before(async function () {
-      this.timeout(600_000);
-      jars = await buildTestJobJars(version);
-      cluster = await startFlinkCluster({ version });
+    const flink = useSharedFlinkCluster(version);
+
+    before(() => {
+      jars = flink.jars;
+      cluster = flink.cluster;
       url = cluster.restUrl;
       workspace = workspaceWith({ "job.jar": jars.v1, "nomain/job.jar": jars.v1NoMainClass });
     });
 
-    after(async () => {
-      await cluster?.stop();
+    after(() => {
       if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
     });
 

@@ -3,7 +3,7 @@
  * the local runner and the bundled tasks. A page's examples follow one job through its life, so
  * they run in page order against one emulator, the way a reader tries them one after the other
  * against `npm run emulator`. The runner creates the clusters and jars each example names.
- * Examples with `target: flinkRest` run against one real Flink cluster of the test bed per page
+ * Examples with `target: flinkRest` run against the run's shared Flink cluster of the test bed
  * (the first CI version), with the test bed's job jar where the example's `jarFile` looks; an
  * example that cannot run locally as written is only parsed, and NOT_RUN_HERE says why.
  */
@@ -17,9 +17,7 @@ import { runPipelineFile } from "../../pipeline-runner/cli";
 import { RunLog } from "../../pipeline-runner/log";
 import type { PipelineRunResult } from "../../pipeline-runner/runner";
 import { planPipelineFile } from "../../pipeline-runner/pipeline";
-import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
-import { buildTestJobJars } from "../../testbed/flink/job";
-import { FLINK_SUITE_SETUP_TIMEOUT_MS } from "../../testbed/flink/mocha";
+import { useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
 
 /** Examples only parsed, by a text they hold, and why they cannot run here as written. */
@@ -57,24 +55,19 @@ for (const page of ["overview.md", "README.md"]) {
   describe(`${page}: every YAML example runs as written, in page order, against one emulator (and one Flink cluster for target: flinkRest)`, function () {
     this.timeout(300_000);
     let emulator: Emulator;
-    let flink: FlinkCluster | undefined;
     const workingDirectory = fs.mkdtempSync(path.join(tmp, "workspace-"));
     const blocks = examples(page);
+    const flink = blocks.some((b) => isFlinkRest(b) && !notRunHere(b)) ? useSharedFlinkCluster(CI_FLINK_VERSIONS[0]!) : undefined;
     before(async function () {
       emulator = await startEmulator({ port: 0, timeScale: 30 });
-      if (!blocks.some((b) => isFlinkRest(b) && !notRunHere(b))) return;
-      this.timeout(FLINK_SUITE_SETUP_TIMEOUT_MS);
-      const version = CI_FLINK_VERSIONS[0]!;
-      const jars = await buildTestJobJars(version);
+      if (!flink) return;
       for (const relative of FLINK_EXAMPLE_JARS) {
         fs.mkdirSync(path.dirname(path.join(workingDirectory, relative)), { recursive: true });
-        fs.copyFileSync(jars.v1, path.join(workingDirectory, relative));
+        fs.copyFileSync(flink.jars.v1, path.join(workingDirectory, relative));
       }
-      flink = await startFlinkCluster({ version });
     });
     after(async () => {
       await emulator?.close();
-      await flink?.stop();
     });
 
     it("has examples", () => assert.ok(blocks.length >= 1));
@@ -94,7 +87,7 @@ for (const page of ["overview.md", "README.md"]) {
         const file = path.join(tmp, `${page.replace(/\W/g, "-")}-${example.line}.yml`);
         fs.writeFileSync(file, example.text);
         const lines: string[] = [];
-        const onFlink = isFlinkRest(example) ? { flinkUrl: flink!.restUrl, workingDirectory } : {};
+        const onFlink = isFlinkRest(example) ? { flinkUrl: flink!.cluster.restUrl, workingDirectory } : {};
         const outcome = await runPipelineFile(
           { file, timeScale: 30, variables: {}, json: undefined, arm: undefined, summaryDir: path.join(tmp, `summaries-${example.line}`), ...onFlink },
           { emulator, log: new RunLog((l) => lines.push(l)) },

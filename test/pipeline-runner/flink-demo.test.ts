@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { FLINK_DEMO_JARS, runFlinkDemo } from "../../pipeline-runner/demo";
 import { RunLog } from "../../pipeline-runner/log";
 import type { StepResult } from "../../pipeline-runner/runner";
-import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
-import { FLINK_SUITE_SETUP_TIMEOUT_MS } from "../../testbed/flink/mocha";
+import type { FlinkCluster } from "../../testbed/flink/cluster";
+import { FLINK_SUITE_SETUP_TIMEOUT_MS, useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
 
 const version = CI_FLINK_VERSIONS[0]!;
@@ -29,9 +29,11 @@ describe(`pipeline runner: npm run demo -- --target flink (examples/flink-pipeli
   let steps: Map<string, StepResult>;
   let workingDirectory: string;
 
+  const flink = useSharedFlinkCluster(version);
+
   before(async function () {
     this.timeout(FLINK_SUITE_SETUP_TIMEOUT_MS);
-    cluster = await startFlinkCluster({ version });
+    cluster = flink.cluster;
     const lines: string[] = [];
     const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "flink-demo-json-")), "run.json");
     const outcome = await runFlinkDemo({ flinkUrl: cluster.restUrl, log: new RunLog((l) => lines.push(l)), json });
@@ -41,7 +43,6 @@ describe(`pipeline runner: npm run demo -- --target flink (examples/flink-pipeli
     steps = new Map((outcome.run?.steps ?? []).map((s) => [s.name ?? s.task, s]));
     assert.equal((JSON.parse(fs.readFileSync(json, "utf8")) as { result: string }).result, outcome.run?.result);
   });
-  after(async () => cluster?.stop());
 
   it("exits 0 with every lifecycle step Succeeded, in order, and says what it created", () => {
     assert.equal(exitCode, 0, log);

@@ -8,8 +8,9 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { type Emulator, startEmulator } from "../../emulator/index";
-import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
+import type { FlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars, type TestJobJars } from "../../testbed/flink/job";
+import { useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
 import { type MutualTlsFlink, startMutualTlsFlink } from "../../testbed/gateway/flink-mtls";
 import { type BasicGateway, type EntraGateway, type Gateway, startBasicGateway, startEntraGateway, startLoginGateway, startOpenGateway, startTokenGateway, type TokenGateway } from "../../testbed/gateway/nginx";
@@ -119,12 +120,14 @@ describe(`Flink REST behind gateways (nginx, Flink ${VERSION}): each scheme's li
   };
   const step = stepRunner(() => emulator);
 
+  const shared = useSharedFlinkCluster(VERSION);
+
   before(async function () {
     this.timeout(600_000);
     assert.ok(fs.existsSync("dist/tasks/FlinkJobSubmit/index.js"), "run npm run build first");
     emulator = await startEmulator({ apis: [{ applicationIdUri: API, roles: ["Flink.Operate"] }] });
-    jars = await buildTestJobJars(VERSION);
-    flink = await startFlinkCluster({ version: VERSION });
+    jars = shared.jars;
+    flink = shared.cluster;
     workspace = workspaceWith({ "target/orders-1.0.jar": jars.v1 });
     basic = started(await startBasicGateway({ flinkUrl: flink.restUrl, https: true, pathPrefix: "/flink/orders/" }));
     token = started(await startTokenGateway({ flinkUrl: flink.restUrl }));
@@ -142,7 +145,6 @@ describe(`Flink REST behind gateways (nginx, Flink ${VERSION}): each scheme's li
 
   after(async () => {
     await Promise.all(gateways.map((g) => g.stop()));
-    await flink?.stop();
     await emulator?.close();
     if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
   });
