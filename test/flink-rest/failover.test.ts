@@ -114,7 +114,7 @@ for (const version of flinkVersionsUnderTest()) {
       assert.equal(cancel.result, "Succeeded", explain(cancel));
     };
 
-    describe("the JobManager killed and started again", () => {
+    describe(`the JobManager killed and started again (Flink ${version}, ZooKeeper HA)`, () => {
       it("during Submit's wait: the job runs once with its JobID and the step succeeds; its re-run is refused naming it", async () => {
         const jobName = "jm-submit";
         const from = forwarder.requests.length;
@@ -188,7 +188,7 @@ for (const version of flinkVersionsUnderTest()) {
       });
     });
 
-    describe(`the REST API unreachable for ${OUTAGE_MS / 1000} s`, () => {
+    describe(`the REST API unreachable for ${OUTAGE_MS / 1000} s (Flink ${version})`, () => {
       it("in the middle of Submit's wait: the step succeeds with the one job it started", async () => {
         const jobName = "outage-submit";
         const from = forwarder.requests.length;
