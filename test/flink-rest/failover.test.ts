@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { jobTag } from "../../src/backends/flink-rest/identity";
-import { flinkVersionsUnderTest, useFlinkCluster } from "../../testbed/flink/mocha";
+import { flinkVersionsUnderTest, useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { runTask, type TaskRun } from "../harness/agent";
 import { startTcpForwarder, type TcpForwarder } from "../harness/tcp-forwarder";
 import { flinkGet, workspaceWith } from "./helpers";
@@ -28,7 +28,8 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 for (const version of flinkVersionsUnderTest()) {
   describe(`Failover and REST outages on Flink ${version} with JobManager HA (bundled tasks)`, function () {
     this.timeout(480_000);
-    const flink = useFlinkCluster(version, { ha: true, checkpointIntervalMs: 1000 });
+    // Shared with the HA test bed suite (test/testbed/ha.test.ts): one HA cluster per version.
+    const flink = useSharedFlinkCluster(version, { ha: true, checkpointIntervalMs: 1000 });
     let workspace: string;
     let forwarder: TcpForwarder;
 

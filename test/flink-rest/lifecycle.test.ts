@@ -8,9 +8,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { jobTag } from "../../src/backends/flink-rest/identity";
-import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
-import { buildTestJobJars, type TestJobJars } from "../../testbed/flink/job";
-import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
+import type { FlinkCluster } from "../../testbed/flink/cluster";
+import type { TestJobJars } from "../../testbed/flink/job";
+import { flinkVersionsUnderTest, useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { flinkGet, readStatus, runAction, workspaceWith } from "./helpers";
 
 interface Checkpoints {
@@ -45,17 +45,17 @@ for (const version of versions) {
     const restored = async (jobId: string) => (await flinkGet<Checkpoints>(url, `/jobs/${jobId}/checkpoints`)).latest.restored;
     const ourJars = async () => (await flinkGet<Jars>(url, "/jars")).files.filter((f) => f.name.includes(jobTag(jobName)));
 
+    const flink = useSharedFlinkCluster(version, { checkpointIntervalMs: 1000 });
+
     before(async function () {
-      this.timeout(600_000);
-      jars = await buildTestJobJars(version);
-      cluster = await startFlinkCluster({ version, checkpointIntervalMs: 1000 });
+      jars = flink.jars;
+      cluster = flink.cluster;
       url = cluster.restUrl;
       workspace = workspaceWith({ "build/orders-v1.jar": jars.v1, "next/orders-v2.jar": jars.v2 });
       savepointDir = fs.mkdtempSync(path.join(os.tmpdir(), "flink-rest-savepoints-"));
     });
 
     after(async () => {
-      await cluster?.stop();
       if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
       if (savepointDir) fs.rmSync(savepointDir, { recursive: true, force: true });
     });

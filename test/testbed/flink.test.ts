@@ -6,14 +6,14 @@ import { existsSync, promises as fs, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { flinkHomePath, installFlink } from "../../testbed/flink/install";
-import { flinkVersionsUnderTest, useFlinkCluster } from "../../testbed/flink/mocha";
+import { flinkVersionsUnderTest, useFlinkCluster, useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { flinkMajor } from "../../testbed/flink/versions";
 import { jobState, newJobId, rest, uploadJar, waitFor, waitRunning, waitState } from "./flink-rest";
 
 for (const version of flinkVersionsUnderTest()) {
   describe(`Flink ${version} test bed (a real session cluster)`, function () {
     this.timeout(180_000);
-    const flink = useFlinkCluster(version, { checkpointIntervalMs: 1000 });
+    const flink = useSharedFlinkCluster(version, { checkpointIntervalMs: 1000 });
     const runJar = (jarId: string, body: Record<string, unknown>) => rest(flink.cluster, "POST", `/jars/${jarId}/run`, body);
     let v1JarId: string;
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { flinkVersionsUnderTest, useFlinkCluster } from "../../testbed/flink/mocha";
+import { flinkVersionsUnderTest, useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { fourLetterWord, startZooKeeper } from "../../testbed/zookeeper";
 import { newJobId, rest, uploadJar, waitFor, waitRunning, waitState } from "./flink-rest";
 
@@ -33,7 +33,8 @@ describe("ZooKeeper test bed (Debian's zookeeper package)", function () {
 for (const version of flinkVersionsUnderTest()) {
   describe(`Flink ${version} with JobManager high availability (ZooKeeper)`, function () {
     this.timeout(300_000);
-    const flink = useFlinkCluster(version, { ha: true, checkpointIntervalMs: 1000 });
+    // Shared with the failover suite (test/flink-rest/failover.test.ts): one HA cluster per version.
+    const flink = useSharedFlinkCluster(version, { ha: true, checkpointIntervalMs: 1000 });
     let jarId: string;
     before(async () => {
       jarId = await uploadJar(flink.cluster, flink.jars.v1);
