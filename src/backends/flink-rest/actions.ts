@@ -22,12 +22,12 @@ import {
   OLDEST_SUPPORTED,
   runRequestBody,
   savepointDirKey,
-  type TriggerState,
 } from "./api";
 import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarsOf, jarUploadName, jobTag, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { describeDetails, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
+import { FlinkWait, type Settled } from "./wait";
 
 /** Where the wait stands, for the timeout and cancel messages. */
 interface Progress {
@@ -52,9 +52,9 @@ export interface FlinkRestContext {
 export class FlinkRestActions {
   private version!: FlinkVersion;
   private signal!: AbortSignal;
-  private deadline!: Deadline;
   private progress: Progress = { phase: "reading the job", lastSeen: "nothing yet", sent: false };
   private schedule!: PollingSchedule;
+  private wait!: FlinkWait;
   private clusterConfigCache?: Record<string, string>;
 
   constructor(
@@ -74,9 +74,9 @@ export class FlinkRestActions {
   /** Runs `body` within the action's deadline; a timeout or a cancel says what was sent and what was last seen. */
   private async bounded<T>(what: string, body: () => Promise<T>): Promise<T> {
     const deadline = new Deadline(this.options.timeoutMs, this.options.signal);
-    this.deadline = deadline;
     this.signal = deadline.signal;
     this.schedule = new PollingSchedule(this.options.maxPollIntervalMs);
+    this.wait = new FlinkWait({ deadline, logger: this.log, ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}) });
     try {
       return await body();
     } catch (error) {
@@ -98,28 +98,12 @@ export class FlinkRestActions {
     }
   }
 
-  private async waitFor<O, T>(
-    phase: string,
-    observe: (signal: AbortSignal) => Promise<O>,
-    judge: (o: O) => Verdict<T>,
-    schedule = this.schedule,
-  ): Promise<Exclude<Verdict<T>, { done: false }>> {
+  private async waitFor<O, T>(phase: string, observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>, schedule = this.schedule): Promise<Settled<T>> {
     this.progress.phase = phase;
     try {
-      for (;;) {
-        const verdict = judge(await observe(this.signal));
-        this.progress.lastSeen = verdict.seen;
-        if (verdict.done) return verdict;
-        this.options.onProgress?.(verdict.seen);
-        await sleep(schedule.nextDelayMs(), this.signal);
-      }
-    } catch (error) {
-      if (!this.deadline.timedOut) throw error;
-      // One last look, briefly: the action may have ended while the last read was under way.
-      const last = await observe(this.deadline.lastLookSignal()).then(judge, () => undefined);
-      if (!last?.done) throw error;
-      this.progress.lastSeen = last.seen;
-      return last;
+      return await this.wait.until(observe, judge, schedule);
+    } finally {
+      this.progress.lastSeen = this.wait.lastSeen;
     }
   }
 
@@ -336,11 +320,11 @@ export class FlinkRestActions {
   }
 
   /** Waits on a stop or savepoint trigger (polled well within Flink's 5-minute result retention). */
-  private async savepointResult(jobId: string, triggerId: string): Promise<Exclude<Verdict<string>, { done: false }>> {
+  private async savepointResult(jobId: string, triggerId: string, sentAt: number): Promise<Settled<string>> {
     // Flink keeps a trigger's result for rest.async.store-duration (5 minutes by default): read it
     // at least every minute, whatever pollingIntervalInSeconds says.
     const schedule = new PollingSchedule(Math.min(this.options.maxPollIntervalMs, TRIGGER_POLL_CAP_MS));
-    return this.waitFor("waiting for the savepoint", (s) => this.api.savepointStatus(jobId, triggerId, s), (t: TriggerState) => judgeTrigger(t), schedule);
+    return this.waitFor("waiting for the savepoint", (s) => this.api.observeTrigger(jobId, triggerId, sentAt, s), judgeTrigger, schedule);
   }
 
   /** Stop with savepoint and wait for the job to end. */
@@ -350,8 +334,9 @@ export class FlinkRestActions {
     this.progress.phase = "sending the stop";
     this.progress.jobId = exec.jid;
     this.progress.sent = true;
+    const sentAt = Date.now();
     const trigger = await this.api.stopWithSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
-    const verdict = await this.savepointResult(exec.jid, trigger);
+    const verdict = await this.savepointResult(exec.jid, trigger, sentAt);
     if (!verdict.ok) {
       const now = await this.api.jobDetails(exec.jid, this.signal);
       return { ok: false, failure: `stop-with-savepoint failed: ${verdict.failure}. The job is ${now?.state ?? "no longer listed"}.` };
@@ -539,10 +524,11 @@ export class FlinkRestActions {
     this.log.info(`Triggering a savepoint of job '${this.jobName}' (${exec.jid}) in ${target.described}.`);
     this.progress.jobId = exec.jid;
     this.progress.sent = true;
+    const sentAt = Date.now();
     const trigger = await this.api.triggerSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
     const jar = jarsOf(jars, this.jobName!)[0];
     if (!this.options.waitForCompletion) return { actionResult: "IN_PROGRESS", job: this.view(exec, jar) };
-    const verdict = await this.savepointResult(exec.jid, trigger);
+    const verdict = await this.savepointResult(exec.jid, trigger, sentAt);
     if (!verdict.ok) return { actionResult: "FAILED", failure: `The savepoint failed: ${verdict.failure}`, job: this.view(exec, jar) };
     return { actionResult: "SUCCESS", savepointPath: verdict.value, job: this.view(exec, jar, verdict.value) };
   }

@@ -65,6 +65,8 @@ export interface CheckpointStats {
 }
 
 export type TriggerState = { status: "IN_PROGRESS" } | { status: "COMPLETED"; location: string } | { status: "COMPLETED"; failure: string };
+/** A trigger the cluster no longer knows (a JobManager failover), with no savepoint of it listed yet. */
+export type TriggerObservation = TriggerState | { status: "FORGOTTEN"; jobState?: string };
 
 export interface JarFile {
   id: string;
@@ -301,6 +303,23 @@ export class FlinkApi {
   /** GET /jobs/:jobid/savepoints/:triggerid (stop and savepoint alike). */
   savepointStatus(jobId: string, triggerId: string, signal?: AbortSignal): Promise<TriggerState> {
     return this.client.json({ method: "GET", path: `/jobs/${jobId}/savepoints/${triggerId}`, idempotent: true, signal }, parseTriggerState);
+  }
+
+  /**
+   * A savepoint or stop trigger, observed across a JobManager failover: the new leader does not
+   * know the old one's trigger ids (404), so the savepoint is then read from the job's checkpoint
+   * statistics: one completed since the trigger was sent is its result.
+   */
+  async observeTrigger(jobId: string, triggerId: string, sentAt: number, signal?: AbortSignal): Promise<TriggerObservation> {
+    try {
+      return await this.savepointStatus(jobId, triggerId, signal);
+    } catch (error) {
+      if (!(error instanceof FlinkRestError && error.status === 404)) throw error;
+    }
+    const [stats, details] = await Promise.all([this.checkpoints(jobId, signal), this.jobDetails(jobId, signal)]);
+    const savepoint = stats?.latestSavepoint;
+    if (savepoint?.externalPath && (savepoint.timestamp ?? 0) >= sentAt) return { status: "COMPLETED", location: savepoint.externalPath };
+    return { status: "FORGOTTEN", ...(details ? { jobState: details.state } : {}) };
   }
 
   /** PATCH /jobs/:jobid?mode=cancel. 409: the job had already ended. */
