@@ -87,7 +87,8 @@ for (const version of versions) {
     it("Status waitForStatus FAILED rides through a 15 s outage", async () => {
       const submit = await step("FlinkJobSubmit", "outage-status", { jarFile: "target/*.jar", args: "--fail-after-seconds 25", flinkConfiguration: "restart-strategy.type=none" });
       assert.equal(submit.result, "Succeeded", submit.resultMessage);
-      const outage = proxy.outageOn(/^GET \/jobs\/overview$/, 15_000);
+      // The first read finds the job; the second is the wait's.
+      const outage = proxy.outageOn(/^GET \/jobs\/overview$/, 15_000, 1);
       const status = await step("FlinkJobStatus", "outage-status", { waitForStatus: "FAILED" });
       await outage;
       assert.equal(status.result, "Succeeded", `${status.resultMessage}\n${status.visibleLog}`);

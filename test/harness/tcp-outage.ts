@@ -11,10 +11,10 @@ export interface TcpOutageProxy {
   /** "METHOD /path" of each HTTP request line that went through, in order. */
   requests: string[];
   /**
-   * The next time a request line matches `pattern`: that request is dropped (never forwarded), every
+   * The next time a request line matches `pattern` (after `skip` matches): that request is dropped (never forwarded), every
    * connection is reset, and the port refuses connections for `ms`. Resolves once it accepts again.
    */
-  outageOn(pattern: RegExp, ms: number): Promise<{ request: string; startedAt: number; endedAt: number }>;
+  outageOn(pattern: RegExp, ms: number, skip?: number): Promise<{ request: string; startedAt: number; endedAt: number }>;
   close(): Promise<void>;
 }
 
@@ -22,7 +22,7 @@ export async function startTcpOutageProxy(target: string): Promise<TcpOutageProx
   const upstreamUrl = new URL(target);
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
-  let armed: { pattern: RegExp; ms: number; fire: (request: string) => void } | undefined;
+  let armed: { pattern: RegExp; skip: number; fire: (request: string) => void } | undefined;
   let server: net.Server;
   let port = 0;
 
@@ -38,7 +38,7 @@ export async function startTcpOutageProxy(target: string): Promise<TcpOutageProx
       for (const line of chunk.toString("latin1").matchAll(/^(GET|POST|PATCH|PUT|DELETE) (\S+) HTTP\/1\.[01]\r$/gm)) {
         const request = `${line[1]} ${line[2]}`;
         requests.push(request);
-        if (armed?.pattern.test(request)) {
+        if (armed?.pattern.test(request) && armed.skip-- <= 0) {
           const { fire } = armed;
           armed = undefined;
           fire(request);
@@ -69,11 +69,11 @@ export async function startTcpOutageProxy(target: string): Promise<TcpOutageProx
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    outageOn(pattern, ms) {
+    outageOn(pattern, ms, skip = 0) {
       return new Promise((resolve, reject) => {
         armed = {
           pattern,
-          ms,
+          skip,
           fire: (request) => {
             const startedAt = Date.now();
             void shut()
