@@ -38,6 +38,8 @@ interface Progress {
 }
 
 type OwnJar = JarFile & { settings: JobSettings };
+/** How a stop with savepoint ended: the savepoint and the job's state, or why it failed. */
+type Stopped = { ok: true; location: string; state: string } | { ok: false; failure: string };
 
 /** The longest gap between two reads of a savepoint trigger, well within Flink's 5-minute result retention. */
 export const TRIGGER_POLL_CAP_MS = 60_000;
@@ -328,7 +330,9 @@ export class FlinkRestActions {
   }
 
   /** Stop with savepoint and wait for the job to end. */
-  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[]): Promise<{ ok: true; location: string; state: string } | { ok: false; failure: string }> {
+  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[]): Promise<Stopped>;
+  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[], waitForResult: boolean): Promise<Stopped | { ok: "sent" }>;
+  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[], waitForResult = true): Promise<Stopped | { ok: "sent" }> {
     const target = await this.savepointTarget(inputs, jars);
     this.log.info(`Stopping job '${this.jobName}' (${exec.jid}) with a savepoint in ${target.described}.`);
     this.progress.phase = "sending the stop";
@@ -336,6 +340,7 @@ export class FlinkRestActions {
     this.progress.sent = true;
     const sentAt = Date.now();
     const trigger = await this.api.stopWithSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
+    if (!waitForResult) return { ok: "sent" };
     const verdict = await this.savepointResult(exec.jid, trigger, sentAt);
     if (!verdict.ok) {
       const now = await this.api.jobDetails(exec.jid, this.signal);
@@ -418,8 +423,12 @@ export class FlinkRestActions {
     const jars = (await this.api.listJars(this.signal)) ?? [];
     const { exec } = await this.current("STOP");
     if (exec.state !== "RUNNING") throw new JobStateError(`Job '${this.jobName}' (JobID ${exec.jid}) is ${exec.state}, not RUNNING: there is nothing to stop.`);
-    const stopped = await this.stopWithSavepoint(exec, inputs, jars);
+    const stopped = await this.stopWithSavepoint(exec, inputs, jars, this.options.waitForCompletion);
     const jar = jarsOf(jars, this.jobName!)[0];
+    if (stopped.ok === "sent") {
+      this.log.info(`Flink accepted the stop of job ${exec.jid}; not waiting for its savepoint (waitForCompletion is false).`);
+      return { actionResult: "IN_PROGRESS", job: this.view(exec, jar) };
+    }
     if (!stopped.ok) {
       const now = await this.api.jobDetails(exec.jid, this.signal);
       return { actionResult: "FAILED", failure: stopped.failure, job: this.view({ jid: exec.jid, state: now?.state ?? exec.state }, jar) };

@@ -28,7 +28,11 @@ export const OLDEST_SUPPORTED = { major: 1, minor: 15 };
 
 /** Flink's job states (org.apache.flink.api.common.JobStatus). */
 export const JOB_STATES = ["INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED", "FINISHED", "RESTARTING", "SUSPENDED", "RECONCILING"] as const;
-export const TERMINAL_STATES = new Set(["FAILED", "CANCELED", "FINISHED", "SUSPENDED"]);
+/**
+ * The states an execution never leaves. SUSPENDED is not one: on an HA cluster it means the
+ * JobManager lost leadership and the job resumes under the next leader (wait; never act beside it).
+ */
+export const TERMINAL_STATES = new Set(["FAILED", "CANCELED", "FINISHED"]);
 
 export function isLive(state: string): boolean {
   return !TERMINAL_STATES.has(state);

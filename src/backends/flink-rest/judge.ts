@@ -17,7 +17,8 @@ export function judgeStarted(details: JobDetails | undefined): Verdict<JobDetail
   // A bounded job may finish before we look: it ran.
   if (details.state === "FINISHED") return { done: true, ok: true, value: details, seen };
   if (details.state === "FAILED") return { done: true, ok: false, failure: "the job FAILED", seen };
-  if (details.state === "CANCELED" || details.state === "SUSPENDED") return { done: true, ok: false, failure: `the job ended ${details.state}`, seen };
+  // SUSPENDED: a JobManager failover; the job resumes under the next leader, so keep watching.
+  if (details.state === "CANCELED") return { done: true, ok: false, failure: `the job ended ${details.state}`, seen };
   return { done: false, seen };
 }
 
