@@ -254,7 +254,8 @@ export class FlinkApi {
     }
     const latest = data["latest"];
     const pointer = (v: unknown, isSavepoint?: boolean): SnapshotPointer | undefined => {
-      if (!isObject(v) || !num(v["id"])) return undefined;
+      // A snapshot Flink has discarded (DELETE_ON_CANCELLATION, subsumed) is gone from storage: never a restore point.
+      if (!isObject(v) || !num(v["id"]) || v["discarded"] === true) return undefined;
       const p: SnapshotPointer = { id: v["id"], isSavepoint: isSavepoint ?? v["is_savepoint"] === true };
       if (str(v["external_path"]) && v["external_path"] !== "<checkpoint-not-externally-addressable>") p.externalPath = v["external_path"];
       const ts = v["latest_ack_timestamp"] ?? v["restore_timestamp"];
