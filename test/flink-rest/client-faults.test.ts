@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars } from "../../testbed/flink/job";
 import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
-import { flinkGet, readStatus, runAction, workspaceWith } from "./helpers";
+import { flinkGet, readStatus, runAction, runOutsideTheTasks, workspaceWith } from "./helpers";
 
 const versions = flinkVersionsUnderTest();
 
@@ -21,6 +21,7 @@ for (const version of versions) {
     let cluster: FlinkCluster;
     let workspace: string;
     let url: string;
+    let jarPath: string;
     const run = (action: Parameters<typeof runAction>[0], jobName: string, inputs: Record<string, string> = {}, waitForCompletion = true) =>
       runAction(action, jobName, inputs, { url, workingDirectory: workspace, waitForCompletion });
 
@@ -30,6 +31,7 @@ for (const version of versions) {
       cluster = await startFlinkCluster({ version });
       url = cluster.restUrl;
       workspace = workspaceWith({ "job.jar": jars.v1 });
+      jarPath = jars.v1;
     });
 
     after(async () => {
@@ -68,6 +70,22 @@ for (const version of versions) {
       assert.deepEqual(jobs.map((j) => j.jid), [jobId], "a job was started from the discarded checkpoint");
       // The re-run of the same step ends the same way, safely.
       await assert.rejects(run("RE_LAUNCH", "discarded"), /knows no retained checkpoint or savepoint/);
+    });
+
+    it("a live job of the same name started elsewhere, while ours has ended, is a conflict: Status does not report ours, Submit starts nothing", async () => {
+      const submit = await run("NEW", "same-name", { jarFile: "job.jar" });
+      assert.equal(submit.outcome.actionResult, "SUCCESS", submit.outcome.failure);
+      const ours = submit.outcome.job!.jobId!;
+      await run("CANCEL", "same-name");
+      const stranger = await runOutsideTheTasks(url, jarPath, ["--job-name", "same-name"]);
+      const live = async () => (await flinkGet<{ jobs: Array<{ jid: string; name: string; state: string }> }>(url, "/jobs/overview")).jobs.filter((j) => j.name === "same-name" && !["CANCELED", "FAILED", "FINISHED"].includes(j.state));
+      await assert.rejects(readStatus("same-name", { url }), (e: Error) => e.message.includes(stranger) && e.message.includes(ours) && /started elsewhere/.test(e.message));
+      for (let attempt = 0; attempt < 2; attempt++) {
+        // The step, and its re-run: refused both times, and still only the stranger runs.
+        await assert.rejects(run("NEW", "same-name", { jarFile: "job.jar" }), (e: Error) => e.message.includes(stranger) && /started elsewhere/.test(e.message));
+        assert.deepEqual((await live()).map((j) => j.jid), [stranger]);
+      }
+      await fetch(`${url}/jobs/${stranger}?mode=cancel`, { method: "PATCH" });
     });
   });
 }
