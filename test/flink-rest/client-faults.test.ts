@@ -30,7 +30,7 @@ for (const version of versions) {
       const jars = await buildTestJobJars(version);
       cluster = await startFlinkCluster({ version });
       url = cluster.restUrl;
-      workspace = workspaceWith({ "job.jar": jars.v1 });
+      workspace = workspaceWith({ "job.jar": jars.v1, "nomain/job.jar": jars.v1NoMainClass });
       jarPath = jars.v1;
     });
 
@@ -86,6 +86,57 @@ for (const version of versions) {
         assert.deepEqual((await live()).map((j) => j.jid), [stranger]);
       }
       await fetch(`${url}/jobs/${stranger}?mode=cancel`, { method: "PATCH" });
+    });
+
+    const executions = async (name: string) => (await flinkGet<{ jobs: Array<{ jid: string; name: string; state: string }> }>(url, "/jobs/overview")).jobs.filter((j) => j.name === name);
+    const savepointOf = async (jobId: string) => (await flinkGet<Checkpoints>(url, `/jobs/${jobId}/checkpoints`)).latest.savepoint?.external_path;
+
+    it("an Update whose new version is refused after the stop: lastSavepoint is the stop's, the message says the job is stopped and where its state is, no JobID is named; the re-run says where the job stands", async () => {
+      const submit = await run("NEW", "partial-refused", { jarFile: "job.jar" });
+      assert.equal(submit.outcome.actionResult, "SUCCESS", submit.outcome.failure);
+      const first = submit.outcome.job!.jobId!;
+      const update = await run("UPDATE", "partial-refused", { jarFile: "nomain/job.jar" });
+      assert.equal(update.outcome.actionResult, "FAILED");
+      const savepoint = await savepointOf(first);
+      assert.ok(savepoint && fs.existsSync(`${new URL(savepoint).pathname}/_metadata`), String(savepoint));
+      assert.equal(update.outcome.job?.lastSavepoint, savepoint);
+      assert.equal(update.outcome.job?.jobId, undefined, "a JobID Flink never had is named as the job's");
+      assert.ok(update.outcome.failure!.includes(`The job is stopped; its state is in ${savepoint}`), update.outcome.failure);
+      assert.deepEqual((await executions("partial-refused")).map((j) => [j.jid, j.state]), [[first, "FINISHED"]]);
+      await assert.rejects(run("UPDATE", "partial-refused", { jarFile: "nomain/job.jar" }), new RegExp(`${first}\\) is FINISHED, not running: use FlinkJobStart`));
+      assert.equal((await executions("partial-refused")).length, 1);
+    });
+
+    it("an Update cancelled after the stop, while the new version starts: the error carries lastSavepoint and the accepted JobID; the re-run starts nothing twice", async () => {
+      const submit = await run("NEW", "partial-cancel", { jarFile: "job.jar" });
+      assert.equal(submit.outcome.actionResult, "SUCCESS", submit.outcome.failure);
+      const first = submit.outcome.job!.jobId!;
+      const pipeline = new AbortController();
+      const watcher = (async () => {
+        while ((await executions("partial-cancel")).length < 2) await new Promise((r) => setTimeout(r, 100));
+        // Flink has the new run; its answer reaches the task well within these seconds.
+        await new Promise((r) => setTimeout(r, 3000));
+        pipeline.abort(new Error("cancelled by the pipeline"));
+      })();
+      const error = await runAction("UPDATE", "partial-cancel", { jarFile: "job.jar", parallelism: "64" }, { url, workingDirectory: workspace, signal: pipeline.signal }).then(
+        () => assert.fail("the update ended"),
+        (e: Error & { job?: { jobId?: string; lastSavepoint?: string } }) => e,
+      );
+      await watcher;
+      const savepoint = await savepointOf(first);
+      assert.equal(error.name, "CancelledError", error.message);
+      assert.equal(error.job?.lastSavepoint, savepoint);
+      assert.ok(error.message.includes(`its state is in ${savepoint}`), error.message);
+      const second = (await executions("partial-cancel")).find((j) => j.jid !== first)!;
+      assert.equal(error.job?.jobId, second.jid);
+      assert.ok(error.message.includes(`JobID ${second.jid}`) && error.message.includes("The previous version is stopped"), error.message);
+      // The re-run of the same step acts on the new execution only (waiting for slots it cannot get, it cannot take a savepoint): nothing is started twice.
+      const again = await run("UPDATE", "partial-cancel", { jarFile: "job.jar", parallelism: "64" });
+      assert.equal(again.outcome.actionResult, "FAILED");
+      assert.match(again.outcome.failure ?? "", /stop-with-savepoint failed/);
+      assert.equal(again.outcome.job?.jobId, second.jid);
+      assert.equal((await executions("partial-cancel")).length, 2);
+      await run("CANCEL", "partial-cancel");
     });
   });
 }

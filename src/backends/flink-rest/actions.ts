@@ -34,7 +34,14 @@ interface Progress {
   phase: string;
   lastSeen: string;
   sent: boolean;
+  /** A JobID the cluster has (the execution acted on, or a run Flink accepted). */
   jobId?: string;
+  /** The JobID of a run sent but not (yet) accepted: Flink may never have had it. */
+  pendingJobId?: string;
+  /** Where the job's state is once an Update has stopped it. */
+  stoppedWith?: string;
+  /** The new run was sent (and accepted, unless pendingJobId is set). */
+  sentRun?: boolean;
 }
 
 type OwnJar = JarFile & { settings: JobSettings };
@@ -82,8 +89,17 @@ export class FlinkRestActions {
     try {
       return await body();
     } catch (error) {
-      const state = `${this.progress.sent ? "The action may still complete on the cluster" : "The action was not sent"}; last seen: ${this.progress.lastSeen}${this.progress.jobId ? ` (JobID ${this.progress.jobId})` : ""}`;
-      const job: JobView | undefined = this.progress.jobId ? { jobName: this.jobName ?? "", runId: "", jobId: this.progress.jobId } : undefined;
+      const { jobId, pendingJobId, stoppedWith } = this.progress;
+      const reference = jobId ? ` (JobID ${jobId})` : pendingJobId ? ` (the run was sent as JobID ${pendingJobId}, which Flink may not have)` : "";
+      // Until Flink accepts the new run, nothing of the job runs; after, the new execution may.
+      const stopped = !stoppedWith
+        ? ""
+        : this.progress.pendingJobId || !this.progress.sentRun
+          ? ` The job is stopped; its state is in ${stoppedWith}: start it from there with FlinkJobStart (savepointName).`
+          : ` The previous version is stopped; its state is in ${stoppedWith}.`;
+      const state = `${this.progress.sent ? "The action may still complete on the cluster" : "The action was not sent"}; last seen: ${this.progress.lastSeen}${reference}.${stopped}`.replace(/\.$/, "");
+      const job: JobView | undefined =
+        jobId || stoppedWith ? { jobName: this.jobName ?? "", runId: "", ...(jobId ? { jobId } : {}), ...(stoppedWith ? { lastSavepoint: stoppedWith } : {}) } : undefined;
       if (deadline.cancelled) throw Object.assign(new CancelledError(`The pipeline was cancelled while ${this.progress.phase} for ${what}. ${state}.`), { job });
       if (deadline.timedOut) {
         throw Object.assign(
@@ -94,6 +110,7 @@ export class FlinkRestActions {
         );
       }
       if (error instanceof AmbiguousJobError) throw new JobStateError(error.message);
+      if (stoppedWith && error instanceof Error) throw Object.assign(error, { message: `${error.message.replace(/\.?$/, ".")}${stopped}`, job });
       throw error;
     } finally {
       deadline.dispose();
@@ -233,7 +250,8 @@ export class FlinkRestActions {
       flinkConfiguration: config,
     });
     this.progress.phase = "submitting the job";
-    this.progress.jobId = jobId;
+    this.progress.pendingJobId = jobId;
+    this.progress.sentRun = true;
     let runError: string | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -263,6 +281,9 @@ export class FlinkRestActions {
       }
     }
     this.log.info(`Flink accepted job ${jobId}${savepointPath ? ` (restoring from ${savepointPath})` : ""}.`);
+    this.progress.jobId = jobId;
+    this.progress.pendingJobId = undefined;
+    this.progress.lastSeen = `Flink accepted job ${jobId}`;
     return runError ? { jobId, runError } : { jobId };
   }
 
@@ -501,11 +522,12 @@ export class FlinkRestActions {
         const now = await this.api.jobDetails(exec.jid, this.signal);
         return { actionResult: "FAILED", failure: stopped.failure, job: this.view({ jid: exec.jid, state: now?.state ?? exec.state }) };
       }
+      this.progress.stoppedWith = stopped.location;
       const from = inputs.savepointName ?? stopped.location;
       // The stop's savepoint is the job's newest: lastSavepoint (savepointPath is Stop's and Savepoint's output alone).
       const outcome = await this.runAndWatch(jar, uploaded, inputs, from, jars, stopped.location);
       if (outcome.actionResult === "FAILED") {
-        outcome.failure = `${outcome.failure}. The previous version was stopped with savepoint ${stopped.location}: start it again from there with FlinkJobStart (savepointName).`;
+        outcome.failure = `${outcome.failure}. The job is stopped; its state is in ${stopped.location}: start it from there with FlinkJobStart (savepointName).`;
       }
       return outcome;
     }
