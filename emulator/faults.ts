@@ -27,6 +27,7 @@ interface RuleScope {
 export type FaultRule = RuleScope &
   (
     | { kind: "status"; status: number; retryAfterSec?: number } // answer `status` with the route's error shape (429 always has Retry-After, default 1 s)
+    | { kind: "statusAfter"; status: number; retryAfterSec?: number } // handle the request (runJob: the action IS accepted), then answer `status` as kind 'status' does
     | { kind: "drop" } // destroy the socket before anything happens (runJob: the action is NOT accepted)
     | { kind: "dropAfter" } // process the request (runJob: the action IS accepted), then destroy the socket
     | { kind: "delay"; delayMs: number } // wait delayMs (real time) before answering
@@ -43,6 +44,7 @@ export type FaultKind = FaultRule["kind"];
 /** The keys each kind takes beyond the scope keys: the run-time twin of the type above. */
 const KIND_KEYS: Record<FaultKind, readonly string[]> = {
   status: ["status", "retryAfterSec"],
+  statusAfter: ["status", "retryAfterSec"],
   drop: [],
   dropAfter: [],
   delay: ["delayMs"],
@@ -150,7 +152,7 @@ export function validateFaultRule(input: unknown): asserts input is FaultRule {
   for (const key of ["jobName", "action", "jobOutput", "jobStatus"])
     if (rule[key] !== undefined && typeof rule[key] !== "string") throw new Error(`'${key}' must be a string`);
   if (rule["keepSavepoint"] !== undefined && typeof rule["keepSavepoint"] !== "boolean") throw new Error("'keepSavepoint' must be true or false");
-  if (k === "status" && !(Number.isInteger(num("status")) && num("status") >= 400 && num("status") <= 599)) throw new Error("kind 'status' needs status 400-599");
+  if ((k === "status" || k === "statusAfter") && !(Number.isInteger(num("status")) && num("status") >= 400 && num("status") <= 599)) throw new Error(`kind '${k}' needs status 400-599`);
   if (rule["retryAfterSec"] !== undefined && !(typeof rule["retryAfterSec"] === "number" && num("retryAfterSec") >= 0)) throw new Error("retryAfterSec must be a number >= 0");
   if (k === "delay" && !(typeof rule["delayMs"] === "number" && num("delayMs") >= 0)) throw new Error("kind 'delay' needs delayMs >= 0");
   if (k === "actionFail" && typeof rule["jobOutput"] !== "string") throw new Error("kind 'actionFail' needs jobOutput");

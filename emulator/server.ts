@@ -178,6 +178,15 @@ export class EmulatorServer {
     }
 
     const reply = await handler(ctx);
+    const statusAfter = route !== "control" ? this.faults.take(["statusAfter"], match) : undefined;
+    if (statusAfter) {
+      // The work is done (a runJob action is accepted), yet the client is told it was refused.
+      faultNote = `statusAfter ${statusAfter.status}`;
+      const refusal = this.faultReply(ctx, { ...statusAfter, kind: "status" });
+      this.write(ctx, refusal);
+      finish(refusal.status);
+      return;
+    }
     if (route !== "control" && this.faults.take(["dropAfter"], match)) {
       // The work is done (a runJob action is accepted) but the client never hears back.
       faultNote = "dropAfter";

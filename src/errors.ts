@@ -71,6 +71,21 @@ export class OperationFailedError extends ArmError {
  * The request may or may not have reached the service (connection dropped, timed out, or a 5xx
  * on a non-idempotent call). Callers that posted an action must find out from the job record.
  */
+/**
+ * The service answered a request that must not be repeated blindly (a POST) with 429 or 503: it
+ * refused it. The caller checks what the service shows, then may send it again after `retryAfterMs`.
+ */
+export class RequestRefusedError extends Error {
+  override readonly name = "RequestRefusedError";
+  constructor(
+    readonly refusal: ArmError,
+    /** The service's Retry-After, bounded; undefined when it gave none. */
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(refusal.message, { cause: refusal });
+  }
+}
+
 export class AmbiguousRequestError extends Error {
   override readonly name = "AmbiguousRequestError";
   constructor(

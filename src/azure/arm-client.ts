@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Agent as HttpsAgent } from "node:https";
 import axios, { type AxiosResponse } from "axios";
 import type { TokenCredential } from "@azure/core-auth";
-import { AmbiguousRequestError, ArmError, ConnectionError, describeUrl } from "../errors";
+import { AmbiguousRequestError, ArmError, ConnectionError, describeUrl, RequestRefusedError } from "../errors";
 import { sleep } from "../util/abort";
 import { type Logger, silentLogger } from "../util/logger";
 
@@ -151,13 +151,17 @@ export class ArmClient {
       const error = toArmError(response.status, response.data, headers, clientRequestId, req.method, url);
       const throttled = response.status === 429;
       const transient = TRANSIENT_STATUS.has(response.status);
-      if (!throttled && transient && !req.idempotent) {
-        // A 5xx on a POST does not prove the action was refused: let the caller check the job.
+      const asked = retryAfterMs(headers);
+      const retryAfter = asked === undefined ? undefined : boundedWait(asked, SERVER_WAIT_BOUNDS.minMs, this.options.maxRetryAfterMs);
+      if ((throttled || response.status === 503) && !req.idempotent) {
+        // Answered "too many" or "unavailable": refused, not lost. The caller re-reads before sending it again.
+        throw new RequestRefusedError(error, retryAfter);
+      }
+      if (transient && !req.idempotent) {
+        // Any other 5xx on a POST (a gateway's 502/504, a 500) does not prove the action was refused: let the caller check the job.
         throw new AmbiguousRequestError(error.message, clientRequestId, error);
       }
       if ((!throttled && !transient) || attempt >= (req.maxRetries ?? this.options.maxRetries)) throw error;
-      const asked = retryAfterMs(headers);
-      const retryAfter = asked === undefined ? undefined : boundedWait(asked, SERVER_WAIT_BOUNDS.minMs, this.options.maxRetryAfterMs);
       const delay = retryAfter ?? this.backoff(attempt);
       log.debug(`${throttled ? "Throttled" : "Transient failure"}: retrying in ${Math.round(delay)} ms${retryAfter !== undefined ? " (Retry-After)" : ""}`);
       await sleep(delay, req.signal);

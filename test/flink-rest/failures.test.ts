@@ -10,7 +10,7 @@ import { JobStateError } from "../../src/errors";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars, type TestJobJars } from "../../testbed/flink/job";
 import { flinkVersionsUnderTest, useSharedFlinkCluster } from "../../testbed/flink/mocha";
-import { flinkGet, readStatus, runAction, startServer, workspaceWith } from "./helpers";
+import { flinkGet, readStatus, runAction, runOutsideTheTasks, startServer, workspaceWith } from "./helpers";
 
 interface Overview {
   jobs: Array<{ jid: string; name: string; state: string }>;
@@ -27,16 +27,6 @@ async function tagged(url: string, jobName: string) {
 
 async function taggedJars(url: string, jobName: string) {
   return (await flinkGet<Jars>(url, "/jars")).files.filter((f) => f.name.includes(jobTag(jobName)));
-}
-
-/** Uploads and runs a jar the way Flink's UI or CLI does: no JobID of ours. Returns the JobID Flink chose. */
-async function runOutsideTheTasks(url: string, jarPath: string, args: string[]): Promise<string> {
-  const form = new FormData();
-  form.append("jarfile", new Blob([fs.readFileSync(jarPath)], { type: "application/x-java-archive" }), "legacy.jar");
-  const upload = (await (await fetch(`${url}/jars/upload`, { method: "POST", body: form })).json()) as { filename: string };
-  const jarId = upload.filename.split("/").pop()!;
-  const run = await fetch(`${url}/jars/${jarId}/run`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ programArgsList: args }) });
-  return ((await run.json()) as { jobid: string }).jobid;
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<boolean> {

@@ -106,6 +106,16 @@ export async function flinkGet<T = Record<string, unknown>>(restUrl: string, p: 
   return (await response.json()) as T;
 }
 
+/** Uploads and runs a jar the way Flink's UI or CLI does: no JobID of ours. Returns the JobID Flink chose. */
+export async function runOutsideTheTasks(url: string, jarPath: string, args: string[]): Promise<string> {
+  const form = new FormData();
+  form.append("jarfile", new Blob([fs.readFileSync(jarPath)], { type: "application/x-java-archive" }), "legacy.jar");
+  const upload = (await (await fetch(`${url}/jars/upload`, { method: "POST", body: form })).json()) as { filename: string };
+  const jarId = upload.filename.split("/").pop()!;
+  const run = await fetch(`${url}/jars/${jarId}/run`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ programArgsList: args }) });
+  return ((await run.json()) as { jobid: string }).jobid;
+}
+
 /** A working directory holding copies of the given jars, as a pipeline's checkout would. */
 export function workspaceWith(jars: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flink-rest-ws-"));

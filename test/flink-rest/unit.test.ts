@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseFlinkVersion, parseTriggerState, runRequestBody, savepointDirKey } from "../../src/backends/flink-rest/api";
+import { isLive, parseFlinkVersion, parseTriggerState, runRequestBody, savepointDirKey } from "../../src/backends/flink-rest/api";
 import { condense, FlinkRestClient, FlinkUnreachableError, NotFlinkAnswerError } from "../../src/backends/flink-rest/client";
 import { AmbiguousJobError, findExecutions, jarUploadName, jobTag, MAX_UPLOAD_NAME_BYTES, newJobId, readJarName } from "../../src/backends/flink-rest/identity";
 import { flinkRestBackend, restEndpoint } from "../../src/backends/flink-rest";
@@ -98,6 +98,16 @@ describe("Flink REST: identity", () => {
 
 describe("Flink REST: judges", () => {
   const details = (state: string, ...vertices: string[]) => ({ jid: "a".repeat(32), name: "j", state, vertices: vertices.map((status) => ({ name: "v", status })) });
+
+  it("SUSPENDED (a JobManager failover on an HA cluster) is live: waits go on, and a second execution beside it is refused", () => {
+    assert.equal(judgeStarted(details("SUSPENDED", "CANCELED")).done, false);
+    assert.equal(judgeEnded("SUSPENDED", "CANCELED").done, false);
+    assert.equal(judgeStatus("SUSPENDED", "RUNNING").done, false);
+    const suspended = { jid: newJobId("orders"), name: "orders", state: "SUSPENDED", startTime: 2, endTime: -1 };
+    // A job found SUSPENDED is live: Submit and Start must not start another beside it.
+    assert.equal(findExecutions([suspended], "orders").executions.filter((e) => isLive(e.state)).length, 1);
+    assert.throws(() => findExecutions([suspended, { ...suspended, jid: newJobId("orders"), state: "RUNNING", startTime: 3 }], "orders"), AmbiguousJobError);
+  });
 
   it("a started job is healthy only when RUNNING with every task RUNNING", () => {
     assert.equal(judgeStarted(undefined).done, false);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import nock from "nock";
-import { ArmClient, boundedWait, retryAfterMs, UntrustedUrlError } from "../../src/azure/arm-client";
-import { AmbiguousRequestError, ArmError, ConnectionError } from "../../src/errors";
+import { ArmClient, boundedWait, retryAfterMs, SERVER_WAIT_BOUNDS, UntrustedUrlError } from "../../src/azure/arm-client";
+import { AmbiguousRequestError, ArmError, ConnectionError, RequestRefusedError } from "../../src/errors";
 import { PollingSchedule } from "../../src/jobs/polling";
 
 const base = "https://arm.test";
@@ -29,17 +29,24 @@ describe("ArmClient", () => {
     assert.equal(response.data, null);
   });
 
-  it("does not retry a 5xx on a POST: the action may have been accepted", async () => {
-    const scope = nock(base).post("/run").reply(503, { error: { code: "ServiceUnavailable", message: "busy" } });
+  it("does not retry a gateway's 502 on a POST: the action may have been accepted", async () => {
+    const scope = nock(base).post("/run").reply(502, { error: { code: "BadGateway", message: "upstream" } });
     await assert.rejects(client().request({ method: "POST", url: "/run", body: {}, idempotent: false }), AmbiguousRequestError);
     assert.ok(scope.isDone());
   });
 
-  it("retries a 429 on a POST: a throttled request was not processed", async () => {
-    nock(base).post("/run").reply(429, "", { "Retry-After": "0" });
-    nock(base).post("/run").reply(202, "null");
-    assert.equal((await client().request({ method: "POST", url: "/run", body: {}, idempotent: false })).status, 202);
-  });
+  for (const status of [429, 503]) {
+    it(`an answered ${status} to a POST is a refusal for the caller to judge, with the bounded Retry-After; never re-sent here`, async () => {
+      const scope = nock(base).post("/run").reply(status, { error: { code: "Busy", message: "later" } }, { "Retry-After": "999999" });
+      await assert.rejects(client().request({ method: "POST", url: "/run", body: {}, idempotent: false }), (e: unknown) => {
+        assert.ok(e instanceof RequestRefusedError, String(e));
+        assert.equal(e.refusal.status, status);
+        assert.equal(e.retryAfterMs, SERVER_WAIT_BOUNDS.maxMs);
+        return true;
+      });
+      assert.ok(scope.isDone());
+    });
+  }
 
   it("reports the service's code, message and request id", async () => {
     nock(base)

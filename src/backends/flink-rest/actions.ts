@@ -22,22 +22,31 @@ import {
   OLDEST_SUPPORTED,
   runRequestBody,
   savepointDirKey,
-  type TriggerState,
 } from "./api";
 import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarsOf, jarUploadName, jobTag, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { describeDetails, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
+import { FlinkWait, type Settled } from "./wait";
 
 /** Where the wait stands, for the timeout and cancel messages. */
 interface Progress {
   phase: string;
   lastSeen: string;
   sent: boolean;
+  /** A JobID the cluster has (the execution acted on, or a run Flink accepted). */
   jobId?: string;
+  /** The JobID of a run sent but not (yet) accepted: Flink may never have had it. */
+  pendingJobId?: string;
+  /** Where the job's state is once an Update has stopped it. */
+  stoppedWith?: string;
+  /** The new run was sent (and accepted, unless pendingJobId is set). */
+  sentRun?: boolean;
 }
 
 type OwnJar = JarFile & { settings: JobSettings };
+/** How a stop with savepoint ended: the savepoint and the job's state, or why it failed. */
+type Stopped = { ok: true; location: string; state: string } | { ok: false; failure: string };
 
 /** The longest gap between two reads of a savepoint trigger, well within Flink's 5-minute result retention. */
 export const TRIGGER_POLL_CAP_MS = 60_000;
@@ -52,9 +61,9 @@ export interface FlinkRestContext {
 export class FlinkRestActions {
   private version!: FlinkVersion;
   private signal!: AbortSignal;
-  private deadline!: Deadline;
   private progress: Progress = { phase: "reading the job", lastSeen: "nothing yet", sent: false };
   private schedule!: PollingSchedule;
+  private wait!: FlinkWait;
   private clusterConfigCache?: Record<string, string>;
 
   constructor(
@@ -74,14 +83,23 @@ export class FlinkRestActions {
   /** Runs `body` within the action's deadline; a timeout or a cancel says what was sent and what was last seen. */
   private async bounded<T>(what: string, body: () => Promise<T>): Promise<T> {
     const deadline = new Deadline(this.options.timeoutMs, this.options.signal);
-    this.deadline = deadline;
     this.signal = deadline.signal;
     this.schedule = new PollingSchedule(this.options.maxPollIntervalMs);
+    this.wait = new FlinkWait({ deadline, logger: this.log, ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}) });
     try {
       return await body();
     } catch (error) {
-      const state = `${this.progress.sent ? "The action may still complete on the cluster" : "The action was not sent"}; last seen: ${this.progress.lastSeen}${this.progress.jobId ? ` (JobID ${this.progress.jobId})` : ""}`;
-      const job: JobView | undefined = this.progress.jobId ? { jobName: this.jobName ?? "", runId: "", jobId: this.progress.jobId } : undefined;
+      const { jobId, pendingJobId, stoppedWith } = this.progress;
+      const reference = jobId ? ` (JobID ${jobId})` : pendingJobId ? ` (the run was sent as JobID ${pendingJobId}, which Flink may not have)` : "";
+      // Until Flink accepts the new run, nothing of the job runs; after, the new execution may.
+      const stopped = !stoppedWith
+        ? ""
+        : this.progress.pendingJobId || !this.progress.sentRun
+          ? ` The job is stopped; its state is in ${stoppedWith}: start it from there with FlinkJobStart (savepointName).`
+          : ` The previous version is stopped; its state is in ${stoppedWith}.`;
+      const state = `${this.progress.sent ? "The action may still complete on the cluster" : "The action was not sent"}; last seen: ${this.progress.lastSeen}${reference}.${stopped}`.replace(/\.$/, "");
+      const job: JobView | undefined =
+        jobId || stoppedWith ? { jobName: this.jobName ?? "", runId: "", ...(jobId ? { jobId } : {}), ...(stoppedWith ? { lastSavepoint: stoppedWith } : {}) } : undefined;
       if (deadline.cancelled) throw Object.assign(new CancelledError(`The pipeline was cancelled while ${this.progress.phase} for ${what}. ${state}.`), { job });
       if (deadline.timedOut) {
         throw Object.assign(
@@ -92,34 +110,19 @@ export class FlinkRestActions {
         );
       }
       if (error instanceof AmbiguousJobError) throw new JobStateError(error.message);
+      if (stoppedWith && error instanceof Error) throw Object.assign(error, { message: `${error.message.replace(/\.?$/, ".")}${stopped}`, job });
       throw error;
     } finally {
       deadline.dispose();
     }
   }
 
-  private async waitFor<O, T>(
-    phase: string,
-    observe: (signal: AbortSignal) => Promise<O>,
-    judge: (o: O) => Verdict<T>,
-    schedule = this.schedule,
-  ): Promise<Exclude<Verdict<T>, { done: false }>> {
+  private async waitFor<O, T>(phase: string, observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>, schedule = this.schedule): Promise<Settled<T>> {
     this.progress.phase = phase;
     try {
-      for (;;) {
-        const verdict = judge(await observe(this.signal));
-        this.progress.lastSeen = verdict.seen;
-        if (verdict.done) return verdict;
-        this.options.onProgress?.(verdict.seen);
-        await sleep(schedule.nextDelayMs(), this.signal);
-      }
-    } catch (error) {
-      if (!this.deadline.timedOut) throw error;
-      // One last look, briefly: the action may have ended while the last read was under way.
-      const last = await observe(this.deadline.lastLookSignal()).then(judge, () => undefined);
-      if (!last?.done) throw error;
-      this.progress.lastSeen = last.seen;
-      return last;
+      return await this.wait.until(observe, judge, schedule);
+    } finally {
+      this.progress.lastSeen = this.wait.lastSeen;
     }
   }
 
@@ -247,7 +250,8 @@ export class FlinkRestActions {
       flinkConfiguration: config,
     });
     this.progress.phase = "submitting the job";
-    this.progress.jobId = jobId;
+    this.progress.pendingJobId = jobId;
+    this.progress.sentRun = true;
     let runError: string | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -277,6 +281,9 @@ export class FlinkRestActions {
       }
     }
     this.log.info(`Flink accepted job ${jobId}${savepointPath ? ` (restoring from ${savepointPath})` : ""}.`);
+    this.progress.jobId = jobId;
+    this.progress.pendingJobId = undefined;
+    this.progress.lastSeen = `Flink accepted job ${jobId}`;
     return runError ? { jobId, runError } : { jobId };
   }
 
@@ -336,22 +343,26 @@ export class FlinkRestActions {
   }
 
   /** Waits on a stop or savepoint trigger (polled well within Flink's 5-minute result retention). */
-  private async savepointResult(jobId: string, triggerId: string): Promise<Exclude<Verdict<string>, { done: false }>> {
+  private async savepointResult(jobId: string, triggerId: string, sentAt: number): Promise<Settled<string>> {
     // Flink keeps a trigger's result for rest.async.store-duration (5 minutes by default): read it
     // at least every minute, whatever pollingIntervalInSeconds says.
     const schedule = new PollingSchedule(Math.min(this.options.maxPollIntervalMs, TRIGGER_POLL_CAP_MS));
-    return this.waitFor("waiting for the savepoint", (s) => this.api.savepointStatus(jobId, triggerId, s), (t: TriggerState) => judgeTrigger(t), schedule);
+    return this.waitFor("waiting for the savepoint", (s) => this.api.observeTrigger(jobId, triggerId, sentAt, s), judgeTrigger, schedule);
   }
 
   /** Stop with savepoint and wait for the job to end. */
-  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[]): Promise<{ ok: true; location: string; state: string } | { ok: false; failure: string }> {
+  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[]): Promise<Stopped>;
+  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[], waitForResult: boolean): Promise<Stopped | { ok: "sent" }>;
+  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[], waitForResult = true): Promise<Stopped | { ok: "sent" }> {
     const target = await this.savepointTarget(inputs, jars);
     this.log.info(`Stopping job '${this.jobName}' (${exec.jid}) with a savepoint in ${target.described}.`);
     this.progress.phase = "sending the stop";
     this.progress.jobId = exec.jid;
     this.progress.sent = true;
+    const sentAt = Date.now();
     const trigger = await this.api.stopWithSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
-    const verdict = await this.savepointResult(exec.jid, trigger);
+    if (!waitForResult) return { ok: "sent" };
+    const verdict = await this.savepointResult(exec.jid, trigger, sentAt);
     if (!verdict.ok) {
       const now = await this.api.jobDetails(exec.jid, this.signal);
       return { ok: false, failure: `stop-with-savepoint failed: ${verdict.failure}. The job is ${now?.state ?? "no longer listed"}.` };
@@ -433,8 +444,12 @@ export class FlinkRestActions {
     const jars = (await this.api.listJars(this.signal)) ?? [];
     const { exec } = await this.current("STOP");
     if (exec.state !== "RUNNING") throw new JobStateError(`Job '${this.jobName}' (JobID ${exec.jid}) is ${exec.state}, not RUNNING: there is nothing to stop.`);
-    const stopped = await this.stopWithSavepoint(exec, inputs, jars);
+    const stopped = await this.stopWithSavepoint(exec, inputs, jars, this.options.waitForCompletion);
     const jar = jarsOf(jars, this.jobName!)[0];
+    if (stopped.ok === "sent") {
+      this.log.info(`Flink accepted the stop of job ${exec.jid}; not waiting for its savepoint (waitForCompletion is false).`);
+      return { actionResult: "IN_PROGRESS", job: this.view(exec, jar) };
+    }
     if (!stopped.ok) {
       const now = await this.api.jobDetails(exec.jid, this.signal);
       return { actionResult: "FAILED", failure: stopped.failure, job: this.view({ jid: exec.jid, state: now?.state ?? exec.state }, jar) };
@@ -507,11 +522,12 @@ export class FlinkRestActions {
         const now = await this.api.jobDetails(exec.jid, this.signal);
         return { actionResult: "FAILED", failure: stopped.failure, job: this.view({ jid: exec.jid, state: now?.state ?? exec.state }) };
       }
+      this.progress.stoppedWith = stopped.location;
       const from = inputs.savepointName ?? stopped.location;
       // The stop's savepoint is the job's newest: lastSavepoint (savepointPath is Stop's and Savepoint's output alone).
       const outcome = await this.runAndWatch(jar, uploaded, inputs, from, jars, stopped.location);
       if (outcome.actionResult === "FAILED") {
-        outcome.failure = `${outcome.failure}. The previous version was stopped with savepoint ${stopped.location}: start it again from there with FlinkJobStart (savepointName).`;
+        outcome.failure = `${outcome.failure}. The job is stopped; its state is in ${stopped.location}: start it from there with FlinkJobStart (savepointName).`;
       }
       return outcome;
     }
@@ -539,10 +555,11 @@ export class FlinkRestActions {
     this.log.info(`Triggering a savepoint of job '${this.jobName}' (${exec.jid}) in ${target.described}.`);
     this.progress.jobId = exec.jid;
     this.progress.sent = true;
+    const sentAt = Date.now();
     const trigger = await this.api.triggerSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
     const jar = jarsOf(jars, this.jobName!)[0];
     if (!this.options.waitForCompletion) return { actionResult: "IN_PROGRESS", job: this.view(exec, jar) };
-    const verdict = await this.savepointResult(exec.jid, trigger);
+    const verdict = await this.savepointResult(exec.jid, trigger, sentAt);
     if (!verdict.ok) return { actionResult: "FAILED", failure: `The savepoint failed: ${verdict.failure}`, job: this.view(exec, jar) };
     return { actionResult: "SUCCESS", savepointPath: verdict.value, job: this.view(exec, jar, verdict.value) };
   }

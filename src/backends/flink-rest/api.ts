@@ -28,7 +28,11 @@ export const OLDEST_SUPPORTED = { major: 1, minor: 15 };
 
 /** Flink's job states (org.apache.flink.api.common.JobStatus). */
 export const JOB_STATES = ["INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED", "FINISHED", "RESTARTING", "SUSPENDED", "RECONCILING"] as const;
-export const TERMINAL_STATES = new Set(["FAILED", "CANCELED", "FINISHED", "SUSPENDED"]);
+/**
+ * The states an execution never leaves. SUSPENDED is not one: on an HA cluster it means the
+ * JobManager lost leadership and the job resumes under the next leader (wait; never act beside it).
+ */
+export const TERMINAL_STATES = new Set(["FAILED", "CANCELED", "FINISHED"]);
 
 export function isLive(state: string): boolean {
   return !TERMINAL_STATES.has(state);
@@ -65,6 +69,8 @@ export interface CheckpointStats {
 }
 
 export type TriggerState = { status: "IN_PROGRESS" } | { status: "COMPLETED"; location: string } | { status: "COMPLETED"; failure: string };
+/** A trigger the cluster no longer knows (a JobManager failover), with no savepoint of it listed yet. */
+export type TriggerObservation = TriggerState | { status: "FORGOTTEN"; jobState?: string };
 
 export interface JarFile {
   id: string;
@@ -248,7 +254,8 @@ export class FlinkApi {
     }
     const latest = data["latest"];
     const pointer = (v: unknown, isSavepoint?: boolean): SnapshotPointer | undefined => {
-      if (!isObject(v) || !num(v["id"])) return undefined;
+      // A snapshot Flink has discarded (DELETE_ON_CANCELLATION, subsumed) is gone from storage: never a restore point.
+      if (!isObject(v) || !num(v["id"]) || v["discarded"] === true) return undefined;
       const p: SnapshotPointer = { id: v["id"], isSavepoint: isSavepoint ?? v["is_savepoint"] === true };
       if (str(v["external_path"]) && v["external_path"] !== "<checkpoint-not-externally-addressable>") p.externalPath = v["external_path"];
       const ts = v["latest_ack_timestamp"] ?? v["restore_timestamp"];
@@ -301,6 +308,23 @@ export class FlinkApi {
   /** GET /jobs/:jobid/savepoints/:triggerid (stop and savepoint alike). */
   savepointStatus(jobId: string, triggerId: string, signal?: AbortSignal): Promise<TriggerState> {
     return this.client.json({ method: "GET", path: `/jobs/${jobId}/savepoints/${triggerId}`, idempotent: true, signal }, parseTriggerState);
+  }
+
+  /**
+   * A savepoint or stop trigger, observed across a JobManager failover: the new leader does not
+   * know the old one's trigger ids (404), so the savepoint is then read from the job's checkpoint
+   * statistics: one completed since the trigger was sent is its result.
+   */
+  async observeTrigger(jobId: string, triggerId: string, sentAt: number, signal?: AbortSignal): Promise<TriggerObservation> {
+    try {
+      return await this.savepointStatus(jobId, triggerId, signal);
+    } catch (error) {
+      if (!(error instanceof FlinkRestError && error.status === 404)) throw error;
+    }
+    const [stats, details] = await Promise.all([this.checkpoints(jobId, signal), this.jobDetails(jobId, signal)]);
+    const savepoint = stats?.latestSavepoint;
+    if (savepoint?.externalPath && (savepoint.timestamp ?? 0) >= sentAt) return { status: "COMPLETED", location: savepoint.externalPath };
+    return { status: "FORGOTTEN", ...(details ? { jobState: details.state } : {}) };
   }
 
   /** PATCH /jobs/:jobid?mode=cancel. 409: the job had already ended. */

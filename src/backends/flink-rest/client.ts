@@ -168,6 +168,8 @@ export class FlinkRestClient {
         continue;
       }
       const error = this.toError(req, response);
+      // A gateway or a JobManager failing over: no answer about the call yet, as when nothing answers.
+      if (TRANSIENT_STATUS.has(response.status) && req.idempotent) throw new FlinkUnreachableError(`Flink at ${this.urlOf("/")} is unavailable: ${error.message}`);
       if (TRANSIENT_STATUS.has(response.status) && !req.idempotent) throw new AmbiguousRequestError(error.message, "", error);
       throw error;
     }

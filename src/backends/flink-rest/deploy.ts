@@ -10,9 +10,9 @@
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { AmbiguousRequestError, CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
+import { AmbiguousRequestError, InputError, JobStateError } from "../../errors";
 import type { DeployRequest, JobView, WaitOptions } from "../../jobs/backend";
-import { Deadline, formatDuration } from "../../jobs/deadline";
+import { Deadline } from "../../jobs/deadline";
 import { type DeployOutcome, type DeployTarget, deploy, type Health, hashJar, type Started, type UpgradeMode } from "../../jobs/deploy";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
@@ -22,6 +22,7 @@ import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, jarNameFields, type JobSettings, jarsOf, jarUploadName, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { describeDetails, judgeEnded, judgeStarted, judgeTrigger, newestRestorePoint, type Verdict } from "./judge";
+import { deadlineError, FlinkWait, type Settled } from "./wait";
 
 /** A version of the job: a jar on the cluster and the settings it runs with. */
 interface Version {
@@ -95,6 +96,7 @@ class FlinkRestDeployTarget implements DeployTarget {
   private uploaded?: string;
   private phase = "reading the job";
   private clusterConfigCache?: Record<string, string>;
+  private readonly wait: FlinkWait;
 
   constructor(
     private readonly ctx: FlinkRestContext,
@@ -107,6 +109,7 @@ class FlinkRestDeployTarget implements DeployTarget {
     private readonly uploadName: string,
   ) {
     this.wantedSettings = settingsText(settings, configDigest(inputs.flinkConfiguration));
+    this.wait = new FlinkWait({ deadline, logger: options.logger, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   }
 
   private get api() {
@@ -125,21 +128,15 @@ class FlinkRestDeployTarget implements DeployTarget {
     try {
       return await body();
     } catch (error) {
-      if (this.deadline.cancelled) throw new CancelledError(`The pipeline was cancelled while ${this.phase}`);
-      if (this.deadline.timedOut) throw new WaitTimeoutError(`Timed out after ${formatDuration(this.options.timeoutMs)} while ${this.phase}; raise waitTimeoutInMinutes`);
+      const stopped = deadlineError(this.deadline, this.phase);
+      if (stopped) throw stopped;
       if (error instanceof AmbiguousJobError) throw new JobStateError(error.message);
       throw error;
     }
   }
 
-  private async waitFor<O, T>(observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>): Promise<Exclude<Verdict<T>, { done: false }>> {
-    const schedule = new PollingSchedule(this.options.maxPollIntervalMs);
-    for (;;) {
-      const verdict = judge(await observe(this.signal));
-      if (verdict.done) return verdict;
-      this.options.onProgress?.(verdict.seen);
-      await sleep(schedule.nextDelayMs(), this.signal);
-    }
+  private waitFor<O, T>(observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>): Promise<Settled<T>> {
+    return this.wait.until(observe, judge, new PollingSchedule(this.options.maxPollIntervalMs));
   }
 
   private view(jobId: string | undefined, state: string | undefined, jarId?: string): JobView {
@@ -251,8 +248,9 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   private async stopWithSavepoint(jobId: string, dir: string | undefined): Promise<string> {
     this.log.info(`Stopping job '${this.jobName}' (${jobId}) with a savepoint.`);
+    const sentAt = Date.now();
     const trigger = await this.api.stopWithSavepoint(jobId, dir, newTriggerId(), this.signal);
-    const verdict = await this.waitFor((s) => this.api.savepointStatus(jobId, trigger, s), judgeTrigger);
+    const verdict = await this.waitFor((s) => this.api.observeTrigger(jobId, trigger, sentAt, s), judgeTrigger);
     if (!verdict.ok) {
       const now = await this.api.jobDetails(jobId, this.signal);
       const state = now?.state ?? "no longer listed";

@@ -128,7 +128,8 @@ export class AmbiguousJobError extends Error {}
 
 /**
  * The job's executions: ours by JobID tag; else the one live job whose Flink name is the job
- * name. Two or more live candidates are refused, with their JobIDs.
+ * name. Two or more live candidates are refused, with their JobIDs, and so is a live job of the
+ * name started elsewhere while no execution of ours is live.
  */
 export function findExecutions(jobs: JobOverview[], jobName: string): JobExecutions {
   const newestFirst = (a: JobOverview, b: JobOverview) => b.startTime - a.startTime;
@@ -139,8 +140,15 @@ export function findExecutions(jobs: JobOverview[], jobName: string): JobExecuti
       `Job '${jobName}' has ${liveOurs.length} live executions on the cluster (${liveOurs.map((j) => `${j.jid} ${j.state}`).join(", ")}); cancel all but one with Flink's UI or CLI, then run the task again.`,
     );
   }
+  const named = jobs.filter((j) => j.name === jobName && isLive(j.state) && !isExecutionOf(j.jid, jobName)).sort(newestFirst);
+  if (ours.length && !liveOurs.length && named.length) {
+    // Our newest execution has ended and a live one of the name runs: reporting ours would hide it, starting ours would run two.
+    throw new AmbiguousJobError(
+      `Job '${jobName}': no execution of the tasks' is live (the newest, ${ours[0]!.jid}, is ${ours[0]!.state}), but a live job of the same Flink name was started elsewhere ` +
+        `(${named.map((j) => `${j.jid} ${j.state}`).join(", ")}); the task cannot tell which one is meant. Cancel that job, or give this one another name.`,
+    );
+  }
   if (ours.length) return { executions: ours, ours: true };
-  const named = jobs.filter((j) => j.name === jobName && isLive(j.state)).sort(newestFirst);
   if (named.length > 1) {
     throw new AmbiguousJobError(
       `${named.length} live jobs on the cluster are named '${jobName}' (${named.map((j) => `${j.jid} ${j.state}`).join(", ")}); the task cannot tell which one is meant. Cancel all but one, or give the job another name.`,

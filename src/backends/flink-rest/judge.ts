@@ -3,7 +3,7 @@
  * and say whether the action is done, and how it ended. The JobID and trigger id of each action
  * are new, so nothing observed can be a stale answer from before the action.
  */
-import type { CheckpointStats, JobDetails, SnapshotPointer, TriggerState } from "./api";
+import type { CheckpointStats, JobDetails, SnapshotPointer, TriggerObservation } from "./api";
 
 export type Verdict<T> = { done: true; ok: true; value: T; seen: string } | { done: true; ok: false; failure: string; seen: string } | { done: false; seen: string };
 
@@ -17,13 +17,16 @@ export function judgeStarted(details: JobDetails | undefined): Verdict<JobDetail
   // A bounded job may finish before we look: it ran.
   if (details.state === "FINISHED") return { done: true, ok: true, value: details, seen };
   if (details.state === "FAILED") return { done: true, ok: false, failure: "the job FAILED", seen };
-  if (details.state === "CANCELED" || details.state === "SUSPENDED") return { done: true, ok: false, failure: `the job ended ${details.state}`, seen };
+  // SUSPENDED: a JobManager failover; the job resumes under the next leader, so keep watching.
+  if (details.state === "CANCELED") return { done: true, ok: false, failure: `the job ended ${details.state}`, seen };
   return { done: false, seen };
 }
 
 /** A savepoint or stop trigger: IN_PROGRESS, then COMPLETED with a location or a failure cause. */
-export function judgeTrigger(state: TriggerState): Verdict<string> {
+export function judgeTrigger(state: TriggerObservation): Verdict<string> {
   if (state.status === "IN_PROGRESS") return { done: false, seen: "savepoint IN_PROGRESS" };
+  // Not known yet: the savepoint may still show in the job's statistics, or the job may end.
+  if (state.status === "FORGOTTEN") return { done: false, seen: `Flink no longer knows the savepoint's trigger (a JobManager failover?); job ${state.jobState ?? "not listed"}` };
   if ("location" in state) return { done: true, ok: true, value: state.location, seen: `savepoint COMPLETED at ${state.location}` };
   return { done: true, ok: false, failure: state.failure, seen: "savepoint FAILED" };
 }

@@ -1,5 +1,5 @@
 import type { ArmResponse } from "../../azure/arm-client";
-import { AmbiguousRequestError, ArmError, JobStateError } from "../../errors";
+import { AmbiguousRequestError, ArmError, JobStateError, RequestRefusedError } from "../../errors";
 import type { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
 import type { Logger } from "../../util/logger";
@@ -23,6 +23,8 @@ export interface PostOptions {
 }
 
 const MAX_POSTS = 3;
+/** Answered refusals (429, 503) in a row before the step gives up and says what the service said. */
+const MAX_REFUSALS = 2;
 
 /**
  * Sends the runJob POST once, and again only when the records prove the first did not land.
@@ -32,6 +34,7 @@ const MAX_POSTS = 3;
 export async function postAction(api: JobsApi, body: RunJobBody, context: JudgeContext, options: PostOptions): Promise<ArmResponse | undefined> {
   const { signal, logger: log } = options;
   const action = body.properties.action;
+  let refusals = 0;
   for (let posts = 1; ; posts++) {
     options.onPost();
     let ambiguity: AmbiguousRequestError;
@@ -46,6 +49,11 @@ export async function postAction(api: JobsApi, body: RunJobBody, context: JudgeC
         // earlier POST whose answer was lost.
         log.info(`The cluster answered 409 Conflict (${error.serviceMessage}): the earlier ${action} is under way; not posting it again.`);
         return undefined;
+      }
+      if (error instanceof RequestRefusedError && !signal.aborted) {
+        if (++refusals > MAX_REFUSALS) throw error.refusal;
+        if (await refusedThenLanded(api, context, error, options)) return undefined;
+        continue;
       }
       if (!(error instanceof AmbiguousRequestError) || signal.aborted) throw error;
       ambiguity = error;
@@ -66,6 +74,25 @@ export async function postAction(api: JobsApi, body: RunJobBody, context: JudgeC
     if (posts >= MAX_POSTS) throw ambiguity;
     log.info(`No record of job '${body.properties.jobName}' shows ${action} after ${windowS} s; posting it again.`);
   }
+}
+
+/**
+ * After an answered refusal: reads every record of the name for the window a record takes to be
+ * listed (the service may have acted all the same), and at least the service's Retry-After
+ * (bounded), before the next POST. True when a record shows the action was accepted.
+ */
+async function refusedThenLanded(api: JobsApi, context: JudgeContext, refusal: RequestRefusedError, options: PostOptions): Promise<boolean> {
+  const { signal, logger: log } = options;
+  const started = Date.now();
+  log.warning(`The cluster refused ${context.action}: ${refusal.message}. Reading every record of job '${context.jobName}' before posting it again.`);
+  if (await watchForAcceptance(api, context, options)) {
+    log.info(`The job record shows that ${context.action} was accepted despite the refusal; not posting it again.`);
+    return true;
+  }
+  const left = (refusal.retryAfterMs ?? 0) - (Date.now() - started);
+  log.info(`No record of job '${context.jobName}' shows ${context.action}; posting it again${left > 0 ? ` in ${Math.round(left / 1000)} s (the service's Retry-After)` : ""}.`);
+  if (left > 0) await sleep(left, signal);
+  return false;
 }
 
 /** Reads every record of the name until one shows the action, or the window ends. */
