@@ -104,10 +104,12 @@ export async function executeTask(
 
 function actionFailed(common: CommonInputs, said: string | undefined, outputs: Outputs, requestId: string | undefined): ActionFailedError {
   const hint = hintFor(said);
+  // Without a status (Flink refused to run the jar) the cluster's words, cause first, follow at once.
+  const ended = outputs.jobStatus ? `ended FAILED with status ${outputs.jobStatus}. The cluster said:` : "ended FAILED:";
   return new ActionFailedError(
-    `${common.action} of job '${common.jobName}' ended FAILED with status ${outputs.jobStatus ?? "unknown"}. The cluster said: ${said ?? "(no job output)"}` +
+    `${common.action} of job '${common.jobName}' ${ended} ${said ?? "(no job output)"}` +
       (hint ? `\n${hint}` : "") +
-      (requestId ? `\n[runJob request id ${requestId}]` : ""),
+      (requestId ? `\n[${common.target === "hdinsightAks" ? "runJob request id" : "request id"} ${requestId}]` : ""),
   );
 }
 

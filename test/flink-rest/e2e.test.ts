@@ -134,5 +134,59 @@ for (const version of versions) {
       assert.match(failed.resultMessage ?? "", /NEW of job 'throws' ended FAILED.*--throw-in-main was given/s);
       assert.equal(failed.outputs["actionResult"], "FAILED");
     });
+
+    it("a wrong entryClass says so first, with no 200-character jar id in front; a re-run with the right one runs", async () => {
+      const wrong = await step("FlinkJobSubmit", { jobName: "wrong-entry", jarFile: "target/orders-1.0.jar", entryClass: "com.example.NoSuchJob" });
+      assert.equal(wrong.result, "Failed");
+      const first = (wrong.resultMessage ?? "").split("\n")[0]!;
+      assert.match(first.slice(0, 160), /entry point class 'com\.example\.NoSuchJob' was not found in the jar/);
+      assert.ok(!/[\w-]{100}/.test(first), `a long id in the message: ${first}`);
+      const right = await step("FlinkJobSubmit", { jobName: "wrong-entry", jarFile: "target/orders-1.0.jar" });
+      assert.equal(right.result, "Succeeded", right.resultMessage);
+      const cancel = await step("FlinkJobCancel", { jobName: "wrong-entry" });
+      assert.equal(cancel.result, "Succeeded", cancel.resultMessage);
+    });
+
+    it("without target, a step with flinkConnection runs on Flink; a mistyped target names the input and the two values", async () => {
+      const inferred = await runTask({
+        task: "FlinkJobStatus",
+        inputs: { flinkConnection: "flink-conn", waitTimeoutInMinutes: "1" },
+        connection: connection(),
+        env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace },
+        timeoutMs: 60_000,
+      });
+      assert.equal(inferred.result, "Succeeded", inferred.resultMessage);
+      const jobs = JSON.parse(inferred.outputs["jobs"] ?? "null") as Array<{ jid: string }>;
+      const listed = await flinkGet<{ jobs: Array<{ jid: string }> }>(cluster.restUrl, "/jobs/overview");
+      assert.deepEqual(new Set(jobs.map((j) => j.jid)), new Set(listed.jobs.map((j) => j.jid)));
+
+      const before = gateway.requests.length;
+      const typo = await step("FlinkJobStatus", { target: "flinkrest" }, { connects: false });
+      assert.equal(typo.result, "Failed");
+      assert.match(typo.resultMessage ?? "", /^Input 'target': "flinkrest" is not a target; use 'flinkRest'.*'hdinsightAks'.*Did you mean 'flinkRest'\?/);
+      assert.equal(gateway.requests.length, before, "no call was made");
+    });
+
+    it("jarFile mistakes fail before any call, for every task that takes jarFile", async () => {
+      const before = gateway.requests.length;
+      const cases: Array<[string, Record<string, string>, RegExp]> = [
+        ["FlinkJobSubmit", { jarFile: "build/*.jar" }, /no file matches "build\/\*\.jar"/],
+        ["FlinkJobUpdate", { jarFile: "target*/*.jar" }, /matches 2 files/],
+        ["FlinkJobStart", { jarFile: "target/*" }, /target\/\*/],
+        ["FlinkJobDeploy", { jarFile: "nothing/here.jar" }, /no file matches/],
+      ];
+      fs.writeFileSync(`${workspace}/target/notes.txt`, "not a jar");
+      try {
+        for (const [task, inputs, message] of cases) {
+          const run = await step(task, { jobName: "jar-mistakes", ...inputs }, { connects: false });
+          assert.equal(run.result, "Failed", task);
+          assert.match(run.resultMessage ?? "", /^Input 'jarFile': /, task);
+          assert.match(run.resultMessage ?? "", message, task);
+        }
+      } finally {
+        fs.rmSync(`${workspace}/target/notes.txt`);
+      }
+      assert.equal(gateway.requests.length, before, "no call was made");
+    });
   });
 }

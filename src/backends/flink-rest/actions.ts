@@ -27,6 +27,7 @@ import {
 import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarsOf, jarUploadName, jobTag, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
+import { runRefused } from "./messages";
 import { describeDetails, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 
 /** Where the wait stands, for the timeout and cancel messages. */
@@ -271,7 +272,7 @@ export class FlinkRestActions {
             runError = error.errors.join(" | ");
             break;
           }
-          return { refused: `Flink refused to run jar ${jar.id}: ${error.errors.join(" | ")}` };
+          return { refused: runRefused(jar.id, error.errors) };
         }
         throw error;
       }

@@ -21,6 +21,7 @@ import type { FlinkRestContext } from "./actions";
 import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, jarNameFields, type JobSettings, jarsOf, jarUploadName, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
+import { runRefused } from "./messages";
 import { describeDetails, judgeEnded, judgeStarted, judgeTrigger, newestRestorePoint, type Verdict } from "./judge";
 
 /** A version of the job: a jar on the cluster and the settings it runs with. */
@@ -302,7 +303,7 @@ class FlinkRestDeployTarget implements DeployTarget {
         }
         // Registered before main() failed (a restore that fails at start): the health check reads the job's failure.
         if (error instanceof FlinkRestError && (await this.api.jobDetails(jobId, this.signal))) break;
-        if (error instanceof FlinkRestError) throw new JobStateError(`Flink refused to run jar ${version.jarId}: ${error.errors.join(" | ")}`);
+        if (error instanceof FlinkRestError) throw new JobStateError(runRefused(version.jarId, error.errors));
         throw error;
       }
     }

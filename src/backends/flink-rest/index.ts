@@ -15,7 +15,7 @@ import { FlinkApi } from "./api";
 import { FlinkRestClient } from "./client";
 import { type EntraTokenInputs, type FlinkEndpoint, restEndpoint } from "./connection";
 import { flinkRestDeploy } from "./deploy";
-import { type FlinkRestInputs, validateFlinkRestInputs } from "./inputs";
+import { type FlinkRestInputs, resolveJarFile, validateFlinkRestInputs } from "./inputs";
 
 export type { FlinkRestInputs } from "./inputs";
 export { restEndpoint } from "./connection";
@@ -28,6 +28,9 @@ export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
   deploys: true,
   validate: validateFlinkRestInputs,
   connect(host: PipelineHost, _common: CommonInputs, inputs: FlinkRestInputs): Backend<FlinkRestInputs> {
+    // The jar first: a pattern matching nothing, several files or no .jar is an input error before any call.
+    const workingDirectory = host.workingDirectory();
+    if (inputs.jarFile) inputs.jarFile = resolveJarFile("jarFile", inputs.jarFile, workingDirectory).path;
     const connection = host.endpoint(inputs.connectionInput, CONNECTION_DATA);
     const endpoint = restEndpoint(connection, inputs.connectionInput, inputs.entra);
     const entra = inputs.entra ? entraToken(host, inputs.entra, endpoint.baseUrl) : undefined;
@@ -45,7 +48,7 @@ export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
       logger: host.logger,
     });
     const api = new FlinkApi(client);
-    const context = { api, workingDirectory: host.workingDirectory(), where: client.urlOf("/") };
+    const context = { api, workingDirectory, where: client.urlOf("/") };
     return {
       target: "flinkRest",
       describe: () => [
