@@ -8,6 +8,7 @@ import type { PipelineHost } from "./pipeline/host";
 import { hintFor } from "./report/hints";
 import { validateDeployInputs } from "./jobs/deploy";
 import { actionOutputs, deployOutputs, jobOutputs, type Outputs, statusOutputs } from "./report/outputs";
+import { progressReporter } from "./jobs/progress";
 import { renderSummary } from "./report/summary";
 import type { TaskSpec } from "./tasks";
 import { validateCommon } from "./validation/common-inputs";
@@ -51,7 +52,7 @@ export async function executeTask(
     waitForCompletion: common.waitForCompletion,
     maxPollIntervalMs: common.maxPollIntervalMs,
     logger: host.logger,
-    onProgress: (seen) => host.logger.debug(`Waiting: ${seen}`),
+    onProgress: progressReporter(host.logger, common.timeoutMs),
   };
   let outputs: Outputs = {};
   let failure: Error | undefined;

@@ -58,6 +58,8 @@ export interface ActionOutcome {
   failure?: string;
   /** The service's id for the request that carried the action, for support cases. */
   requestId?: string;
+  /** Lines for the run summary and the log: what was seen and decided (health evidence, the plan). */
+  notes?: string[];
 }
 
 /** FlinkJobStatus: one job (when named) and every record read. */
@@ -80,7 +82,8 @@ export interface WaitOptions {
   /** The longest gap between two reads. */
   maxPollIntervalMs: number;
   logger: Logger;
-  onProgress?: (message: string) => void;
+  /** Each read of a wait: the state seen and what the wait awaits (src/jobs/progress.ts shows some of them). */
+  onProgress?: (seen: string, awaiting?: string) => void;
 }
 
 /** Reads one input's raw value (undefined when not set). */

@@ -111,7 +111,7 @@ export class FlinkRestActions {
         const verdict = judge(await observe(this.signal));
         this.progress.lastSeen = verdict.seen;
         if (verdict.done) return verdict;
-        this.options.onProgress?.(verdict.seen);
+        this.options.onProgress?.(verdict.seen, phase);
         await sleep(schedule.nextDelayMs(), this.signal);
       }
     } catch (error) {

@@ -138,7 +138,7 @@ class FlinkRestDeployTarget implements DeployTarget {
     for (;;) {
       const verdict = judge(await observe(this.signal));
       if (verdict.done) return verdict;
-      this.options.onProgress?.(verdict.seen);
+      this.options.onProgress?.(verdict.seen, this.phase);
       await sleep(schedule.nextDelayMs(), this.signal);
     }
   }
@@ -331,7 +331,10 @@ class FlinkRestDeployTarget implements DeployTarget {
         if (elapsed >= seconds * 1000 && checkpointed) {
           return { healthy: true, seen: `RUNNING for ${Math.round(elapsed / 1000)} s without a restart${checkpointing ? ", a checkpoint completed" : ""}` };
         }
-        this.options.onProgress?.(`job RUNNING for ${Math.round(elapsed / 1000)} of ${seconds} s${checkpointing && !checkpointed ? ", no checkpoint completed yet" : ""}`);
+        this.options.onProgress?.(
+          `job ${jobId} RUNNING without a restart for ${Math.round(elapsed / 1000)} of ${seconds} s (${Math.max(0, Math.round((seconds * 1000 - elapsed) / 1000))} s to go)${checkpointing ? (checkpointed ? ", a checkpoint completed" : ", no checkpoint completed yet") : ""}`,
+          `the health check (RUNNING, no restart${checkpointing ? ", a completed checkpoint" : ""})`,
+        );
         const left = seconds * 1000 - elapsed;
         await sleep(left > 0 ? Math.min(schedule.nextDelayMs(), left) : schedule.nextDelayMs(), this.signal);
       }
