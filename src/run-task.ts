@@ -2,14 +2,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadBackend } from "./backends";
 import { ActionFailedError, CancelledError, InputError } from "./errors";
-import type { BackendModule, CommonInputs, JobView, Target, WaitOptions } from "./jobs/backend";
+import type { Backend, BackendModule, CommonInputs, JobView, SummaryFacts, Target, WaitOptions } from "./jobs/backend";
 import { AgentHost } from "./pipeline/agent-host";
 import type { PipelineHost } from "./pipeline/host";
 import { hintFor } from "./report/hints";
 import { validateDeployInputs } from "./jobs/deploy";
 import { actionOutputs, deployOutputs, jobOutputs, type Outputs, statusOutputs } from "./report/outputs";
 import { progressReporter } from "./jobs/progress";
-import { renderSummary } from "./report/summary";
+import { renderSummary, type TimelineEntry } from "./report/summary";
+import type { Logger } from "./util/logger";
 import type { TaskSpec } from "./tasks";
 import { validateCommon } from "./validation/common-inputs";
 
@@ -46,13 +47,26 @@ export async function executeTask(
   const deployInputs = spec.deploy ? validateDeployInputs(raw) : undefined;
   const backend = module.connect(host, common, inputs);
 
+  // What the step told the reader, with the time: the run summary's timeline.
+  const timeline: TimelineEntry[] = [];
+  const logger: Logger = {
+    info: (message) => {
+      timeline.push({ atMs: Date.now() - started, text: message });
+      host.logger.info(message);
+    },
+    warning: (message) => {
+      timeline.push({ atMs: Date.now() - started, text: `Warning: ${message}` });
+      host.logger.warning(message);
+    },
+    debug: (message) => host.logger.debug(message),
+  };
   const options: WaitOptions = {
     ...(signal ? { signal } : {}),
     timeoutMs: common.timeoutMs,
     waitForCompletion: common.waitForCompletion,
     maxPollIntervalMs: common.maxPollIntervalMs,
-    logger: host.logger,
-    onProgress: progressReporter(host.logger, common.timeoutMs),
+    logger,
+    onProgress: progressReporter(logger, common.timeoutMs),
   };
   let outputs: Outputs = {};
   let failure: Error | undefined;
@@ -62,11 +76,13 @@ export async function executeTask(
       if (!backend.deploy) throw new Error(`The ${common.target} backend declares deploy support but has no deploy`);
       const outcome = await backend.deploy({ jobName: common.jobName!, inputs, deploy: deployInputs }, options);
       outputs = deployOutputs(outcome, common.jobName!);
+      notes.push(...(outcome.notes ?? []));
       if (outcome.actionResult === "FAILED") failure = new ActionFailedError(outcome.failure ?? `Deploying job '${common.jobName}' failed`);
     } else if (common.action) {
       const jobName = common.jobName!;
       const outcome = await backend.act({ action: common.action, jobName, inputs }, options);
       outputs = actionOutputs(outcome, jobName);
+      notes.push(...(outcome.notes ?? []));
       if (outcome.actionResult === "FAILED") failure = actionFailed(common, outcome.failure, outputs, outcome.requestId);
     } else {
       const status = await backend.readStatus({ ...(common.jobName ? { jobName: common.jobName } : {}), ...(common.waitForStatus ? { waitForStatus: common.waitForStatus } : {}) }, options);
@@ -85,15 +101,26 @@ export async function executeTask(
     if (job) outputs = jobOutputs(job, common.jobName);
     const deployed = (error as { deploy?: Parameters<typeof deployOutputs>[0] }).deploy;
     if (deployed) outputs = { ...outputs, ...deployOutputs({ ...deployed, actionResult: undefined }, common.jobName!) };
-  } finally {
-    backend.close();
   }
+  const facts = await summaryFacts(backend, outputs, common, signal, host);
+  backend.close();
   // Outputs and the summary are written on failure too: a failed stop may still name its savepoint.
   for (const [name, value] of Object.entries(outputs)) host.setOutput(name, value);
   try {
     host.uploadSummary(
       `${spec.task}${common.jobName ? ` ${common.jobName}` : ""}`,
-      renderSummary({ task: spec.task, action: common.action, where: backend.describe(), outputs, durationMs: Date.now() - started, notes, ...(failure ? { error: failure.message } : {}) }),
+      renderSummary({
+        task: spec.task,
+        target: common.target,
+        action: common.action,
+        where: backend.describe(),
+        outputs,
+        durationMs: Date.now() - started,
+        notes,
+        timeline,
+        ...(facts ? { facts } : {}),
+        ...(failure ? { error: failure.message } : {}),
+      }),
     );
   } catch (error) {
     // The summary is a courtesy: the step's result is the action's.
@@ -101,6 +128,24 @@ export async function executeTask(
   }
   if (failure) throw failure;
   return outputs;
+}
+
+/** How long the summary's own reads may take: it is a courtesy, the step's result is already known. */
+const SUMMARY_FACTS_MS = 10_000;
+
+/** The backend's facts for the summary, or none: a failure here is a debug line, never the step's. */
+async function summaryFacts(backend: Backend<unknown>, outputs: Outputs, common: CommonInputs, signal: AbortSignal | undefined, host: PipelineHost): Promise<SummaryFacts | undefined> {
+  if (!backend.summaryFacts || signal?.aborted) return undefined;
+  const bound = AbortSignal.timeout(SUMMARY_FACTS_MS);
+  try {
+    return await backend.summaryFacts(
+      { ...(outputs.jobName ?? common.jobName ? { jobName: outputs.jobName ?? common.jobName } : {}), ...(outputs.jobId ? { jobId: outputs.jobId } : {}), ...(outputs.jobStatus ? { jobStatus: outputs.jobStatus } : {}) },
+      signal ? AbortSignal.any([signal, bound]) : bound,
+    );
+  } catch (error) {
+    host.logger.debug(`The run summary goes without the cluster's facts: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 function actionFailed(common: CommonInputs, said: string | undefined, outputs: Outputs, requestId: string | undefined): ActionFailedError {

@@ -41,6 +41,14 @@ export interface EntraTokenInputs {
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
+/**
+ * A service connection as a reader finds it. The agent gives a task the connection's id (a GUID),
+ * never its name: the label says so, with the scheme, so the reader looks it up rather than guesses.
+ */
+export function connectionLabel(access: FlinkAccess): string {
+  return `id ${access.connectionId} (${access.scheme}${access.entra ? ` token from '${access.entra.connectionId}'` : ""}; the agent gives tasks a connection's id, not its name: Project settings → Service connections)`;
+}
+
 /** The connection's URL and credentials, checked before any call. */
 export function restEndpoint(connection: EndpointConnection, input: string, entra?: EntraTokenInputs): FlinkEndpoint {
   const named = `Input '${input}': the service connection '${connection.id}'`;

@@ -13,9 +13,10 @@ import type { PipelineHost } from "../../pipeline/host";
 import { FlinkRestActions } from "./actions";
 import { FlinkApi } from "./api";
 import { FlinkRestClient } from "./client";
-import { type EntraTokenInputs, type FlinkEndpoint, restEndpoint } from "./connection";
+import { connectionLabel, type EntraTokenInputs, type FlinkEndpoint, restEndpoint } from "./connection";
 import { flinkRestDeploy } from "./deploy";
 import { type FlinkRestInputs, resolveJarFile, validateFlinkRestInputs } from "./inputs";
+import { flinkSummaryFacts } from "./summary-facts";
 
 export type { FlinkRestInputs } from "./inputs";
 export { restEndpoint } from "./connection";
@@ -53,8 +54,9 @@ export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
       target: "flinkRest",
       describe: () => [
         ["Flink REST", context.where],
-        ["Service connection", `${connection.id} (${endpoint.access.scheme}${endpoint.access.entra ? ` from ${endpoint.access.entra.connectionId}` : ""})`],
+        ["Service connection", connectionLabel(endpoint.access)],
       ],
+      summaryFacts: (job, signal) => flinkSummaryFacts(api, context.where, job, signal),
       act: (request, options) => new FlinkRestActions(context, options, request.jobName).act(request),
       readStatus: (query, options) => new FlinkRestActions(context, options, query.jobName).readStatus(query.waitForStatus),
       deploy: (request, options) => flinkRestDeploy(context, request, options),
