@@ -4,6 +4,7 @@
  * out), against a real Flink of the test bed: one pipeline's steps, outputs passed along.
  */
 import * as assert from "node:assert/strict";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import { type ConnectionEnv, runTask, type TaskRun } from "../harness/agent";
@@ -165,6 +166,39 @@ for (const version of versions) {
       assert.equal(typo.result, "Failed");
       assert.match(typo.resultMessage ?? "", /^Input 'target': "flinkrest" is not a target; use 'flinkRest'.*'hdinsightAks'.*Did you mean 'flinkRest'\?/);
       assert.equal(gateway.requests.length, before, "no call was made");
+    });
+
+    it("a long wait tells its progress without System.Debug; the summary links the job in Flink's web UI and lists what Flink shows", async () => {
+      const deployed = await runTask({
+        task: "FlinkJobDeploy",
+        inputs: { flinkConnection: "flink-conn", jobName: "progress", jarFile: "target/orders-1.0.jar", healthCheckSeconds: "35", pollingIntervalInSeconds: "2", waitTimeoutInMinutes: "3" },
+        connection: connection(),
+        env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace },
+        timeoutMs: 200_000,
+      });
+      assert.equal(deployed.result, "Succeeded", deployed.resultMessage);
+      const jobId = deployed.outputs["jobId"]!;
+      // What a reader sees (no debug): the health gate counting down, at most one line per 15 s.
+      const waiting = deployed.visibleLog.split("\n").filter((l) => l.startsWith("Waiting for "));
+      assert.ok(waiting.length >= 1 && waiting.length <= 4, `progress lines:\n${waiting.join("\n")}`);
+      assert.match(waiting[0]!, /^Waiting for the health check \(RUNNING, no restart.*\): job [0-9a-f]{32} RUNNING without a restart for \d+ of 35 s \(\d+ s to go\).*\(\d+ s elapsed, .* left of waitTimeoutInMinutes\)$/);
+      assert.ok(!deployed.visibleLog.includes("##[debug]"), "debug lines were shown");
+
+      const summary = deployed.summaries[0] ?? "";
+      const base = `${gateway.url}/flink/orders`;
+      assert.ok(summary.includes(`(${base}/#/job/running/${jobId}/overview)`), summary);
+      assert.match(summary, /\| Deploy decision \| `submitted` \|/);
+      const sha = crypto.createHash("sha256").update(fs.readFileSync(`${workspace}/target/orders-1.0.jar`)).digest("hex");
+      assert.ok(summary.includes(`| Jar SHA-256 | \`${sha}\` |`), "the jar's digest");
+      // The executions table holds what Flink lists for this JobID, under the name Flink shows.
+      const listed = (await flinkGet<{ jobs: Array<{ jid: string; name: string; state: string }> }>(cluster.restUrl, "/jobs/overview")).jobs.find((j) => j.jid === jobId)!;
+      assert.ok(summary.includes(`| ${listed.name.replace(/[\\`*_{}[\]<>|#]/g, (c) => `\\${c}`)} | ${listed.state} |`), summary);
+      assert.match(summary, /\*\*Timeline\*\*/);
+      assert.doesNotMatch(summary, /\| — \| — \| — \| — \| — \|/);
+
+      const cancel = await step("FlinkJobCancel", { jobName: "progress" });
+      assert.equal(cancel.result, "Succeeded", cancel.resultMessage);
+      assert.ok(cancel.summaries[0]?.includes(`(${base}/#/job/completed/${jobId}/overview)`), cancel.summaries[0]);
     });
 
     it("jarFile mistakes fail before any call, for every task that takes jarFile", async () => {
