@@ -3,7 +3,6 @@ import * as path from "node:path";
 import { loadBackend } from "./backends";
 import { ActionFailedError, CancelledError, InputError } from "./errors";
 import type { Backend, BackendModule, CommonInputs, JobView, SummaryFacts, Target, WaitOptions } from "./jobs/backend";
-import { AgentHost } from "./pipeline/agent-host";
 import type { PipelineHost } from "./pipeline/host";
 import { hintFor } from "./report/hints";
 import { validateDeployInputs } from "./jobs/deploy";
@@ -172,6 +171,10 @@ function asCancellation(error: unknown, signal: AbortSignal | undefined, common:
 
 /** A task's entry point: run the spec on the agent, map the outcome to the step's result. */
 export function runTask(spec: TaskSpec): Promise<void> {
+  // Required here, not at the top: task-lib writes ##vso[task.debug] lines as it loads, which the
+  // flow's in-memory tests (importing this file for executeTask) must not print.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only a task's entry point loads the agent
+  const { AgentHost } = require("./pipeline/agent-host") as typeof import("./pipeline/agent-host");
   const host = new AgentHost(`flink-jobs-azure-pipelines ${spec.task}/${taskVersion()} node/${process.versions.node}`);
   const cancel = new AbortController();
   const onSignal = (name: string) => () => cancel.abort(new Error(`received ${name}`));

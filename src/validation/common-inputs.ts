@@ -45,13 +45,15 @@ export function validateCommon(spec: TaskSpec, raw: RawInputs): CommonInputs {
 
 /**
  * `target` as written, or inferred: a step that names a `flinkConnection` and no
- * `azureSubscription` means flinkRest (the contract). A value that is not exactly one of the two
+ * `azureSubscription` means flinkRest (the contract). The agent hands a task the manifest's default
+ * for an input the YAML omits, so `hdinsightAks` counts as "not given" here: with it, a step that
+ * names only a Flink connection could not run anyway. A value that is not exactly one of the two
  * fails, suggesting the one it resembles: a silently accepted near miss would hide a typo elsewhere.
  */
 export function targetInput(raw: RawInputs): Target {
   const value = (raw("target") ?? "").trim();
   rule.definedVariables("target", value);
-  if (!value) {
+  if (!value || value === DEFAULT_TARGET) {
     const flinkConnection = (raw("flinkConnection") ?? "").trim();
     const azureSubscription = (raw("azureSubscription") ?? "").trim();
     return flinkConnection && !azureSubscription ? "flinkRest" : DEFAULT_TARGET;

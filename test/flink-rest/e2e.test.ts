@@ -149,17 +149,20 @@ for (const version of versions) {
     });
 
     it("without target, a step with flinkConnection runs on Flink; a mistyped target names the input and the two values", async () => {
-      const inferred = await runTask({
-        task: "FlinkJobStatus",
-        inputs: { flinkConnection: "flink-conn", waitTimeoutInMinutes: "1" },
-        connection: connection(),
-        env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace },
-        timeoutMs: 60_000,
-      });
-      assert.equal(inferred.result, "Succeeded", inferred.resultMessage);
-      const jobs = JSON.parse(inferred.outputs["jobs"] ?? "null") as Array<{ jid: string }>;
-      const listed = await flinkGet<{ jobs: Array<{ jid: string }> }>(cluster.restUrl, "/jobs/overview");
-      assert.deepEqual(new Set(jobs.map((j) => j.jid)), new Set(listed.jobs.map((j) => j.jid)));
+      // The YAML omits target; the agent hands the task either nothing or the manifest's default.
+      for (const target of [undefined, "hdinsightAks"]) {
+        const inferred = await runTask({
+          task: "FlinkJobStatus",
+          inputs: { ...(target ? { target } : {}), flinkConnection: "flink-conn", waitTimeoutInMinutes: "1" },
+          connection: connection(),
+          env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace },
+          timeoutMs: 60_000,
+        });
+        assert.equal(inferred.result, "Succeeded", inferred.resultMessage);
+        const jobs = JSON.parse(inferred.outputs["jobs"] ?? "null") as Array<{ jid: string }>;
+        const listed = await flinkGet<{ jobs: Array<{ jid: string }> }>(cluster.restUrl, "/jobs/overview");
+        assert.deepEqual(new Set(jobs.map((j) => j.jid)), new Set(listed.jobs.map((j) => j.jid)));
+      }
 
       const before = gateway.requests.length;
       const typo = await step("FlinkJobStatus", { target: "flinkrest" }, { connects: false });
@@ -199,6 +202,38 @@ for (const version of versions) {
       const cancel = await step("FlinkJobCancel", { jobName: "progress" });
       assert.equal(cancel.result, "Succeeded", cancel.resultMessage);
       assert.ok(cancel.summaries[0]?.includes(`(${base}/#/job/completed/${jobId}/overview)`), cancel.summaries[0]);
+    });
+
+    it("connection mistakes name the connection and the fix: a REST path in the URL, https:// to http, the web UI's address", async () => {
+      const base = cluster.restUrl.replace(/\/+$/, "");
+      const statusWith = (url: string) =>
+        runTask({
+          task: "FlinkJobStatus",
+          inputs: { flinkConnection: "my-flink-conn", waitTimeoutInMinutes: "1" },
+          connection: { id: "my-flink-conn", url, scheme: "None", parameters: {}, data: {} },
+          env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace },
+          timeoutMs: 60_000,
+        });
+      const restPath = await statusWith(`${base}/jobs`);
+      assert.equal(restPath.result, "Failed");
+      assert.match(restPath.resultMessage ?? "", /Service connection 'my-flink-conn'.*ends with '\/jobs', a path of Flink's REST API/);
+      assert.ok((restPath.resultMessage ?? "").includes(`Put the JobManager's base URL in the connection: ${base} `), restPath.resultMessage);
+      assert.match(restPath.resultMessage ?? "", /not its name/);
+
+      const tls = await statusWith(base.replace(/^http:/, "https:"));
+      assert.equal(tls.result, "Failed");
+      assert.match(tls.resultMessage ?? "", /Service connection 'my-flink-conn'.*plain HTTP.*the cluster serves http, not https/);
+      assert.ok((tls.resultMessage ?? "").includes(`Change the connection's URL to ${base},`), tls.resultMessage);
+      assert.ok(tls.durationMs < 30_000, "a wrong scheme is not retried as an outage");
+
+      const ui = await statusWith(`${base}/#/overview`);
+      assert.equal(ui.result, "Failed");
+      assert.match(ui.resultMessage ?? "", /'my-flink-conn'.*a page of Flink's web UI \(#\/overview\)/);
+      assert.ok((ui.resultMessage ?? "").includes(`without '#/overview': ${base}.`), ui.resultMessage);
+
+      // The fix, as the messages give it, works.
+      const fixed = await statusWith(base);
+      assert.equal(fixed.result, "Succeeded", fixed.resultMessage);
     });
 
     it("jarFile mistakes fail before any call, for every task that takes jarFile", async () => {

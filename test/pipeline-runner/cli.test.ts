@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { type Emulator, startEmulator } from "../../emulator/index";
 import { repoRoot } from "../../pipeline-runner/agent-process";
 import { parseCliArgs, runPipelineFile, UsageError } from "../../pipeline-runner/cli";
 import { RunLog } from "../../pipeline-runner/log";
 import type { PipelineRunResult } from "../../pipeline-runner/runner";
+import { tempDir } from "../harness/temp";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-cli-"));
+const tmp = tempDir("pipeline-cli-");
 function writePipeline(name: string, yaml: string): string {
   const file = path.join(tmp, name);
   fs.writeFileSync(file, yaml);

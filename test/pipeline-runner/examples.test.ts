@@ -9,7 +9,6 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { type Emulator, startEmulator } from "../../emulator/index";
 import { repoRoot } from "../../pipeline-runner/agent-process";
@@ -21,6 +20,7 @@ import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluste
 import { buildTestJobJars } from "../../testbed/flink/job";
 import { FLINK_SUITE_SETUP_TIMEOUT_MS } from "../../testbed/flink/mocha";
 import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
+import { tempDir } from "../harness/temp";
 
 /** Examples only parsed, by a text they hold, and why they cannot run here as written. */
 const NOT_RUN_HERE: Array<{ page: string; holds: string; why: string }> = [
@@ -51,7 +51,7 @@ function examples(page: string): Example[] {
   return found;
 }
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "page-examples-"));
+const tmp = tempDir("page-examples-");
 
 for (const page of ["overview.md", "README.md"]) {
   describe(`${page}: every YAML example runs as written, in page order, against one emulator (and one Flink cluster for target: flinkRest)`, function () {

@@ -3,6 +3,8 @@
  * does with the outcome whatever the kind of cluster.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
 import { WaitTimeoutError } from "../../src/errors";
 import type { ActionOutcome, Backend, BackendModule, StatusOutcome } from "../../src/jobs/backend";
 import type { PipelineHost } from "../../src/pipeline/host";
@@ -95,5 +97,12 @@ describe("the flow (run-task) with a fake backend", () => {
         cancel.abort(new Error("received SIGTERM"));
       });
     await assert.rejects(executeTask(TASKS.FlinkJobStatus, host, cancel.signal, () => backendModule({ readStatus: read })), /The pipeline was cancelled \(received SIGTERM\) while reading job 'orders'; nothing was changed/);
+  });
+});
+
+describe("loading the flow", () => {
+  it("prints nothing: task-lib, which writes ##vso[task.debug] lines as it loads, is loaded by a task's entry point only", () => {
+    const out = execFileSync(process.execPath, ["-r", "tsx/cjs", "-e", "require('./src/run-task.ts')"], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8" });
+    assert.equal(out, "");
   });
 });

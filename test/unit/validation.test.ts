@@ -151,11 +151,13 @@ describe("flinkConfiguration, the corners", () => {
     assert.throws(() => validate(submit, { target: "yarn" }), (error: unknown) => error instanceof InputError && error.input === "target" && /'flinkRest'.*'hdinsightAks'/.test(error.message));
   });
 
-  it("a step with flinkConnection and no azureSubscription means flinkRest; with both, the default stays", () => {
+  it("a step with flinkConnection and no azureSubscription means flinkRest (also with the default the agent fills in); with both, the default stays", () => {
     const common = (values: Record<string, string>) => validateCommon(TASKS.FlinkJobStatus, (name) => values[name]);
     assert.equal(common({ flinkConnection: "my-flink" }).target, "flinkRest");
     assert.equal(common({ flinkConnection: "my-flink", azureSubscription: "arm" }).target, "hdinsightAks");
-    assert.equal(common({ flinkConnection: "my-flink", target: "hdinsightAks" }).target, "hdinsightAks");
+    // The agent fills in the manifest's default for an omitted input: that default alone does not hide a Flink step.
+    assert.equal(common({ flinkConnection: "my-flink", target: "hdinsightAks" }).target, "flinkRest");
+    assert.equal(common({ azureSubscription: "arm", target: "hdinsightAks" }).target, "hdinsightAks");
     assert.equal(common({}).target, "hdinsightAks");
   });
 
