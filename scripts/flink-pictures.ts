@@ -74,7 +74,7 @@ export function connectionDialogFields(endpoint: EndpointType, scheme = "ms.vss-
     ...(endpoint.inputDescriptors ?? []).map((i) => ({
       label: i.name,
       kind: i.inputMode ?? "textbox",
-      ...(i.values?.defaultValue !== undefined ? { value: i.values.defaultValue } : {}),
+      ...((i.values?.defaultValue ?? i.values?.possibleValues?.[0]?.displayValue) !== undefined ? { value: i.values?.defaultValue ?? i.values!.possibleValues![0]!.displayValue! } : {}),
       ...(i.description ? { help: i.description } : {}),
     })),
     { label: "Service connection name *", kind: "textbox", value: "flink-prod" },
@@ -141,6 +141,12 @@ body { margin: 0; background: #1e1e1e; color: #d4d4d4; font-family: "DejaVu Sans
 </style></head><body><div class="head">${escapeHtml(title)}</div><div class="lines">${lines}</div></body></html>`;
 }
 
+/** The log as a reader sees it without System.Debug: the task's lines, no debug and no consumed commands. */
+function readerLog(run: TaskRun): string {
+  const lines = run.stdout.split(/\r?\n/).filter((l) => l.trim() && !l.includes("##vso["));
+  return [...lines, `##[section]Finishing: ${run.resultMessage ?? ""}`].join("\n");
+}
+
 async function runDeploys(workspace: string, restUrl: string, jars: { v1: string; v2: string }): Promise<Step[]> {
   const steps: Step[] = [];
   const jar = path.join(workspace, "target", "orders-enrichment-1.0.jar");
@@ -183,8 +189,8 @@ async function main(): Promise<void> {
   }
   const shots: Array<[string, string, { width: number; height: number }]> = [
     ["flink-run-summary.png", renderPage(marked, steps, false), { width: 1000, height: 900 }],
-    ["flink-deploy-log.png", logPage("Deploy 1.1 (FlinkJobDeploy)", steps[1]!.run.visibleLog), { width: 1000, height: 640 }],
-    ["flink-connection.png", dialogPage(apacheFlinkEndpoint()), { width: 1000, height: 980 }],
+    ["flink-deploy-log.png", logPage("Deploy 1.1 (FlinkJobDeploy)", readerLog(steps[1]!.run)), { width: 1000, height: 520 }],
+    ["flink-connection.png", dialogPage(apacheFlinkEndpoint()), { width: 1000, height: 800 }],
   ];
   for (const [name, html, size] of shots) {
     const htmlFile = path.join(dir, name.replace(/\.png$/, ".html"));

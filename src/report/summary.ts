@@ -61,10 +61,11 @@ export function renderSummary(s: SummaryInput): string {
     ["Action", cell(s.action)],
     ["Result", cell(o.actionResult ?? (s.error ? "FAILED" : undefined))],
     ["Deploy decision", o.deployAction && code(o.deployAction)],
-    [flink ? "Flink job state" : "Job status", cell(o.jobStatus)],
+    // Flink's state now, as the executions read after the action show it, else the output's.
+    [flink ? "Flink job state" : "Job status", cell(s.facts?.executions?.find((e) => e.jobId === o.jobId)?.state ?? o.jobStatus)],
     [flink ? "JobID" : "Job id", o.jobId && code(o.jobId)],
     ["Run id", o.runId && code(o.runId)],
-    ["Jar id", o.jarId && code(o.jarId)],
+    ["Jar id", o.jarId && code(o.jarId.length > 60 ? `${o.jarId.slice(0, 40)}…${o.jarId.slice(-16)}` : o.jarId)],
     ["Jar", o.jarPath && code(o.jarPath)],
     ["Jar SHA-256", o.jarSha256 && code(o.jarSha256)],
     ["Savepoint", (o.savepointPath ?? o.lastSavepoint) && code(o.savepointPath ?? o.lastSavepoint)],
@@ -94,7 +95,7 @@ export function renderSummary(s: SummaryInput): string {
 }
 
 function when(ms: number | undefined): string {
-  return ms ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "—";
+  return ms ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "") : "—";
 }
 
 /** The job's executions as Flink lists them: one row each, linked to Flink's web UI. */
@@ -106,7 +107,7 @@ function executionsTable(facts: SummaryFacts): string[] {
   return [
     "**Executions on the cluster** (newest first)",
     "",
-    "| JobID | Name in Flink | State | Started | Ended | Savepoints | Restored from |",
+    "| JobID | Name in Flink | State | Started (UTC) | Ended (UTC) | Savepoints | Restored from |",
     "|---|---|---|---|---|---|---|",
     ...rows,
     "",
@@ -121,7 +122,7 @@ function flinkJobsTable(json: string): string[] {
   const text = (v: unknown) => (typeof v === "string" ? v : undefined);
   const time = (v: unknown) => (typeof v === "number" && v > 0 ? when(v) : "—");
   const rows = jobs.slice(0, MAX_JOB_ROWS).map((j) => `| ${code(text(j["jid"]))} | ${cell(text(j["name"]))} | ${cell(text(j["state"]))} | ${time(j["start-time"])} | ${time(j["end-time"])} |`);
-  return ["**Jobs**", "", "| JobID | Name in Flink | State | Started | Ended |", "|---|---|---|---|---|", ...rows, "", ...moreJobs(jobs.length)];
+  return ["**Jobs**", "", "| JobID | Name in Flink | State | Started (UTC) | Ended (UTC) |", "|---|---|---|---|---|", ...rows, "", ...moreJobs(jobs.length)];
 }
 
 /** The step's log lines in time: a text timeline (Azure DevOps' summary Markdown does not draw pictures). */

@@ -14,10 +14,9 @@ import { type Emulator, startEmulator } from "../../emulator/index";
 import { repoRoot } from "../../pipeline-runner/agent-process";
 import { runPipelineFile } from "../../pipeline-runner/cli";
 import { RunLog } from "../../pipeline-runner/log";
-import type { PipelineRunResult } from "../../pipeline-runner/runner";
+import { isFlinkRestStep, type PipelineRunResult } from "../../pipeline-runner/runner";
 import { planPipelineFile } from "../../pipeline-runner/pipeline";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
-import { buildTestJobJars } from "../../testbed/flink/job";
 import { FLINK_SUITE_SETUP_TIMEOUT_MS } from "../../testbed/flink/mocha";
 import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
 import { tempDir } from "../harness/temp";
@@ -31,10 +30,10 @@ const NOT_RUN_HERE: Array<{ page: string; holds: string; why: string }> = [
   },
 ];
 
-/** Where the runnable flinkRest examples' jarFile patterns find the test job (v1). */
-const FLINK_EXAMPLE_JARS = ["target/orders-enrichment-1.0.jar"];
-
-const isFlinkRest = (example: Example) => /^\s*target:\s*flinkRest\s*$/m.test(example.text);
+/** Examples with steps on Flink: `target: flinkRest`, or a flinkConnection alone (the task's own rule). */
+const isFlinkRest = (example: Example) => planPipelineFile(writeExample(example)).steps.some((s) => s.task && isFlinkRestStep(s.inputs));
+/** Examples with no step on HDInsight on AKS: the runner starts no emulator for them. */
+const isFlinkOnly = (example: Example) => planPipelineFile(writeExample(example)).steps.filter((s) => s.task).every((s) => isFlinkRestStep(s.inputs));
 const notRunHere = (example: Example) => NOT_RUN_HERE.find((n) => n.page === example.page && example.text.includes(n.holds));
 
 interface Example {
@@ -53,6 +52,12 @@ function examples(page: string): Example[] {
 
 const tmp = tempDir("page-examples-");
 
+function writeExample(example: Example): string {
+  const file = path.join(tmp, `${example.page.replace(/\W/g, "-")}-${example.line}.yml`);
+  fs.writeFileSync(file, example.text);
+  return file;
+}
+
 for (const page of ["overview.md", "README.md"]) {
   describe(`${page}: every YAML example runs as written, in page order, against one emulator (and one Flink cluster for target: flinkRest)`, function () {
     this.timeout(300_000);
@@ -64,13 +69,8 @@ for (const page of ["overview.md", "README.md"]) {
       emulator = await startEmulator({ port: 0, timeScale: 30 });
       if (!blocks.some((b) => isFlinkRest(b) && !notRunHere(b))) return;
       this.timeout(FLINK_SUITE_SETUP_TIMEOUT_MS);
-      const version = CI_FLINK_VERSIONS[0]!;
-      const jars = await buildTestJobJars(version);
-      for (const relative of FLINK_EXAMPLE_JARS) {
-        fs.mkdirSync(path.dirname(path.join(workingDirectory, relative)), { recursive: true });
-        fs.copyFileSync(jars.v1, path.join(workingDirectory, relative));
-      }
-      flink = await startFlinkCluster({ version });
+      // No jar is placed here: where an example's jarFile matches nothing, the runner places the sample job and says so.
+      flink = await startFlinkCluster({ version: CI_FLINK_VERSIONS[0]! });
     });
     after(async () => {
       await emulator?.close();
@@ -83,23 +83,27 @@ for (const page of ["overview.md", "README.md"]) {
       const skip = notRunHere(example);
       if (skip) {
         it(`the example at line ${example.line} parses, and has target: flinkRest steps (not run here: ${skip.why})`, () => {
-          const file = path.join(tmp, `${page.replace(/\W/g, "-")}-${example.line}.yml`);
-          fs.writeFileSync(file, example.text);
-          const plan = planPipelineFile(file);
-          assert.ok(plan.steps.some((s) => s.task && s.inputs["target"] === "flinkRest"), `${page}:${example.line}`);
+          const plan = planPipelineFile(writeExample(example));
+          assert.ok(plan.steps.some((s) => s.task && isFlinkRestStep(s.inputs)), `${page}:${example.line}`);
         });
         continue;
       }
       it(`the example at line ${example.line} ends Succeeded, every task step Succeeded, and sets the outputs it reads${isFlinkRest(example) ? " (on Flink)" : ""}`, async () => {
-        const file = path.join(tmp, `${page.replace(/\W/g, "-")}-${example.line}.yml`);
-        fs.writeFileSync(file, example.text);
+        const file = writeExample(example);
         const lines: string[] = [];
         const onFlink = isFlinkRest(example) ? { flinkUrl: flink!.restUrl, workingDirectory } : {};
+        const hadJars = fs.readdirSync(workingDirectory).length > 0;
+        // A Flink-only example runs as `npm run pipeline -- x.yml --flink-url …` does: without an emulator.
+        const flinkOnly = isFlinkOnly(example);
         const outcome = await runPipelineFile(
           { file, timeScale: 30, variables: {}, json: undefined, arm: undefined, summaryDir: path.join(tmp, `summaries-${example.line}`), ...onFlink },
-          { emulator, log: new RunLog((l) => lines.push(l)) },
+          { ...(flinkOnly ? {} : { emulator }), log: new RunLog((l) => lines.push(l)) },
         );
         const log = lines.join("\n");
+        if (flinkOnly) assert.doesNotMatch(log, /emulator/i, `${page}:${example.line}: a Flink-only pipeline speaks of an emulator\n${log}`);
+        if (isFlinkRest(example) && !hadJars && /jarFile:/.test(example.text)) {
+          assert.match(log, /the runner placed the test bed's sample job there as .*--working-directory/, `${page}:${example.line}\n${log}`);
+        }
         const run = outcome.run as PipelineRunResult;
         assert.equal(outcome.exitCode, 0, `${page}:${example.line}\n${log}`);
         const tasks = run.steps.filter((s) => s.task.includes("@"));

@@ -60,11 +60,11 @@ export function restPathOf(baseUrl: string): { path: string; base: string } | un
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
 /**
- * A service connection as a reader finds it. The agent gives a task the connection's id (a GUID),
- * never its name: the label says so, with the scheme, so the reader looks it up rather than guesses.
+ * A service connection as a reader finds it, as a (label, value) row. The agent gives a task the
+ * connection's id (a GUID), never its name: the label says so and where the name is.
  */
-export function connectionLabel(access: FlinkAccess): string {
-  return `id ${access.connectionId} (${access.scheme}${access.entra ? ` token from '${access.entra.connectionId}'` : ""}; the agent gives tasks a connection's id, not its name: Project settings → Service connections)`;
+export function connectionLabel(access: FlinkAccess): [string, string] {
+  return ["Service connection id (its name: Project settings → Service connections)", `${access.connectionId} (${access.scheme}${access.entra ? ` token from '${access.entra.connectionId}'` : ""})`];
 }
 
 /** The connection's URL and credentials, checked before any call. */

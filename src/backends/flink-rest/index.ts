@@ -54,7 +54,7 @@ export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
       target: "flinkRest",
       describe: () => [
         ["Flink REST", context.where],
-        ["Service connection", connectionLabel(endpoint.access)],
+        connectionLabel(endpoint.access),
       ],
       summaryFacts: (job, signal) => flinkSummaryFacts(api, context.where, job, signal),
       act: (request, options) => new FlinkRestActions(context, options, request.jobName).act(request),
