@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { isMap, isSeq, parseDocument, type Document } from "yaml";
 import { planPipeline } from "../pipeline-runner/pipeline";
 import { loadTaskCatalog, parseTaskReference, type TaskDefinition } from "../pipeline-runner/task-catalog";
+import { apacheFlinkEndpoint, connectionDialogFields } from "../scripts/flink-pictures";
 import { targetInput } from "../src/validation/common-inputs";
 
 const root = path.resolve(__dirname, "..");
@@ -243,6 +244,17 @@ describe("overview.md (the Marketplace page)", () => {
     // The task table lists FlinkJobDeploy first.
     const table = overview.split(/^## Tasks$/m)[1]?.split(/^## /m)[0] ?? "";
     assert.match(table.split("\n").find((l) => l.startsWith("| `Flink")) ?? "", /^\| `FlinkJobDeploy@1`/);
+  });
+
+  it("draws the connection dialog from the ApacheFlink contribution of vss-extension.json, and names its fields as the page does", () => {
+    const endpoint = apacheFlinkEndpoint();
+    const fields = connectionDialogFields(endpoint);
+    assert.ok(fields[0]!.label.startsWith(endpoint.url.displayName));
+    for (const input of endpoint.inputDescriptors ?? []) assert.ok(fields.some((f) => f.label === input.name), `the dialog lacks ${input.name}`);
+    assert.match(fields.find((f) => f.kind === "schemes")!.value ?? "", /None.*Basic.*Token.*Certificate/);
+    const connection = overview.split(/^## The Apache Flink connection$/m)[1]?.split(/^## /m)[0] ?? "";
+    assert.ok(connection.includes("](images/flink-connection.png)"), "the connection section does not show the dialog");
+    for (const name of ["Allow credentials over http", "CA certificate"]) assert.ok(connection.includes(name), `the connection section does not name ${name}`);
   });
 
   it("states the retirement of HDInsight on AKS plainly, in that section of its own", () => {

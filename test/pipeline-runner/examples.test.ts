@@ -3,9 +3,11 @@
  * the local runner and the bundled tasks. A page's examples follow one job through its life, so
  * they run in page order against one emulator, the way a reader tries them one after the other
  * against `npm run emulator`. The runner creates the clusters and jars each example names.
- * Examples with `target: flinkRest` run against one real Flink cluster of the test bed per page
- * (the first CI version), with the test bed's job jar where the example's `jarFile` looks; an
- * example that cannot run locally as written is only parsed, and NOT_RUN_HERE says why.
+ * Examples with steps on Flink run against one real Flink cluster of the test bed per page (the
+ * first CI version), a Flink-only one without the emulator, as `npm run pipeline -- x.yml
+ * --flink-url …` runs it; where an example's `jarFile` matches nothing the runner places the test
+ * bed's sample job and says so. An example that cannot run locally as written is only parsed, and
+ * NOT_RUN_HERE says why.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -26,7 +28,7 @@ const NOT_RUN_HERE: Array<{ page: string; holds: string; why: string }> = [
   {
     page: "overview.md",
     holds: "savepointDirectory: s3://flink-state/savepoints",
-    why: "its savepointDirectory is on S3, which the local Flink cannot write (no S3 filesystem plugin, no bucket); its build step (mvn) is a script the runner does not run, so no jar would match jarFile",
+    why: "its savepointDirectory is on S3, which the local Flink cannot write (no S3 filesystem plugin, no bucket)",
   },
 ];
 

@@ -27,7 +27,7 @@ import {
 import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarsOf, jarUploadName, jobTag, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
-import { runRefused } from "./messages";
+import { runRefused, shortJarId } from "./messages";
 import { describeDetails, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 
 /** Where the wait stands, for the timeout and cancel messages. */
@@ -199,7 +199,7 @@ export class FlinkRestActions {
     this.progress.phase = "uploading the jar";
     const blob = await fs.openAsBlob(file.path, { type: "application/x-java-archive" });
     const id = await this.api.uploadJar(blob, name, this.signal);
-    this.log.info(`Uploaded ${path.basename(file.path)} (${mb(file.size)}) as jar ${id}.`);
+    this.log.info(`Uploaded ${path.basename(file.path)} (${mb(file.size)}) as jar ${shortJarId(id)}.`);
     return { id, name, uploaded: Date.now(), settings };
   }
 

@@ -21,7 +21,7 @@ import type { FlinkRestContext } from "./actions";
 import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, jarNameFields, type JobSettings, jarsOf, jarUploadName, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
-import { runRefused } from "./messages";
+import { runRefused, shortJarId } from "./messages";
 import { describeDetails, judgeEnded, judgeStarted, judgeTrigger, newestRestorePoint, type Verdict } from "./judge";
 
 /** A version of the job: a jar on the cluster and the settings it runs with. */
@@ -189,7 +189,7 @@ class FlinkRestDeployTarget implements DeployTarget {
       const { openAsBlob } = await import("node:fs");
       const blob = await openAsBlob(this.jarPath, { type: "application/x-java-archive" });
       this.uploaded = await this.api.uploadJar(blob, this.uploadName, this.signal);
-      this.log.info(`Uploaded ${path.basename(this.jarPath)} as jar ${this.uploaded}.`);
+      this.log.info(`Uploaded ${path.basename(this.jarPath)} as jar ${shortJarId(this.uploaded)}.`);
       return { jarId: this.uploaded };
     });
   }
@@ -307,7 +307,7 @@ class FlinkRestDeployTarget implements DeployTarget {
         throw error;
       }
     }
-    this.log.info(`Flink accepted job ${jobId} (jar ${version.jarId}${savepointPath ? `, restoring from ${savepointPath}` : ""}).`);
+    this.log.info(`Flink accepted job ${jobId} (jar ${shortJarId(version.jarId)}${savepointPath ? `, restoring from ${savepointPath}` : ""}).`);
     return { job: this.view(jobId, "INITIALIZING", version.jarId) };
   }
 
