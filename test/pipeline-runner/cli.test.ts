@@ -8,6 +8,7 @@ import { parseCliArgs, runPipelineFile, UsageError } from "../../pipeline-runner
 import { RunLog } from "../../pipeline-runner/log";
 import type { PipelineRunResult } from "../../pipeline-runner/runner";
 import { tempDir } from "../harness/temp";
+import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
 
 const tmp = tempDir("pipeline-cli-");
 function writePipeline(name: string, yaml: string): string {
@@ -178,5 +179,16 @@ describe("pipeline runner: command line", function () {
       assert.doesNotMatch(log, /##vso\[/i);
       assert.doesNotMatch(log, /\| echo HACKED/);
     });
+  });
+});
+
+describe("npm run flink -- start and the README", () => {
+  it("agree on the Flink version started by default (the one the Flink demo uses)", () => {
+    const run = spawnSync(process.execPath, ["-r", "tsx/cjs", path.join(repoRoot, "testbed", "flink", "cli.ts"), "start", "--no-such-flag"], { encoding: "utf8" });
+    const started = /start and job-jar default to (\S+?)\)/.exec(run.stderr)?.[1];
+    assert.equal(started, CI_FLINK_VERSIONS[0], run.stderr);
+    const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    assert.match(readme, new RegExp(`npm run flink -- start\` \\| starts a real Flink session cluster on 127\\.0\\.0\\.1 \\(${started!.replace(/\./g, "\\.")} by default`));
+    assert.ok(readme.includes(`starts Flink ${started}`), "the runner's section names another version");
   });
 });
