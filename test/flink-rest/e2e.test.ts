@@ -133,6 +133,8 @@ for (const version of versions) {
       const failed = await step("FlinkJobSubmit", { jobName: "throws", jarFile: "target/orders-1.0.jar", args: "--throw-in-main" });
       assert.equal(failed.result, "Failed");
       assert.match(failed.resultMessage ?? "", /NEW of job 'throws' ended FAILED.*--throw-in-main was given/s);
+      // The cause first: main()'s own message on the first line, before Flink's wrapping.
+      assert.match((failed.resultMessage ?? "").split("\n")[0]!.slice(0, 200), /main\(\) failed: .*--throw-in-main was given/);
       assert.equal(failed.outputs["actionResult"], "FAILED");
     });
 
