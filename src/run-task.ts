@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadBackend } from "./backends";
-import { ActionFailedError, CancelledError, InputError } from "./errors";
+import { ActionFailedError, CancelledError, ConnectionError, InputError } from "./errors";
 import type { Backend, BackendModule, CommonInputs, JobView, SummaryFacts, Target, WaitOptions } from "./jobs/backend";
 import type { PipelineHost } from "./pipeline/host";
 import { hintFor } from "./report/hints";
@@ -101,7 +101,8 @@ export async function executeTask(
     const deployed = (error as { deploy?: Parameters<typeof deployOutputs>[0] }).deploy;
     if (deployed) outputs = { ...outputs, ...deployOutputs({ ...deployed, actionResult: undefined }, common.jobName!) };
   }
-  const facts = await summaryFacts(backend, outputs, common, signal, host);
+  // After a refused connection there is nothing more to read from the cluster.
+  const facts = failure instanceof ConnectionError ? undefined : await summaryFacts(backend, outputs, common, signal, host);
   backend.close();
   // Outputs and the summary are written on failure too: a failed stop may still name its savepoint.
   for (const [name, value] of Object.entries(outputs)) host.setOutput(name, value);
