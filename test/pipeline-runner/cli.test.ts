@@ -56,7 +56,7 @@ describe("pipeline runner: command line", function () {
       const outcome = await runPipelineFile({ file, timeScale: 10, variables: {}, json: undefined, arm: undefined }, { log: new RunLog((l) => lines.push(l)) });
       assert.equal(outcome.exitCode, 1, lines.join("\n"));
       const [a, b] = outcome.run!.steps;
-      assert.match(a!.message, /target: flinkRest: give the Flink cluster's REST URL with --flink-url/);
+      assert.match(a!.message, /runs on a Flink cluster \(target: flinkRest\): give the Flink cluster's REST URL with --flink-url/);
       assert.match(b!.message, /Input required: flinkConnection/);
     });
 
