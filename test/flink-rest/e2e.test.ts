@@ -164,6 +164,10 @@ for (const version of versions) {
         const jobs = JSON.parse(inferred.outputs["jobs"] ?? "null") as Array<{ jid: string }>;
         const listed = await flinkGet<{ jobs: Array<{ jid: string }> }>(cluster.restUrl, "/jobs/overview");
         assert.deepEqual(new Set(jobs.map((j) => j.jid)), new Set(listed.jobs.map((j) => j.jid)));
+        // The summary lists them as Flink does, never an empty HDInsight-shaped table.
+        const summary = inferred.summaries[0] ?? "";
+        assert.doesNotMatch(summary, /\| — \| — \| — \| — \| — \|/);
+        for (const job of listed.jobs) assert.ok(summary.includes(`| \`${job.jid}\` |`), `${job.jid} is not in the summary:\n${summary}`);
       }
 
       const before = gateway.requests.length;
