@@ -35,7 +35,7 @@ export function validateCommon(spec: TaskSpec, raw: RawInputs): CommonInputs {
   } else {
     const status = (raw("waitForStatus") ?? "").trim();
     if (status) {
-      if (!/^[A-Za-z][A-Za-z_-]*$/.test(status)) throw new InputError("waitForStatus", `${rule.show(status)} is not a job status such as RUNNING or STOPPED`);
+      if (!/^[A-Za-z][A-Za-z_-]*$/.test(status)) throw new InputError("waitForStatus", `${rule.show(status)} is not a job status such as RUNNING or ${target === "flinkRest" ? "FINISHED" : "STOPPED"}`);
       if (!common.jobName) throw new InputError("waitForStatus", "needs 'jobName': say which job should reach the status");
       common.waitForStatus = status.toUpperCase();
     }

@@ -178,12 +178,15 @@ describe("flinkConfiguration, the corners", () => {
     }
   });
 
-  it("a job name's rule speaks of Flink on a Flink target, of HDInsight on HDInsight", () => {
+  it("the job name's and the status's rules speak of Flink on a Flink target, of HDInsight on HDInsight", () => {
     const common = (values: Record<string, string>) => validateCommon(submit, (name) => values[name]);
     assert.throws(
       () => common({ flinkConnection: "my-flink", jobName: "TopSpeed" }),
       (error: unknown) => error instanceof InputError && error.input === "jobName" && !/HDInsight/.test(error.message) && /use "topspeed"/.test(error.message),
     );
     assert.throws(() => common({ jobName: "TopSpeed" }), /HDInsight on AKS job names are lower case/);
+    const status = (values: Record<string, string>) => validateCommon(TASKS.FlinkJobStatus, (name) => values[name]);
+    assert.throws(() => status({ flinkConnection: "my-flink", jobName: "orders", waitForStatus: "RUN NING" }), /such as RUNNING or FINISHED$/);
+    assert.throws(() => status({ jobName: "orders", waitForStatus: "RUN NING" }), /such as RUNNING or STOPPED$/);
   });
 });
