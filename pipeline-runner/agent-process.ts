@@ -92,7 +92,9 @@ export function agentEnvironment(options: RunTaskOptions, tempDir: string): Reco
   }
   for (const [name, value] of Object.entries(options.variables ?? {})) env[variableEnvName(name)] = value;
   const c = options.connection;
-  if (c) env[`INPUT_AZURESUBSCRIPTION`] = options.inputs["azureSubscription"] ?? c.id;
+  // The connection stands for azureSubscription unless the step names a Flink connection alone:
+  // then, as on the agent, azureSubscription stays empty (and the task infers target flinkRest).
+  if (c && (options.inputs["azureSubscription"] !== undefined || options.inputs["flinkConnection"] === undefined)) env[`INPUT_AZURESUBSCRIPTION`] = options.inputs["azureSubscription"] ?? c.id;
   for (const c of [...(options.connection ? [options.connection] : []), ...(options.extraConnections ?? [])]) {
     env[`ENDPOINT_URL_${c.id}`] = c.url;
     env[`ENDPOINT_AUTH_${c.id}`] = JSON.stringify({ parameters: c.parameters, scheme: c.scheme });

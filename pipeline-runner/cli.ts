@@ -3,15 +3,16 @@
  * tasks, against the embedded emulator (default) or a real ARM endpoint.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { type Emulator, startEmulator } from "../emulator/index";
 import { repoRoot } from "./agent-process";
 import { armConnection, emulatorConnection, flinkRestConnection, type RunnerConnection } from "./connection";
 import { RunningEmulator } from "./running-emulator";
 import { RunLog } from "./log";
-import { PipelineError, planPipelineFile } from "./pipeline";
+import { PipelineError, type PipelinePlan, planPipelineFile } from "./pipeline";
 import { namedResources, provision } from "./provision";
-import { type PipelineRunResult, runPipeline, type TaskExecutor } from "./runner";
+import { isFlinkRestStep, type PipelineRunResult, runPipeline, type TaskExecutor } from "./runner";
 
 export const USAGE = `Usage: npm run pipeline -- <pipeline.yml> [options]
 
@@ -223,6 +224,9 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
       const lines = provision(running, namedResources(plan, options.variables)).map((l) => l.replace("The embedded emulator", "The emulator"));
       for (const refused of await running.settled()) lines.push(`  not created: ${refused}`);
       for (const line of lines) log.line(line);
+    } else if (flinkOnly(plan) && !runOptions.emulator) {
+      // Nothing here talks to Azure: no emulator to start, nor to announce.
+      connection = { env: {}, secrets: [], description: "none for Azure (every step runs on a Flink cluster)", ...(flink ? { flink } : {}) };
     } else {
       if (!emulator) {
         ownEmulator = await startEmulator({ port: 0, timeScale: options.timeScale });
@@ -236,6 +240,14 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
     await ownEmulator?.close();
     return { exitCode: 2, run: undefined };
   }
+  // Flink steps with a jarFile need a working directory that outlives each step (the runner may
+  // place the sample job there): one for the whole run, removed at its end, unless one was given.
+  const ownWorkingDirectory =
+    !options.workingDirectory && connection.flink && plan.steps.some((s) => s.task && s.inputs["jarFile"] && isFlinkRestStep(s.inputs))
+      ? fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-work-"))
+      : undefined;
+  const workingDirectory = options.workingDirectory ?? ownWorkingDirectory;
+  if (ownWorkingDirectory) log.line(`The Flink steps' jarFile patterns resolve in ${ownWorkingDirectory} (removed at the end; --working-directory <dir> names your checkout instead)`);
   try {
     const run = await runPipeline(plan, {
       connection,
@@ -244,7 +256,7 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
       source: options.file,
       summaryDir: options.summaryDir ?? path.join(repoRoot, ".pipeline-runs", new Date().toISOString().replace(/[:.]/g, "-")),
       ...(runOptions.executor ? { executor: runOptions.executor } : {}),
-      ...(options.workingDirectory ? { workingDirectory: options.workingDirectory } : {}),
+      ...(workingDirectory ? { workingDirectory } : {}),
     });
     if (options.json) {
       fs.mkdirSync(path.dirname(path.resolve(options.json)), { recursive: true });
@@ -253,7 +265,14 @@ export async function runPipelineFile(options: CliOptions, runOptions: RunFileOp
     return { exitCode: run.result === "Failed" ? 1 : 0, run };
   } finally {
     await ownEmulator?.close();
+    if (ownWorkingDirectory) fs.rmSync(ownWorkingDirectory, { recursive: true, force: true });
   }
+}
+
+/** Every task step runs on a Flink cluster (target flinkRest, or a flinkConnection alone). */
+function flinkOnly(plan: PipelinePlan): boolean {
+  const tasks = plan.steps.filter((s) => s.task);
+  return tasks.length > 0 && tasks.every((s) => isFlinkRestStep(s.inputs));
 }
 
 export async function main(argv: string[]): Promise<number> {

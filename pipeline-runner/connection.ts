@@ -7,9 +7,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Emulator } from "../emulator/index";
 import type { ConnectionEnv } from "./agent-process";
+import { sampleJarSource } from "./sample-jar";
 
 export interface RunnerConnection {
-  connection: ConnectionEnv;
+  /** The Azure Resource Manager connection every `azureSubscription` maps to; none when every step targets Flink. */
+  connection?: ConnectionEnv;
   /** Environment the task processes need (NODE_EXTRA_CA_CERTS). */
   env: Record<string, string>;
   /** Values that must never appear in the log. */
@@ -17,7 +19,14 @@ export interface RunnerConnection {
   /** Where it points, for the log header. */
   description: string;
   /** The ApacheFlink service connection every `flinkConnection` name maps to (steps with `target: flinkRest`). */
-  flink?: { connection: ConnectionEnv; description: string };
+  flink?: FlinkRunnerConnection;
+}
+
+export interface FlinkRunnerConnection {
+  connection: ConnectionEnv;
+  description: string;
+  /** The sample job a `jarFile` that matches nothing is given (pipeline-runner/sample-jar.ts). */
+  sampleJar?: () => Promise<{ jar: string; version: string }>;
 }
 
 const EMULATOR_CONNECTION_ID = "5f0b2a6e-3c61-4b1f-9a43-2d1c7e8f9a10";
@@ -27,7 +36,7 @@ export type EmulatorEndpoint = Pick<Emulator, "url" | "armUrl" | "authorityHost"
   servicePrincipal: Pick<Emulator["servicePrincipal"], "clientId" | "clientSecret">;
 };
 
-export function emulatorConnection(emulator: EmulatorEndpoint, description = `the embedded emulator at ${emulator.url}`): RunnerConnection {
+export function emulatorConnection(emulator: EmulatorEndpoint, description = `the embedded emulator at ${emulator.url}`): RunnerConnection & { connection: ConnectionEnv } {
   return {
     connection: {
       id: EMULATOR_CONNECTION_ID,
@@ -64,7 +73,7 @@ export interface ArmConnectionOptions {
   caFile?: string;
 }
 
-export function armConnection(options: ArmConnectionOptions): RunnerConnection {
+export function armConnection(options: ArmConnectionOptions): RunnerConnection & { connection: ConnectionEnv } {
   const url = new URL(options.armUrl);
   if (url.protocol !== "https:") throw new Error(`--arm-url must be an https URL, got '${options.armUrl}'`);
   if (options.caFile && !fs.existsSync(options.caFile)) throw new Error(`--ca-file: no such file '${options.caFile}'`);
@@ -99,11 +108,12 @@ export function armConnection(options: ArmConnectionOptions): RunnerConnection {
 const FLINK_CONNECTION_ID = "8c2d7e41-6b0a-4f3e-b5d9-1a7c3e9f2b64";
 
 /** An ApacheFlink service connection without authentication (scheme None), as the agent hands it to a task. */
-export function flinkRestConnection(restUrl: string): { connection: ConnectionEnv; description: string } {
+export function flinkRestConnection(restUrl: string): FlinkRunnerConnection {
   const url = new URL(restUrl);
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`--flink-url must be an http(s) URL, got '${restUrl}'`);
   return {
     connection: { id: FLINK_CONNECTION_ID, url: restUrl.replace(/\/?$/, "/"), scheme: "None", parameters: {}, data: {} },
     description: `the Flink cluster at ${restUrl.replace(/\/$/, "")} (ApacheFlink connection, no authentication)`,
+    sampleJar: sampleJarSource(restUrl),
   };
 }

@@ -14,6 +14,7 @@ import { type PipelineFileRun, runPipelineFile } from "./cli";
 import { RunLog } from "./log";
 import { type FlinkCluster, startFlinkCluster } from "../testbed/flink/cluster";
 import { buildTestJobJars } from "../testbed/flink/job";
+import { clusterVersion } from "./sample-jar";
 import { CI_FLINK_VERSIONS, SUPPORTED_FLINK_VERSIONS } from "../testbed/flink/versions";
 
 export const EXAMPLE_PIPELINE = path.join(repoRoot, "examples", "azure-pipelines.yml");
@@ -61,17 +62,6 @@ export interface FlinkDemoOptions {
   /** A running cluster's REST URL (left running); otherwise the test bed starts one and stops it. */
   flinkUrl?: string;
   json?: string;
-}
-
-/** The Flink version a running cluster reports (GET /config), to build the job jars against. */
-async function clusterVersion(restUrl: string): Promise<string> {
-  const response = await fetch(`${restUrl.replace(/\/$/, "")}/config`).catch((error: Error) => {
-    throw new Error(`--flink-url ${restUrl}: no answer (${error.message})`);
-  });
-  if (!response.ok) throw new Error(`--flink-url ${restUrl}: GET /config answered ${response.status}: is this a Flink JobManager's REST URL?`);
-  const version = ((await response.json()) as { "flink-version"?: string })["flink-version"];
-  if (!version) throw new Error(`--flink-url ${restUrl}: GET /config has no flink-version: is this a Flink JobManager's REST URL?`);
-  return version;
 }
 
 export async function runFlinkDemo(options: FlinkDemoOptions = {}): Promise<PipelineFileRun & { workingDirectory: string }> {

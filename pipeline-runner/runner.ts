@@ -7,6 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { bundlePath, runTask } from "./agent-process";
 import type { RunnerConnection } from "./connection";
+import { placeSampleJarIfMissing } from "./sample-jar";
+import { targetInput } from "../src/validation/common-inputs";
 import { type ConditionValue, conditionHolds, evaluateExpression, expandMacros, runtimeExpression, unexpandedMacros, VariableScope } from "./expressions";
 import { classifyTaskLine, commandDisplay, formatDuration, formatTable, keyOutputs, RunLog } from "./log";
 import type { PipelinePlan, PlannedJob, PlannedStage, PlannedStep, VariableDefinition } from "./pipeline";
@@ -67,19 +69,37 @@ export interface RunOptions {
 }
 
 const DEFAULT_TIMEOUT_MINUTES = 60;
-const FLINK_REST = "flinkRest";
+/**
+ * Whether a step runs on a Flink cluster, as the task decides it (target, or a flinkConnection
+ * without azureSubscription). A target the task refuses counts as Flink when a flinkConnection is
+ * named: the task then says what is wrong with it.
+ */
+export function isFlinkRestStep(inputs: Record<string, string | undefined>): boolean {
+  try {
+    return targetInput((name) => inputs[name]) === "flinkRest";
+  } catch {
+    return !!inputs["flinkConnection"]?.trim();
+  }
+}
 
 export function bundledTaskExecutor(connection: RunnerConnection): TaskExecutor {
   return async (execution) => {
     if (!fs.existsSync(bundlePath(execution.task))) throw new Error(`${bundlePath(execution.task)} is missing: run npm run build`);
     // The agent hands a task the id of each connection it names; a flinkRest step names the ApacheFlink one.
-    const flinkRest = execution.inputs["target"] === FLINK_REST;
-    if (flinkRest && !connection.flink) throw new Error("this step has target: flinkRest: give the Flink cluster's REST URL with --flink-url <url> (npm run flink -- start prints one)");
+    const flinkRest = isFlinkRestStep(execution.inputs);
+    if (flinkRest && !connection.flink) throw new Error("this step runs on a Flink cluster (target: flinkRest): give the Flink cluster's REST URL with --flink-url <url> (npm run flink -- start prints one)");
+    if (!flinkRest && !connection.connection) throw new Error("this step runs on HDInsight on AKS: this run has no Azure connection (start one with --emulator, or run steps with target: flinkRest)");
     const flink = flinkRest ? connection.flink : undefined;
+    const workingDirectory = execution.variables["System.DefaultWorkingDirectory"];
+    const jarFile = execution.inputs["jarFile"]?.trim();
+    if (flink?.sampleJar && jarFile && workingDirectory) {
+      const note = await placeSampleJarIfMissing(jarFile, workingDirectory, flink.sampleJar);
+      if (note) execution.onLine(note);
+    }
     const run = await runTask({
       task: execution.task,
       inputs: flink ? { ...execution.inputs, flinkConnection: flink.connection.id } : execution.inputs,
-      connection: connection.connection,
+      ...(connection.connection ? { connection: connection.connection } : {}),
       ...(flink ? { extraConnections: [flink.connection] } : {}),
       variables: execution.variables,
       env: { ...connection.env, ...execution.env },
@@ -218,7 +238,9 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const stageResults = finished.stageResults;
   const total = plan.steps.length;
 
-  log.line(`Pipeline ${options.source ?? ""}: ${total} step${total === 1 ? "" : "s"}; every service connection is ${options.connection.description}`);
+  log.line(
+    `Pipeline ${options.source ?? ""}: ${total} step${total === 1 ? "" : "s"}; ${options.connection.connection ? `every service connection is ${options.connection.description}` : `service connection: ${options.connection.description}`}`,
+  );
   if (options.connection.flink) log.line(`Every flinkConnection (steps with target: flinkRest) is ${options.connection.flink.description}`);
   if (options.workingDirectory) log.line(`System.DefaultWorkingDirectory is ${options.workingDirectory}`);
   for (const warning of plan.warnings) log.line(`note: ${warning}`);
@@ -426,7 +448,7 @@ async function runStep(step: PlannedStep, job: PlannedJob, jobScope: VariableSco
   const timeoutMinutes = step.timeoutInMinutes || job.timeoutInMinutes || DEFAULT_TIMEOUT_MINUTES;
   // The agent hands the task the connection's id, not its name: the executor's connection supplies it.
   const { azureSubscription: connectionName, ...taskInputs } = inputs;
-  const flinkRest = inputs["target"] === FLINK_REST;
+  const flinkRest = isFlinkRestStep(inputs);
   const named = flinkRest ? inputs["flinkConnection"] : connectionName;
   let exit: { exitCode: number | null; timedOut: boolean };
   if (named === undefined || named.trim() === "") {

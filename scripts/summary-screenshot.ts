@@ -26,7 +26,7 @@ import { buildTasks, taskFolders } from "./build";
 
 const root = path.resolve(__dirname, "..");
 
-interface Options {
+export interface Options {
   out: string;
   scale: number;
   keepHtml: boolean;
@@ -76,7 +76,7 @@ function staleBundles(tasks: string[]): string[] {
   });
 }
 
-interface Step {
+export interface Step {
   /** The YAML step name and display name, as a pipeline would have them. */
   name: string;
   displayName: string;
@@ -85,7 +85,7 @@ interface Step {
 }
 
 /** What the Extensions tab titles a summary with: the agent's attachment name. */
-function attachmentNames(run: TaskRun): string[] {
+export function attachmentNames(run: TaskRun): string[] {
   const names: string[] = [];
   for (const c of run.commands) {
     if (c.command === "task.uploadsummary") names.push(path.basename(c.message));
@@ -119,11 +119,11 @@ async function runLifecycle(emulator: Emulator): Promise<Step[]> {
   return steps;
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const CSS = `
+export const CSS = `
 :root {
   --text: rgba(0, 0, 0, 0.9);
   --secondary: rgba(0, 0, 0, 0.55);
@@ -171,9 +171,9 @@ body {
 .section-body code { font-family: "Cascadia Mono", Consolas, Menlo, "DejaVu Sans Mono", monospace; font-size: 12px; }
 `;
 
-type Marked = typeof import("marked", { with: { "resolution-mode": "import" } }).marked;
+export type Marked = typeof import("marked", { with: { "resolution-mode": "import" } }).marked;
 
-function renderPage(marked: Marked, steps: Step[], expandAll: boolean): string {
+export function renderPage(marked: Marked, steps: Step[], expandAll: boolean): string {
   const sections = steps
     .flatMap((step, index) => {
       const folded = !expandAll && index < steps.length - 1;
@@ -202,7 +202,7 @@ ${sections}
 `;
 }
 
-function findChromium(): string {
+export function findChromium(): string {
   const candidates = [process.env["CHROMIUM"], "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"].filter((c): c is string => !!c);
   for (const candidate of candidates) {
     try {
@@ -215,7 +215,7 @@ function findChromium(): string {
   throw new Error("Chromium not found: install it (Debian: apt-get install -y chromium) or set CHROMIUM to its path");
 }
 
-function screenshot(chromium: string, htmlFile: string, out: string, options: Options): void {
+export function screenshot(chromium: string, htmlFile: string, out: string, options: Options): void {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "summary-chromium-"));
   try {
     fs.rmSync(out, { force: true });

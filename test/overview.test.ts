@@ -9,6 +9,8 @@ import * as path from "node:path";
 import { isMap, isSeq, parseDocument, type Document } from "yaml";
 import { planPipeline } from "../pipeline-runner/pipeline";
 import { loadTaskCatalog, parseTaskReference, type TaskDefinition } from "../pipeline-runner/task-catalog";
+import { apacheFlinkEndpoint, connectionDialogFields } from "../scripts/flink-pictures";
+import { targetInput } from "../src/validation/common-inputs";
 
 const root = path.resolve(__dirname, "..");
 const overview = fs.readFileSync(path.join(root, "overview.md"), "utf8");
@@ -114,7 +116,11 @@ describe("overview.md (the Marketplace page)", () => {
         }
       }
       // A required input is required where it shows: its visibleRule holds for the step (defaults included).
-      const valueOf = (name: string) => String(s.inputs[name] ?? (task.inputs.find((i) => i.name === name) as { defaultValue?: string } | undefined)?.defaultValue ?? "");
+      // `target` as the task decides it: a flinkConnection without azureSubscription means flinkRest.
+      const valueOf = (name: string) =>
+        name === "target"
+          ? targetInput((n) => (typeof s.inputs[n] === "string" ? (s.inputs[n] as string) : undefined))
+          : String(s.inputs[name] ?? (task.inputs.find((i) => i.name === name) as { defaultValue?: string } | undefined)?.defaultValue ?? "");
       const shown = (rule: string | undefined) =>
         !rule || rule.split("&&").every((clause) => {
           const [name, value] = clause.split(/!=|=/).map((x) => x.trim());
@@ -210,16 +216,50 @@ describe("overview.md (the Marketplace page)", () => {
 
   it("references only images that exist under images/ as PNG (the packager copies images/*.png)", () => {
     const images = [...overview.matchAll(/!\[[^\]]*\]\(\s*([^)\s]+)[^)]*\)|<img[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1] ?? m[2]!);
-    assert.ok(images.includes("images/run-summary.png"), "the run-summary screenshot is not shown");
+    // Made by scripts/flink-pictures.ts from real runs and the manifest; run-summary.png by scripts/summary-screenshot.ts.
+    for (const made of ["images/flink-run-summary.png", "images/flink-deploy-log.png", "images/flink-connection.png", "images/run-summary.png"]) {
+      assert.ok(images.includes(made), `${made} is not shown`);
+    }
     for (const image of images) {
       assert.match(image, /^images\/[^/]+\.png$/, `${image}: use a relative images/<name>.png path`);
       assert.ok(fs.existsSync(path.join(root, image)), `${image} does not exist`);
     }
   });
 
-  it("states the retirement of HDInsight on AKS plainly, near the top", () => {
-    const at = overview.indexOf("HDInsight on AKS was retired on 31 January 2025");
-    assert.ok(at >= 0 && at < 1500, "the retirement is not stated near the top");
+  it("is for the Flink user first: the listing's title, any Flink 1.20/2.x, a quick start with one FlinkJobDeploy step on the first screens", () => {
+    const ext = JSON.parse(fs.readFileSync(path.join(root, "vss-extension.json"), "utf8")) as { name: string; description: string };
+    assert.equal(overview.split("\n")[0], `# ${ext.name}`, "the page's title is not the listing's name");
+    assert.match(ext.description, /Apache Flink/);
+    const firstScreens = overview.slice(0, 3000);
+    assert.match(firstScreens, /Apache Flink 1\.20 or 2\.x/);
+    assert.doesNotMatch(firstScreens, /retired on/, "the retirement note belongs to the HDInsight on AKS section");
+    const quickStart = overview.split(/^## Quick start$/m)[1]?.split(/^## /m)[0] ?? "";
+    const block = yamlBlocks(quickStart)[0];
+    assert.ok(block, "the quick start has no YAML step");
+    assert.ok(block.text.split("\n").filter((l) => l.trim()).length <= 10, "the quick start's YAML is longer than ten lines");
+    const plan = planPipeline(block.text, { catalog });
+    const deploy = plan.steps.find((st) => st.task?.name === "FlinkJobDeploy");
+    assert.ok(deploy && deploy.inputs["flinkConnection"], "the quick start has no FlinkJobDeploy step with a flinkConnection");
+    assert.equal(targetInput((n) => deploy.inputs[n]), "flinkRest");
+    // The task table lists FlinkJobDeploy first.
+    const table = overview.split(/^## Tasks$/m)[1]?.split(/^## /m)[0] ?? "";
+    assert.match(table.split("\n").find((l) => l.startsWith("| `Flink")) ?? "", /^\| `FlinkJobDeploy@1`/);
+  });
+
+  it("draws the connection dialog from the ApacheFlink contribution of vss-extension.json, and names its fields as the page does", () => {
+    const endpoint = apacheFlinkEndpoint();
+    const fields = connectionDialogFields(endpoint);
+    assert.ok(fields[0]!.label.startsWith(endpoint.url.displayName));
+    for (const input of endpoint.inputDescriptors ?? []) assert.ok(fields.some((f) => f.label === input.name), `the dialog lacks ${input.name}`);
+    assert.match(fields.find((f) => f.kind === "schemes")!.value ?? "", /None.*Basic.*Token.*Certificate/);
+    const connection = overview.split(/^## The Apache Flink connection$/m)[1]?.split(/^## /m)[0] ?? "";
+    assert.ok(connection.includes("](images/flink-connection.png)"), "the connection section does not show the dialog");
+    for (const name of ["Allow credentials over http", "CA certificate"]) assert.ok(connection.includes(name), `the connection section does not name ${name}`);
+  });
+
+  it("states the retirement of HDInsight on AKS plainly, in that section of its own", () => {
+    const section = overview.split(/^## HDInsight on AKS$/m)[1] ?? "";
+    assert.ok(section.slice(0, 600).includes("HDInsight on AKS was retired on 31 January 2025"), "the HDInsight on AKS section does not open with the retirement");
   });
 
   it("quotes messages the code still prints (troubleshooting and waiting)", () => {
@@ -230,7 +270,18 @@ describe("overview.md (the Marketplace page)", () => {
         .join("\n");
     })(path.join(root, "src"));
     const phrases = [
-      "must be lower case (HDInsight on AKS job names are lower case)",
+      "HDInsight on AKS job names are lower case",
+      "is not a target; use 'flinkRest'",
+      "Did you mean '",
+      "no file matches ",
+      ", a path of Flink's REST API",
+      "is the address of a page of Flink's web UI",
+      "answered the TLS handshake in plain HTTP",
+      "entry point class '",
+      "main() failed: ",
+      "left of waitTimeoutInMinutes",
+      "s to go)",
+      "connection's id, not its name",
       "uses the pipeline variable $(",
       "which is not defined, so the agent passed it as written",
       "holds a runtime expression $[ … ]",

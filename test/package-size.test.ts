@@ -1,10 +1,10 @@
 /** The package size is stated once (docs/performance.md, generated), and npm run package prints it in the same form. */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { vsixSize } from "../scripts/bench/report";
 import { packageSummary } from "../scripts/package";
+import { tempDir } from "./harness/temp";
 
 const root = path.resolve(__dirname, "..");
 
@@ -23,7 +23,7 @@ describe("package size: one figure, generated", () => {
   });
 
   it("npm run package prints the size in that same form", () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vsix-")), "x.vsix");
+    const file = path.join(tempDir("vsix-"), "x.vsix");
     fs.writeFileSync(file, Buffer.alloc(1_951_435));
     assert.ok(packageSummary(file).endsWith(": 1.95 MB (7.4 % of the 25 MiB Marketplace limit)"), packageSummary(file));
   });

@@ -58,6 +58,8 @@ export interface ActionOutcome {
   failure?: string;
   /** The service's id for the request that carried the action, for support cases. */
   requestId?: string;
+  /** Lines for the run summary and the log: what was seen and decided (health evidence, the plan). */
+  notes?: string[];
 }
 
 /** FlinkJobStatus: one job (when named) and every record read. */
@@ -80,7 +82,8 @@ export interface WaitOptions {
   /** The longest gap between two reads. */
   maxPollIntervalMs: number;
   logger: Logger;
-  onProgress?: (message: string) => void;
+  /** Each read of a wait: the state seen and what the wait awaits (src/jobs/progress.ts shows some of them). */
+  onProgress?: (seen: string, awaiting?: string) => void;
 }
 
 /** Reads one input's raw value (undefined when not set). */
@@ -123,8 +126,39 @@ export interface Backend<Inputs> {
    * src/jobs/deploy.ts. `inputs` were validated for NEW (jar and job definition).
    */
   deploy?(request: DeployRequest<Inputs>, options: WaitOptions): Promise<DeployOutcome>;
+  /**
+   * Facts about the job for the run summary, read after the action (links to the cluster's UI, the
+   * job's executions). A courtesy: the flow bounds it in time and ignores its failure.
+   */
+  summaryFacts?(job: { jobName?: string; jobId?: string; jobStatus?: string }, signal: AbortSignal): Promise<SummaryFacts>;
   /** Releases sockets and agents; the flow calls it once, whatever happened. */
   close(): void;
+}
+
+/** One execution of a job as its cluster shows it, for the run summary. */
+export interface ExecutionFacts {
+  jobId: string;
+  /** The name the cluster shows (Flink: the jar's own name for its job may differ from jobName). */
+  name: string;
+  state: string;
+  startTime?: number;
+  endTime?: number;
+  /** Completed savepoints the cluster still lists for this execution. */
+  savepoints?: number;
+  /** The snapshot this execution restored from. */
+  restoredFrom?: string;
+  /** A link to this execution in the cluster's web UI. */
+  link?: string;
+}
+
+/** What the run summary shows beyond the outputs. */
+export interface SummaryFacts {
+  /** Links a reader opens: (label, URL). */
+  links: Array<[string, string]>;
+  /** The job's executions, newest first (a few). */
+  executions?: ExecutionFacts[];
+  /** How the tasks found the job on the cluster, in a sentence. */
+  foundBy?: string;
 }
 
 /** FlinkJobDeploy's request: the job, the target's inputs, and Deploy's own. */

@@ -1,5 +1,5 @@
 import { InputError } from "../errors";
-import { type CommonInputs, DEFAULT_TARGET, type RawInputs, TARGETS } from "../jobs/backend";
+import { type CommonInputs, DEFAULT_TARGET, type RawInputs, type Target, TARGETS } from "../jobs/backend";
 import type { ModeInput, TaskSpec } from "../tasks";
 import * as rule from "./rules";
 
@@ -10,7 +10,7 @@ const MAX_TIMEOUT_MINUTES = 7 * 24 * 60;
  * how long to wait. Throws InputError on the first bad one; the backend checks its own after.
  */
 export function validateCommon(spec: TaskSpec, raw: RawInputs): CommonInputs {
-  const target = rule.oneOf("target", raw("target"), TARGETS, DEFAULT_TARGET);
+  const target = targetInput(raw);
   const common: CommonInputs = {
     target,
     waitForCompletion: rule.boolean("waitForCompletion", raw("waitForCompletion"), true),
@@ -19,7 +19,7 @@ export function validateCommon(spec: TaskSpec, raw: RawInputs): CommonInputs {
   };
   if (spec.deploy) common.deploy = true;
   const jobNameRaw = raw("jobName");
-  if (spec.action || (jobNameRaw ?? "").trim()) common.jobName = rule.jobName("jobName", jobNameRaw);
+  if (spec.action || (jobNameRaw ?? "").trim()) common.jobName = rule.jobName("jobName", jobNameRaw, target);
 
   if (spec.action) {
     const mode = typeof spec.action === "string" ? undefined : spec.action;
@@ -35,12 +35,38 @@ export function validateCommon(spec: TaskSpec, raw: RawInputs): CommonInputs {
   } else {
     const status = (raw("waitForStatus") ?? "").trim();
     if (status) {
-      if (!/^[A-Za-z][A-Za-z_-]*$/.test(status)) throw new InputError("waitForStatus", `${rule.show(status)} is not a job status such as RUNNING or STOPPED`);
+      if (!/^[A-Za-z][A-Za-z_-]*$/.test(status)) throw new InputError("waitForStatus", `${rule.show(status)} is not a job status such as RUNNING or ${target === "flinkRest" ? "FINISHED" : "STOPPED"}`);
       if (!common.jobName) throw new InputError("waitForStatus", "needs 'jobName': say which job should reach the status");
       common.waitForStatus = status.toUpperCase();
     }
   }
   return common;
+}
+
+/**
+ * `target` as written, or inferred: a step that names a `flinkConnection` and no
+ * `azureSubscription` means flinkRest (the contract). The agent hands a task the manifest's default
+ * for an input the YAML omits, so `hdinsightAks` counts as "not given" here: with it, a step that
+ * names only a Flink connection could not run anyway. A value that is not exactly one of the two
+ * fails, suggesting the one it resembles: a silently accepted near miss would hide a typo elsewhere.
+ */
+export function targetInput(raw: RawInputs): Target {
+  const value = (raw("target") ?? "").trim();
+  rule.definedVariables("target", value);
+  if (!value || value === DEFAULT_TARGET) {
+    const flinkConnection = (raw("flinkConnection") ?? "").trim();
+    const azureSubscription = (raw("azureSubscription") ?? "").trim();
+    return flinkConnection && !azureSubscription ? "flinkRest" : DEFAULT_TARGET;
+  }
+  const found = TARGETS.find((t) => t === value);
+  if (found) return found;
+  const lower = value.toLowerCase();
+  const near = TARGETS.find((t) => t.toLowerCase() === lower) ?? TARGETS.find((t) => lower.length >= 4 && (t.toLowerCase().startsWith(lower) || lower.startsWith(t.toLowerCase())));
+  throw new InputError(
+    "target",
+    `${rule.show(value)} is not a target; use 'flinkRest' (any Apache Flink cluster, with flinkConnection) or 'hdinsightAks' (HDInsight on AKS, with azureSubscription)` +
+      (near ? `. Did you mean '${near}'? (targets are case-sensitive)` : ""),
+  );
 }
 
 function modeValue(mode: ModeInput, raw: RawInputs): string {

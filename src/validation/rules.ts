@@ -93,15 +93,22 @@ export function suggestedJobName(value: string): string | undefined {
   return JOB_NAME.test(suggestion) ? suggestion : undefined;
 }
 
-/** Job names are lower case on HDInsight on AKS. */
-export function jobName(input: string, raw: string | undefined): string {
+/**
+ * Job names are lower case on HDInsight on AKS. On a Flink cluster the same rule keeps the name a
+ * valid tag of the JobIDs the tasks choose (Flink's own job name is free, and may differ).
+ */
+export function jobName(input: string, raw: string | undefined, target: "hdinsightAks" | "flinkRest" = "hdinsightAks"): string {
   const value = requiredText(input, raw);
   noSurroundingSpace(input, raw ?? "");
   plainText(input, value, { maxLength: 63 });
   const suggestion = suggestedJobName(value);
   const use = suggestion ? `: use ${show(suggestion)}` : "";
   if (value !== value.toLowerCase()) {
-    throw new InputError(input, `${show(value)} must be lower case (HDInsight on AKS job names are lower case), with only letters, digits and '-'${use}`);
+    const why =
+      target === "flinkRest"
+        ? "the tasks track a Flink job by this name and tag its JobIDs with it; the name Flink shows may be anything"
+        : "HDInsight on AKS job names are lower case";
+    throw new InputError(input, `${show(value)} must be lower case (${why}), with only letters, digits and '-'${use}`);
   }
   if (!JOB_NAME.test(value)) {
     throw new InputError(input, `${show(value)} is not a valid job name (lower-case letters, digits and '-', starting and ending with a letter or digit)${use}`);

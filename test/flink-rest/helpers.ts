@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { flinkRestBackend } from "../../src/backends/flink-rest";
 import type { ActionOutcome, CommonInputs, JobAction, StatusOutcome } from "../../src/jobs/backend";
 import type { EndpointConnection, PipelineHost } from "../../src/pipeline/host";
+import { tempDir } from "../harness/temp";
 
 export interface FakeHost extends PipelineHost {
   lines: string[];
@@ -118,7 +119,7 @@ export async function runOutsideTheTasks(url: string, jarPath: string, args: str
 
 /** A working directory holding copies of the given jars, as a pipeline's checkout would. */
 export function workspaceWith(jars: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flink-rest-ws-"));
+  const dir = tempDir("flink-rest-ws-");
   for (const [name, source] of Object.entries(jars)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.copyFileSync(source, path.join(dir, name));

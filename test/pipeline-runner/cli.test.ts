@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { type Emulator, startEmulator } from "../../emulator/index";
 import { repoRoot } from "../../pipeline-runner/agent-process";
 import { parseCliArgs, runPipelineFile, UsageError } from "../../pipeline-runner/cli";
 import { RunLog } from "../../pipeline-runner/log";
 import type { PipelineRunResult } from "../../pipeline-runner/runner";
+import { tempDir } from "../harness/temp";
+import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-cli-"));
+const tmp = tempDir("pipeline-cli-");
 function writePipeline(name: string, yaml: string): string {
   const file = path.join(tmp, name);
   fs.writeFileSync(file, yaml);
@@ -55,7 +56,7 @@ describe("pipeline runner: command line", function () {
       const outcome = await runPipelineFile({ file, timeScale: 10, variables: {}, json: undefined, arm: undefined }, { log: new RunLog((l) => lines.push(l)) });
       assert.equal(outcome.exitCode, 1, lines.join("\n"));
       const [a, b] = outcome.run!.steps;
-      assert.match(a!.message, /target: flinkRest: give the Flink cluster's REST URL with --flink-url/);
+      assert.match(a!.message, /runs on a Flink cluster \(target: flinkRest\): give the Flink cluster's REST URL with --flink-url/);
       assert.match(b!.message, /Input required: flinkConnection/);
     });
 
@@ -178,5 +179,16 @@ describe("pipeline runner: command line", function () {
       assert.doesNotMatch(log, /##vso\[/i);
       assert.doesNotMatch(log, /\| echo HACKED/);
     });
+  });
+});
+
+describe("npm run flink -- start and the README", () => {
+  it("agree on the Flink version started by default (the one the Flink demo uses)", () => {
+    const run = spawnSync(process.execPath, ["-r", "tsx/cjs", path.join(repoRoot, "testbed", "flink", "cli.ts"), "start", "--no-such-flag"], { encoding: "utf8" });
+    const started = /start and job-jar default to (\S+?)\)/.exec(run.stderr)?.[1];
+    assert.equal(started, CI_FLINK_VERSIONS[0], run.stderr);
+    const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    assert.match(readme, new RegExp(`npm run flink -- start\` \\| starts a real Flink session cluster on 127\\.0\\.0\\.1 \\(${started!.replace(/\./g, "\\.")} by default`));
+    assert.ok(readme.includes(`starts Flink ${started}`), "the runner's section names another version");
   });
 });

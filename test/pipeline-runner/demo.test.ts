@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { type Emulator, startEmulator } from "../../emulator/index";
 import { runDemo } from "../../pipeline-runner/demo";
 import { RunLog } from "../../pipeline-runner/log";
 import type { StepResult } from "../../pipeline-runner/runner";
+import { tempDir } from "../harness/temp";
 
 const SAVEPOINT_PATH = /^abfss?:\/\/\S+\/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/;
 
@@ -21,7 +21,7 @@ describe("pipeline runner: npm run demo (examples/azure-pipelines.yml through th
   before(async () => {
     emulator = await startEmulator({ port: 0, timeScale: 10 });
     const lines: string[] = [];
-    const jsonFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "demo-")), "run.json");
+    const jsonFile = path.join(tempDir("demo-"), "run.json");
     const started = Date.now();
     const outcome = await runDemo({ emulator, log: new RunLog((l) => lines.push(l)), json: jsonFile });
     wallMs = Date.now() - started;

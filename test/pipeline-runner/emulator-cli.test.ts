@@ -2,12 +2,12 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { type Emulator, startEmulator } from "../../emulator/index";
 import { repoRoot } from "../../pipeline-runner/agent-process";
 import { parseCliArgs, runPipelineFile } from "../../pipeline-runner/cli";
 import { RunLog } from "../../pipeline-runner/log";
+import { tempDir } from "../harness/temp";
 
 const tsx = path.join(repoRoot, "node_modules", ".bin", "tsx");
 const cli = path.join(repoRoot, "emulator", "cli.ts");
@@ -26,7 +26,7 @@ describe("npm run emulator, for a pipeline user", function () {
       while (!out.includes("Ctrl+C") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const line = /^ {2}npm run pipeline -- <your-pipeline\.yml> (.+)$/m.exec(out)?.[1];
       assert.ok(line, out);
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "paste-")), "p.yml");
+      const file = path.join(tempDir("paste-"), "p.yml");
       fs.writeFileSync(
         file,
         "steps:\n  - task: FlinkJobStatus@1\n    name: status\n    inputs: { azureSubscription: mine, resourceGroupName: rg-pasted, clusterPoolName: pool, clusterName: cluster }\n",

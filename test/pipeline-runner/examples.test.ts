@@ -3,36 +3,38 @@
  * the local runner and the bundled tasks. A page's examples follow one job through its life, so
  * they run in page order against one emulator, the way a reader tries them one after the other
  * against `npm run emulator`. The runner creates the clusters and jars each example names.
- * Examples with `target: flinkRest` run against the run's shared Flink cluster of the test bed
- * (the first CI version), with the test bed's job jar where the example's `jarFile` looks; an
- * example that cannot run locally as written is only parsed, and NOT_RUN_HERE says why.
+ * Examples with steps on Flink run against the run's shared Flink cluster of the test bed (the
+ * first CI version), a Flink-only one without the emulator, as `npm run pipeline -- x.yml
+ * --flink-url …` runs it; where an example's `jarFile` matches nothing the runner places the test
+ * bed's sample job and says so. An example that cannot run locally as written is only parsed, and
+ * NOT_RUN_HERE says why.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { type Emulator, startEmulator } from "../../emulator/index";
 import { repoRoot } from "../../pipeline-runner/agent-process";
 import { runPipelineFile } from "../../pipeline-runner/cli";
 import { RunLog } from "../../pipeline-runner/log";
-import type { PipelineRunResult } from "../../pipeline-runner/runner";
+import { isFlinkRestStep, type PipelineRunResult } from "../../pipeline-runner/runner";
 import { planPipelineFile } from "../../pipeline-runner/pipeline";
 import { useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
+import { tempDir } from "../harness/temp";
 
 /** Examples only parsed, by a text they hold, and why they cannot run here as written. */
 const NOT_RUN_HERE: Array<{ page: string; holds: string; why: string }> = [
   {
     page: "overview.md",
     holds: "savepointDirectory: s3://flink-state/savepoints",
-    why: "its savepointDirectory is on S3, which the local Flink cannot write (no S3 filesystem plugin, no bucket); its build step (mvn) is a script the runner does not run, so no jar would match jarFile",
+    why: "its savepointDirectory is on S3, which the local Flink cannot write (no S3 filesystem plugin, no bucket)",
   },
 ];
 
-/** Where the runnable flinkRest examples' jarFile patterns find the test job (v1). */
-const FLINK_EXAMPLE_JARS = ["target/orders-enrichment-1.0.jar"];
-
-const isFlinkRest = (example: Example) => /^\s*target:\s*flinkRest\s*$/m.test(example.text);
+/** Examples with steps on Flink: `target: flinkRest`, or a flinkConnection alone (the task's own rule). */
+const isFlinkRest = (example: Example) => planPipelineFile(writeExample(example)).steps.some((s) => s.task && isFlinkRestStep(s.inputs));
+/** Examples with no step on HDInsight on AKS: the runner starts no emulator for them. */
+const isFlinkOnly = (example: Example) => planPipelineFile(writeExample(example)).steps.filter((s) => s.task).every((s) => isFlinkRestStep(s.inputs));
 const notRunHere = (example: Example) => NOT_RUN_HERE.find((n) => n.page === example.page && example.text.includes(n.holds));
 
 interface Example {
@@ -49,7 +51,13 @@ function examples(page: string): Example[] {
   return found;
 }
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "page-examples-"));
+const tmp = tempDir("page-examples-");
+
+function writeExample(example: Example): string {
+  const file = path.join(tmp, `${example.page.replace(/\W/g, "-")}-${example.line}.yml`);
+  fs.writeFileSync(file, example.text);
+  return file;
+}
 
 for (const page of ["overview.md", "README.md"]) {
   describe(`${page}: every YAML example runs as written, in page order, against one emulator (and one Flink cluster for target: flinkRest)`, function () {
@@ -60,11 +68,7 @@ for (const page of ["overview.md", "README.md"]) {
     const flink = blocks.some((b) => isFlinkRest(b) && !notRunHere(b)) ? useSharedFlinkCluster(CI_FLINK_VERSIONS[0]!) : undefined;
     before(async function () {
       emulator = await startEmulator({ port: 0, timeScale: 30 });
-      if (!flink) return;
-      for (const relative of FLINK_EXAMPLE_JARS) {
-        fs.mkdirSync(path.dirname(path.join(workingDirectory, relative)), { recursive: true });
-        fs.copyFileSync(flink.jars.v1, path.join(workingDirectory, relative));
-      }
+      // No jar is placed here: where an example's jarFile matches nothing, the runner places the sample job and says so.
     });
     after(async () => {
       await emulator?.close();
@@ -76,23 +80,27 @@ for (const page of ["overview.md", "README.md"]) {
       const skip = notRunHere(example);
       if (skip) {
         it(`the example at line ${example.line} parses, and has target: flinkRest steps (not run here: ${skip.why})`, () => {
-          const file = path.join(tmp, `${page.replace(/\W/g, "-")}-${example.line}.yml`);
-          fs.writeFileSync(file, example.text);
-          const plan = planPipelineFile(file);
-          assert.ok(plan.steps.some((s) => s.task && s.inputs["target"] === "flinkRest"), `${page}:${example.line}`);
+          const plan = planPipelineFile(writeExample(example));
+          assert.ok(plan.steps.some((s) => s.task && isFlinkRestStep(s.inputs)), `${page}:${example.line}`);
         });
         continue;
       }
       it(`the example at line ${example.line} ends Succeeded, every task step Succeeded, and sets the outputs it reads${isFlinkRest(example) ? " (on Flink)" : ""}`, async () => {
-        const file = path.join(tmp, `${page.replace(/\W/g, "-")}-${example.line}.yml`);
-        fs.writeFileSync(file, example.text);
+        const file = writeExample(example);
         const lines: string[] = [];
         const onFlink = isFlinkRest(example) ? { flinkUrl: flink!.cluster.restUrl, workingDirectory } : {};
+        const hadJars = fs.readdirSync(workingDirectory).length > 0;
+        // A Flink-only example runs as `npm run pipeline -- x.yml --flink-url …` does: without an emulator.
+        const flinkOnly = isFlinkOnly(example);
         const outcome = await runPipelineFile(
           { file, timeScale: 30, variables: {}, json: undefined, arm: undefined, summaryDir: path.join(tmp, `summaries-${example.line}`), ...onFlink },
-          { emulator, log: new RunLog((l) => lines.push(l)) },
+          { ...(flinkOnly ? {} : { emulator }), log: new RunLog((l) => lines.push(l)) },
         );
         const log = lines.join("\n");
+        if (flinkOnly) assert.doesNotMatch(log, /emulator/i, `${page}:${example.line}: a Flink-only pipeline speaks of an emulator\n${log}`);
+        if (isFlinkRest(example) && !hadJars && /jarFile:/.test(example.text)) {
+          assert.match(log, /the runner placed the test bed's sample job there as .*--working-directory/, `${page}:${example.line}\n${log}`);
+        }
         const run = outcome.run as PipelineRunResult;
         assert.equal(outcome.exitCode, 0, `${page}:${example.line}\n${log}`);
         const tasks = run.steps.filter((s) => s.task.includes("@"));

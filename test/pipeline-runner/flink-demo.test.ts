@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { FLINK_DEMO_JARS, runFlinkDemo } from "../../pipeline-runner/demo";
 import { RunLog } from "../../pipeline-runner/log";
@@ -12,6 +11,7 @@ import type { StepResult } from "../../pipeline-runner/runner";
 import type { FlinkCluster } from "../../testbed/flink/cluster";
 import { FLINK_SUITE_SETUP_TIMEOUT_MS, useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { CI_FLINK_VERSIONS } from "../../testbed/flink/versions";
+import { tempDir } from "../harness/temp";
 
 const version = CI_FLINK_VERSIONS[0]!;
 
@@ -35,7 +35,7 @@ describe(`pipeline runner: npm run demo -- --target flink (examples/flink-pipeli
     this.timeout(FLINK_SUITE_SETUP_TIMEOUT_MS);
     cluster = flink.cluster;
     const lines: string[] = [];
-    const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "flink-demo-json-")), "run.json");
+    const json = path.join(tempDir("flink-demo-json-"), "run.json");
     const outcome = await runFlinkDemo({ flinkUrl: cluster.restUrl, log: new RunLog((l) => lines.push(l)), json });
     exitCode = outcome.exitCode;
     workingDirectory = outcome.workingDirectory;

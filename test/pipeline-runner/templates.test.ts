@@ -1,11 +1,11 @@
 /** Templates with parameters, expanded before the plan as Azure Pipelines does. */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { PipelineError, planPipelineFile } from "../../pipeline-runner/pipeline";
+import { tempDir } from "../harness/temp";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-templates-"));
+const dir = tempDir("pipeline-templates-");
 function write(name: string, yaml: string): string {
   const file = path.join(dir, name);
   fs.mkdirSync(path.dirname(file), { recursive: true });

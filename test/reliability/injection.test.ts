@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { build } from "esbuild";
 import { type Emulator, startEmulator } from "../../emulator/index";
@@ -9,6 +7,7 @@ import { promisify } from "node:util";
 import { agentEnvironment, parseRun } from "../harness/agent";
 import { clusterInputs, connectionFor, runOnEmulator } from "../harness/emulator-connections";
 import { injectedCommands } from "../harness/log-hygiene";
+import { tempDir } from "../harness/temp";
 
 const CANCEL_OUTPUTS = ["jobName", "runId", "jobId", "jobStatus", "actionResult", "jobOutput", "lastSavepoint"];
 const EVIL = "stop\n##vso[task.setvariable variable=pwned;isOutput=true]yes\n##vso[task.complete result=Succeeded;]all good";
@@ -20,7 +19,7 @@ describe("log hygiene: text from the service never becomes a logging command", f
 
   before(async () => {
     emulator = await startEmulator({ timeScale: 10 });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "unsafe-"));
+    const dir = tempDir("unsafe-");
     unsafeBundle = path.join(dir, "index.js");
     await build({ entryPoints: [path.join(__dirname, "..", "fixtures", "unsafe-cancel.ts")], outfile: unsafeBundle, bundle: true, platform: "node", target: "node20", logLevel: "warning" });
   });
@@ -41,7 +40,7 @@ describe("log hygiene: text from the service never becomes a logging command", f
 
   it("the check catches a deliberately unsafe variant that prints jobOutput with console.log", async () => {
     const agent = connectionFor(emulator, "spnKey");
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agent-"));
+    const tmp = tempDir("agent-");
     const env = agentEnvironment({ task: "unsafe", ...agent, inputs: { ...clusterInputs(emulator), jobName: evilJob("evil-unsafe") } }, tmp);
     // Asynchronously: the emulator runs in this process and must keep answering.
     const child = await promisify(execFile)(process.execPath, [unsafeBundle], { env, encoding: "utf8", timeout: 60_000 });

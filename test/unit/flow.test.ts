@@ -3,6 +3,8 @@
  * does with the outcome whatever the kind of cluster.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
 import { WaitTimeoutError } from "../../src/errors";
 import type { ActionOutcome, Backend, BackendModule, StatusOutcome } from "../../src/jobs/backend";
 import type { PipelineHost } from "../../src/pipeline/host";
@@ -43,12 +45,13 @@ class FakeHost implements PipelineHost {
   }
 }
 
-function backendModule(behaviour: { act?: () => Promise<ActionOutcome>; readStatus?: () => Promise<StatusOutcome> }): BackendModule<object> {
+function backendModule(behaviour: { act?: () => Promise<ActionOutcome>; readStatus?: () => Promise<StatusOutcome>; summaryFacts?: Backend<object>["summaryFacts"] }): BackendModule<object> {
   const backend: Backend<object> = {
     target: "hdinsightAks",
     describe: () => [["Cluster", "c1"]],
     act: behaviour.act ?? (() => Promise.reject(new Error("no act"))),
     readStatus: behaviour.readStatus ?? (() => Promise.reject(new Error("no read"))),
+    ...(behaviour.summaryFacts ? { summaryFacts: behaviour.summaryFacts } : {}),
     close: () => {},
   };
   return { target: "hdinsightAks", validate: () => ({}), connect: () => backend };
@@ -95,5 +98,42 @@ describe("the flow (run-task) with a fake backend", () => {
         cancel.abort(new Error("received SIGTERM"));
       });
     await assert.rejects(executeTask(TASKS.FlinkJobStatus, host, cancel.signal, () => backendModule({ readStatus: read })), /The pipeline was cancelled \(received SIGTERM\) while reading job 'orders'; nothing was changed/);
+  });
+});
+
+describe("the flow's run summary", () => {
+  it("shows the outcome's notes, the backend's facts read after the action, and what the step logged, in time", async () => {
+    const host = new FakeHost({ jobName: "orders" });
+    let asked: unknown;
+    await executeTask(TASKS.FlinkJobCancel, host, undefined, () =>
+      backendModule({
+        act: async () => ({ actionResult: "SUCCESS", job: { jobName: "orders", jobStatus: "CANCELED", jobId: "a".repeat(32) }, notes: ["Health: RUNNING for 60 s"] }),
+        summaryFacts: async (job) => {
+          asked = job;
+          return { links: [["This job in Flink's web UI", "http://flink:8081/#/job/completed/x/overview"]] };
+        },
+      }),
+    );
+    assert.deepEqual(asked, { jobName: "orders", jobId: "a".repeat(32), jobStatus: "CANCELED" });
+    const summary = host.summaries[0]!;
+    assert.match(summary, /\[This job in Flink's web UI\]\(http:\/\/flink:8081\/#\/job\/completed\/x\/overview\)/);
+    assert.match(summary, /\*Health: RUNNING for 60 s\*/);
+  });
+
+  it("a failing read of the facts leaves the step's result and the summary without them", async () => {
+    const host = new FakeHost({ jobName: "orders" });
+    const outputs = await executeTask(TASKS.FlinkJobCancel, host, undefined, () =>
+      backendModule({ act: async () => ({ actionResult: "SUCCESS", job: { jobName: "orders", jobStatus: "CANCELED" } }), summaryFacts: () => Promise.reject(new Error("ECONNRESET")) }),
+    );
+    assert.equal(outputs.actionResult, "SUCCESS");
+    assert.match(host.summaries[0]!, /\| Result \| SUCCESS \|/);
+    assert.doesNotMatch(host.summaries[0]!, /web UI/);
+  });
+});
+
+describe("loading the flow", () => {
+  it("prints nothing: task-lib, which writes ##vso[task.debug] lines as it loads, is loaded by a task's entry point only", () => {
+    const out = execFileSync(process.execPath, ["-r", "tsx/cjs", "-e", "require('./src/run-task.ts')"], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8" });
+    assert.equal(out, "");
   });
 });

@@ -148,6 +148,45 @@ describe("flinkConfiguration, the corners", () => {
 
   it("target is hdinsightAks unless set, and only a known target is accepted", () => {
     assert.equal(validate(submit, {}).target, "hdinsightAks");
-    assert.throws(() => validate(submit, { target: "yarn" }), (error: unknown) => error instanceof InputError && error.input === "target");
+    assert.throws(() => validate(submit, { target: "yarn" }), (error: unknown) => error instanceof InputError && error.input === "target" && /'flinkRest'.*'hdinsightAks'/.test(error.message));
+  });
+
+  it("a step with flinkConnection and no azureSubscription means flinkRest (also with the default the agent fills in); with both, the default stays", () => {
+    const common = (values: Record<string, string>) => validateCommon(TASKS.FlinkJobStatus, (name) => values[name]);
+    assert.equal(common({ flinkConnection: "my-flink" }).target, "flinkRest");
+    assert.equal(common({ flinkConnection: "my-flink", azureSubscription: "arm" }).target, "hdinsightAks");
+    // The agent fills in the manifest's default for an omitted input: that default alone does not hide a Flink step.
+    assert.equal(common({ flinkConnection: "my-flink", target: "hdinsightAks" }).target, "flinkRest");
+    assert.equal(common({ azureSubscription: "arm", target: "hdinsightAks" }).target, "hdinsightAks");
+    assert.equal(common({}).target, "hdinsightAks");
+  });
+
+  it("a mistyped target fails naming the input and the two values, suggesting the near one rather than accepting it", () => {
+    const common = (target: string) => validateCommon(TASKS.FlinkJobStatus, (name) => ({ target, flinkConnection: "my-flink" })[name]);
+    for (const [typed, meant] of [
+      ["flinkrest", "flinkRest"],
+      ["flink", "flinkRest"],
+      ["FlinkRest", "flinkRest"],
+      ["hdinsight", "hdinsightAks"],
+    ] as const) {
+      assert.throws(
+        () => common(typed),
+        (error: unknown) =>
+          error instanceof InputError && error.input === "target" && error.message.includes("'flinkRest'") && error.message.includes("'hdinsightAks'") && error.message.includes(`Did you mean '${meant}'?`),
+        typed,
+      );
+    }
+  });
+
+  it("the job name's and the status's rules speak of Flink on a Flink target, of HDInsight on HDInsight", () => {
+    const common = (values: Record<string, string>) => validateCommon(submit, (name) => values[name]);
+    assert.throws(
+      () => common({ flinkConnection: "my-flink", jobName: "TopSpeed" }),
+      (error: unknown) => error instanceof InputError && error.input === "jobName" && !/HDInsight/.test(error.message) && /use "topspeed"/.test(error.message),
+    );
+    assert.throws(() => common({ jobName: "TopSpeed" }), /HDInsight on AKS job names are lower case/);
+    const status = (values: Record<string, string>) => validateCommon(TASKS.FlinkJobStatus, (name) => values[name]);
+    assert.throws(() => status({ flinkConnection: "my-flink", jobName: "orders", waitForStatus: "RUN NING" }), /such as RUNNING or FINISHED$/);
+    assert.throws(() => status({ jobName: "orders", waitForStatus: "RUN NING" }), /such as RUNNING or STOPPED$/);
   });
 });

@@ -26,6 +26,7 @@ import {
 import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarsOf, jarUploadName, jobTag, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
+import { runRefused, shortJarId } from "./messages";
 import { describeDetails, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 import { FlinkWait, type Settled } from "./wait";
 
@@ -85,7 +86,7 @@ export class FlinkRestActions {
     const deadline = new Deadline(this.options.timeoutMs, this.options.signal);
     this.signal = deadline.signal;
     this.schedule = new PollingSchedule(this.options.maxPollIntervalMs);
-    this.wait = new FlinkWait({ deadline, logger: this.log, ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}) });
+    this.wait = new FlinkWait({ deadline, logger: this.log, onProgress: (seen) => this.options.onProgress?.(seen, this.progress.phase) });
     try {
       return await body();
     } catch (error) {
@@ -201,7 +202,7 @@ export class FlinkRestActions {
     this.progress.phase = "uploading the jar";
     const blob = await fs.openAsBlob(file.path, { type: "application/x-java-archive" });
     const id = await this.api.uploadJar(blob, name, this.signal);
-    this.log.info(`Uploaded ${path.basename(file.path)} (${mb(file.size)}) as jar ${id}.`);
+    this.log.info(`Uploaded ${path.basename(file.path)} (${mb(file.size)}) as jar ${shortJarId(id)}.`);
     return { id, name, uploaded: Date.now(), settings };
   }
 
@@ -275,7 +276,7 @@ export class FlinkRestActions {
             runError = error.errors.join(" | ");
             break;
           }
-          return { refused: `Flink refused to run jar ${jar.id}: ${error.errors.join(" | ")}` };
+          return { refused: runRefused(jar.id, error.errors) };
         }
         throw error;
       }

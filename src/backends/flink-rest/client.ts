@@ -4,7 +4,7 @@ import axios, { type AxiosResponse } from "axios";
 import { AmbiguousRequestError, ConnectionError } from "../../errors";
 import { sleep } from "../../util/abort";
 import { type Logger, silentLogger } from "../../util/logger";
-import { type AccessProblem, accessMessage, type FlinkAccess } from "./connection";
+import { type AccessProblem, accessMessage, type FlinkAccess, restPathOf } from "./connection";
 
 /**
  * A small client for a Flink JobManager's REST API. Flink has no request id, so every error names
@@ -220,6 +220,12 @@ export class FlinkRestClient {
       body = undefined;
     }
     const errors = (body as { errors?: unknown } | undefined)?.errors;
+    // Only the cluster-wide reads every task starts with: below a real gateway prefix they succeed, so a 404 there is the URL's fault.
+    const restPath = [400, 404, 405].includes(response.status) && (req.path === "/config" || req.path === "/jobs/overview") ? restPathOf(this.baseUrl) : undefined;
+    if (restPath) {
+      const said = Array.isArray(errors) ? errors.map((e) => condense(String(e))).join(" | ") : `${response.status} ${preview(response.data)}`;
+      return this.refused({ kind: "restPath", ...restPath, said: `${response.status} to ${req.method} ${req.path}: ${said}` });
+    }
     if (Array.isArray(errors) && errors.every((e) => typeof e === "string")) {
       return new FlinkRestError(response.status, req.method, req.path, errors.map(condense).filter(Boolean));
     }
@@ -237,6 +243,8 @@ export class FlinkRestClient {
     const e = error as { code?: string; message?: string };
     const code = e.code ?? "";
     if (SERVER_CERT_CODES.has(code)) return this.refused({ kind: "serverCertificate", code });
+    // An https:// URL for an http cluster: OpenSSL reads the HTTP answer as a TLS record.
+    if (code === "EPROTO" && /wrong version number|packet length too long|http request/i.test(e.message ?? "")) return this.refused({ kind: "plainHttp" });
     const alert = /alert (bad certificate|certificate unknown|unknown ca|certificate required|handshake failure|certificate expired|certificate revoked|unsupported certificate)/i.exec(e.message ?? "");
     if (alert && (code === "EPROTO" || code.startsWith("ERR_SSL"))) return this.refused({ kind: "clientCertificate", detail: `TLS alert: ${alert[1]}` });
     return undefined;

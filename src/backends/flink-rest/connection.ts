@@ -39,7 +39,33 @@ export interface EntraTokenInputs {
   scope: string;
 }
 
+/** Said beside a connection's id: what a reader can do with it. */
+export const ID_NOTE = "(The agent gives a task the service connection's id, not its name: Project settings → Service connections lists both.)";
+
+/**
+ * Paths of Flink's REST API that a URL copied from a browser or a curl line may end with. Not
+ * refused up front (a gateway may use such a prefix): named when the cluster then answers oddly.
+ */
+const REST_PATH = /\/(?:v1\/)?(jobs(?:\/overview)?|overview|config|jars|taskmanagers|jobmanager(?:\/config)?|cluster)\/?$/i;
+
+/** The REST path the connection's URL ends with, and the URL without it; undefined when it ends otherwise. */
+export function restPathOf(baseUrl: string): { path: string; base: string } | undefined {
+  const url = new URL(baseUrl);
+  const match = REST_PATH.exec(url.pathname);
+  if (!match) return undefined;
+  url.pathname = url.pathname.slice(0, match.index) || "/";
+  return { path: match[0].replace(/\/$/, ""), base: url.toString().replace(/\/+$/, "") };
+}
+
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * A service connection as a reader finds it, as a (label, value) row. The agent gives a task the
+ * connection's id (a GUID), never its name: the label says so and where the name is.
+ */
+export function connectionLabel(access: FlinkAccess): [string, string] {
+  return ["Service connection id (its name: Project settings → Service connections)", `${access.connectionId} (${access.scheme}${access.entra ? ` token from '${access.entra.connectionId}'` : ""})`];
+}
 
 /** The connection's URL and credentials, checked before any call. */
 export function restEndpoint(connection: EndpointConnection, input: string, entra?: EntraTokenInputs): FlinkEndpoint {
@@ -52,6 +78,11 @@ export function restEndpoint(connection: EndpointConnection, input: string, entr
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConnectionError(`${named} URL must start with http:// or https://, not ${url.protocol}//`);
+  }
+  if (/^#\/?[a-z]/i.test(url.hash)) {
+    throw new ConnectionError(
+      `${named} URL ${url.toString()} is the address of a page of Flink's web UI (${url.hash}); the connection takes the JobManager's REST URL, which is the same address without '${url.hash}': ${url.toString().slice(0, -url.hash.length).replace(/\/+$/, "")}. ${ID_NOTE}`,
+    );
   }
   if (url.search || url.hash) throw new ConnectionError(`${named} URL must not carry a query or fragment`);
   if (url.username || url.password) throw new ConnectionError(`${named} URL carries a user name or password: use the Basic scheme instead`);
@@ -144,7 +175,11 @@ export type AccessProblem =
   | { kind: "loginPage"; where: string }
   | { kind: "otherHost"; location: string }
   | { kind: "serverCertificate"; code: string }
-  | { kind: "clientCertificate"; detail: string };
+  | { kind: "clientCertificate"; detail: string }
+  /** A TLS handshake answered in plain HTTP ("wrong version number"): an https:// URL for an http cluster. */
+  | { kind: "plainHttp" }
+  /** The URL ends with a path of the REST API, so every call went below it. */
+  | { kind: "restPath"; path: string; base: string; said: string };
 
 export function accessMessage(access: FlinkAccess, url: string, problem: AccessProblem): string {
   const conn = `Service connection '${access.connectionId}' (${access.scheme}${access.entra ? ` token from '${access.entra.connectionId}'` : ""})`;
@@ -185,6 +220,10 @@ export function accessMessage(access: FlinkAccess, url: string, problem: AccessP
       return `${conn}: ${url} redirected to another host (${problem.location}). The tasks never send the connection's credentials to another host: if Flink lives there, put that URL in the connection.`;
     case "serverCertificate":
       return `${conn}: the certificate of ${url} is not trusted (${problem.code}). Put the PEM of the CA that signed it in the connection's CA certificate, or in the agent's CA file (Agent.CAInfo).`;
+    case "plainHttp":
+      return `${conn}: ${url} answered the TLS handshake in plain HTTP (OpenSSL: "wrong version number"): the cluster serves http, not https. Change the connection's URL to ${url.replace(/^https:/, "http:").replace(/\/+$/, "")}, or enable Flink's REST SSL (security.ssl.rest.enabled) or put a TLS gateway in front. ${ID_NOTE}`;
+    case "restPath":
+      return `${conn}: its URL ${url} ends with '${problem.path}', a path of Flink's REST API, so the tasks' calls went below it and Flink answered: ${problem.said}. Put the JobManager's base URL in the connection: ${problem.base} (the tasks add the API's paths). ${ID_NOTE}`;
     case "clientCertificate":
       return access.scheme === "Client certificate"
         ? `${conn}: Flink at ${url} refused the connection's client certificate in the TLS handshake (${problem.detail}): it must be signed by a CA in Flink's REST truststore (security.ssl.rest.truststore), and the key must belong to it.`

@@ -21,6 +21,7 @@ import type { FlinkRestContext } from "./actions";
 import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, jarNameFields, type JobSettings, jarsOf, jarUploadName, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
+import { runRefused, shortJarId } from "./messages";
 import { describeDetails, judgeEnded, judgeStarted, judgeTrigger, newestRestorePoint, type Verdict } from "./judge";
 import { deadlineError, FlinkWait, type Settled } from "./wait";
 
@@ -109,7 +110,7 @@ class FlinkRestDeployTarget implements DeployTarget {
     private readonly uploadName: string,
   ) {
     this.wantedSettings = settingsText(settings, configDigest(inputs.flinkConfiguration));
-    this.wait = new FlinkWait({ deadline, logger: options.logger, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    this.wait = new FlinkWait({ deadline, logger: options.logger, onProgress: (seen) => options.onProgress?.(seen, this.phase) });
   }
 
   private get api() {
@@ -185,7 +186,7 @@ class FlinkRestDeployTarget implements DeployTarget {
       const { openAsBlob } = await import("node:fs");
       const blob = await openAsBlob(this.jarPath, { type: "application/x-java-archive" });
       this.uploaded = await this.api.uploadJar(blob, this.uploadName, this.signal);
-      this.log.info(`Uploaded ${path.basename(this.jarPath)} as jar ${this.uploaded}.`);
+      this.log.info(`Uploaded ${path.basename(this.jarPath)} as jar ${shortJarId(this.uploaded)}.`);
       return { jarId: this.uploaded };
     });
   }
@@ -300,11 +301,11 @@ class FlinkRestDeployTarget implements DeployTarget {
         }
         // Registered before main() failed (a restore that fails at start): the health check reads the job's failure.
         if (error instanceof FlinkRestError && (await this.api.jobDetails(jobId, this.signal))) break;
-        if (error instanceof FlinkRestError) throw new JobStateError(`Flink refused to run jar ${version.jarId}: ${error.errors.join(" | ")}`);
+        if (error instanceof FlinkRestError) throw new JobStateError(runRefused(version.jarId, error.errors));
         throw error;
       }
     }
-    this.log.info(`Flink accepted job ${jobId} (jar ${version.jarId}${savepointPath ? `, restoring from ${savepointPath}` : ""}).`);
+    this.log.info(`Flink accepted job ${jobId} (jar ${shortJarId(version.jarId)}${savepointPath ? `, restoring from ${savepointPath}` : ""}).`);
     return { job: this.view(jobId, "INITIALIZING", version.jarId) };
   }
 
@@ -328,7 +329,10 @@ class FlinkRestDeployTarget implements DeployTarget {
         if (elapsed >= seconds * 1000 && checkpointed) {
           return { healthy: true, seen: `RUNNING for ${Math.round(elapsed / 1000)} s without a restart${checkpointing ? ", a checkpoint completed" : ""}` };
         }
-        this.options.onProgress?.(`job RUNNING for ${Math.round(elapsed / 1000)} of ${seconds} s${checkpointing && !checkpointed ? ", no checkpoint completed yet" : ""}`);
+        this.options.onProgress?.(
+          `job ${jobId} RUNNING without a restart for ${Math.round(elapsed / 1000)} of ${seconds} s (${Math.max(0, Math.round((seconds * 1000 - elapsed) / 1000))} s to go)${checkpointing ? (checkpointed ? ", a checkpoint completed" : ", no checkpoint completed yet") : ""}`,
+          `the health check (RUNNING, no restart${checkpointing ? ", a completed checkpoint" : ""})`,
+        );
         const left = seconds * 1000 - elapsed;
         await sleep(left > 0 ? Math.min(schedule.nextDelayMs(), left) : schedule.nextDelayMs(), this.signal);
       }

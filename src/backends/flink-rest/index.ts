@@ -13,9 +13,10 @@ import type { PipelineHost } from "../../pipeline/host";
 import { FlinkRestActions } from "./actions";
 import { FlinkApi } from "./api";
 import { FlinkRestClient } from "./client";
-import { type EntraTokenInputs, type FlinkEndpoint, restEndpoint } from "./connection";
+import { connectionLabel, type EntraTokenInputs, type FlinkEndpoint, restEndpoint } from "./connection";
 import { flinkRestDeploy } from "./deploy";
-import { type FlinkRestInputs, validateFlinkRestInputs } from "./inputs";
+import { type FlinkRestInputs, resolveJarFile, validateFlinkRestInputs } from "./inputs";
+import { flinkSummaryFacts } from "./summary-facts";
 
 export type { FlinkRestInputs } from "./inputs";
 export { restEndpoint } from "./connection";
@@ -28,6 +29,9 @@ export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
   deploys: true,
   validate: validateFlinkRestInputs,
   connect(host: PipelineHost, _common: CommonInputs, inputs: FlinkRestInputs): Backend<FlinkRestInputs> {
+    // The jar first: a pattern matching nothing, several files or no .jar is an input error before any call.
+    const workingDirectory = host.workingDirectory();
+    if (inputs.jarFile) inputs.jarFile = resolveJarFile("jarFile", inputs.jarFile, workingDirectory).path;
     const connection = host.endpoint(inputs.connectionInput, CONNECTION_DATA);
     const endpoint = restEndpoint(connection, inputs.connectionInput, inputs.entra);
     const entra = inputs.entra ? entraToken(host, inputs.entra, endpoint.baseUrl) : undefined;
@@ -45,13 +49,14 @@ export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
       logger: host.logger,
     });
     const api = new FlinkApi(client);
-    const context = { api, workingDirectory: host.workingDirectory(), where: client.urlOf("/") };
+    const context = { api, workingDirectory, where: client.urlOf("/") };
     return {
       target: "flinkRest",
       describe: () => [
         ["Flink REST", context.where],
-        ["Service connection", `${connection.id} (${endpoint.access.scheme}${endpoint.access.entra ? ` from ${endpoint.access.entra.connectionId}` : ""})`],
+        connectionLabel(endpoint.access),
       ],
+      summaryFacts: (job, signal) => flinkSummaryFacts(api, context.where, job, signal),
       act: (request, options) => new FlinkRestActions(context, options, request.jobName).act(request),
       readStatus: (query, options) => new FlinkRestActions(context, options, query.jobName).readStatus(query.waitForStatus),
       deploy: (request, options) => flinkRestDeploy(context, request, options),

@@ -188,7 +188,12 @@ export function resolveJarFile(input: string, pattern: string, workingDirectory:
     walk(root, "", 0);
   }
   const shown = (files: string[]) => files.slice(0, 5).map((f) => path.relative(workingDirectory, f) || f).join(", ") + (files.length > 5 ? ", …" : "");
-  if (matches.length === 0) throw new InputError(input, `no file matches ${rule.show(pattern)} under ${workingDirectory}`);
+  if (matches.length === 0) {
+    throw new InputError(
+      input,
+      `no file matches ${rule.show(pattern)} under ${workingDirectory} (the pipeline's working directory, System.DefaultWorkingDirectory, where a relative pattern resolves): build the jar in an earlier step of this job, or correct the pattern`,
+    );
+  }
   if (matches.length > 1) throw new InputError(input, `${rule.show(pattern)} matches ${matches.length > 20 ? "more than 20" : matches.length} files (${shown(matches)}); it must match exactly one .jar`);
   const file = matches[0]!;
   if (!/\.jar$/i.test(file)) throw new InputError(input, `${rule.show(pattern)} matches ${shown([file])}, which is not a .jar file`);
