@@ -58,6 +58,8 @@ export interface ActionOutcome {
   failure?: string;
   /** The service's id for the request that carried the action, for support cases. */
   requestId?: string;
+  /** Lines for the run summary and the log: what was seen and decided (health evidence, the plan). */
+  notes?: string[];
 }
 
 /** FlinkJobStatus: one job (when named) and every record read. */

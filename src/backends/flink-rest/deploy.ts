@@ -1,27 +1,29 @@
 /**
  * FlinkJobDeploy on a Flink session cluster: the primitives src/jobs/deploy.ts drives.
  *
- * What a deployment must remember across pipeline runs lives where the other Flink REST tasks keep
- * it, in the uploaded jar's name (identity.ts): the settings, plus the jar's SHA-256 (`h`), a
- * digest of the job's flinkConfiguration (`c`) and, when it fits in a file name, the configuration
- * itself (`f`). So a re-run compares without re-uploading, and a rollback starts the previous jar
- * with the settings it ran with. The previous jar stays on the cluster until the new version has
- * passed its health check.
+ * What runs is read from the execution itself: its JobID carries 8 hex of the jar's SHA-256 and 8
+ * hex of its settings' digest (identity.ts newJobId), so the record (src/jobs/record.ts) never
+ * takes the newest upload for what runs. The settings' values live with the jar on the cluster, in
+ * its uploaded name: the settings, the jar's SHA-256 (`h`), the settings' digest (`s`), a digest of
+ * the flinkConfiguration (`c`) and, as room allows, the configuration itself (`f`); what does not
+ * fit is named in a warning (the inputs a later step must give again), never refused. The previous
+ * jar stays on the cluster until the new version has passed its health check.
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { AmbiguousRequestError, CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
+import { AmbiguousRequestError, CancelledError, JobStateError, WaitTimeoutError } from "../../errors";
 import type { DeployRequest, JobView, WaitOptions } from "../../jobs/backend";
 import { Deadline, formatDuration } from "../../jobs/deadline";
 import { type DeployOutcome, type DeployTarget, deploy, type Health, hashJar, type Started, type UpgradeMode } from "../../jobs/deploy";
+import type { HealthNow, JobRecord, Snapshot } from "../../jobs/record";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
 import { atLeast, type FlinkVersion, isLive, type JarFile, type JobOverview, newTriggerId, OLDEST_SUPPORTED, runRequestBody, savepointDirKey } from "./api";
 import type { FlinkRestContext } from "./actions";
 import { FlinkRestError } from "./client";
-import { AmbiguousJobError, findExecutions, jarNameFields, type JobSettings, jarsOf, jarUploadName, newJobId, SettingsTooLongError } from "./identity";
+import { AmbiguousJobError, findExecutions, jarNameFields, type JobSettings, jarsOf, jarUploadNameFitting, newJobId, type RunsWhat, runsWhat } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
-import { describeDetails, judgeEnded, judgeStarted, judgeTrigger, newestRestorePoint, type Verdict } from "./judge";
+import { describeDetails, judgeEnded, judgeStarted, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 
 /** A version of the job: a jar on the cluster and the settings it runs with. */
 interface Version {
@@ -29,6 +31,8 @@ interface Version {
   settings: JobSettings;
   /** Undefined: the version's configuration was too long to keep with its jar. */
   configuration: Record<string, string> | undefined;
+  /** What its executions' JobIDs carry. */
+  runs: RunsWhat;
 }
 
 /** A short digest of a flinkConfiguration, whatever the order of its keys. */
@@ -37,9 +41,10 @@ function configDigest(configuration: Record<string, string>): string {
   return createHash("sha256").update(JSON.stringify(sorted)).digest().subarray(0, 9).toString("base64url");
 }
 
-/** The comparable text of a version's settings: equal text, same job definition. */
-function settingsText(settings: JobSettings, configurationDigest: string): string {
-  return JSON.stringify({ entryClass: settings.entryClass ?? null, args: settings.args, parallelism: settings.parallelism ?? null, savepointDirectory: settings.savepointDirectory ?? null, configuration: configurationDigest });
+/** The digest (8 hex) of a version's settings, as its executions' JobIDs carry it: equal digest, same job definition. */
+export function settingsDigest(settings: JobSettings, configurationDigest: string): string {
+  const text = JSON.stringify({ entryClass: settings.entryClass ?? null, args: settings.args, parallelism: settings.parallelism ?? null, savepointDirectory: settings.savepointDirectory ?? null, configuration: configurationDigest });
+  return createHash("sha256").update(text).digest("hex").slice(0, 8);
 }
 
 const hexToB64 = (hex: string) => Buffer.from(hex, "hex").toString("base64url");
@@ -47,7 +52,7 @@ const b64ToHex = (b64: string) => Buffer.from(b64, "base64url").toString("hex");
 
 export async function flinkRestDeploy(ctx: FlinkRestContext, request: DeployRequest<FlinkRestInputs>, options: WaitOptions): Promise<DeployOutcome> {
   const { inputs, jobName } = request;
-  // Local work first: a pattern matching none or two, or settings too long to record, fail before any call.
+  // Local work first: a pattern matching none or two fails before any call.
   const file = resolveJarFile("jarFile", inputs.jarFile!, ctx.workingDirectory);
   const settings: JobSettings = {
     args: inputs.args ?? [],
@@ -56,30 +61,12 @@ export async function flinkRestDeploy(ctx: FlinkRestContext, request: DeployRequ
     ...(inputs.savepointDirectory ? { savepointDirectory: inputs.savepointDirectory } : {}),
   };
   const jar = await hashJar(file);
-  let uploadName: string;
-  const recorded = { h: hexToB64(jar.sha256), c: configDigest(inputs.flinkConfiguration) };
-  try {
-    try {
-      uploadName = jarUploadName(jobName, settings, path.basename(file.path), { ...recorded, f: inputs.flinkConfiguration });
-    } catch (error) {
-      if (!(error instanceof SettingsTooLongError)) throw error;
-      uploadName = jarUploadName(jobName, settings, path.basename(file.path), recorded);
-      options.logger.warning(
-        "flinkConfiguration is too long to keep with the jar on the cluster (only its digest is kept): a later rollback to this version would start it without these settings.",
-      );
-    }
-  } catch (error) {
-    if (error instanceof SettingsTooLongError) {
-      throw new InputError(
-        Object.keys(inputs.flinkConfiguration).length ? "flinkConfiguration" : "args",
-        `the job's settings (entryClass, args, parallelism, savepointDirectory, flinkConfiguration) are too long to keep with its jar on the cluster (${error.message}); shorten them`,
-      );
-    }
-    throw error;
-  }
+  const digest = settingsDigest(settings, configDigest(inputs.flinkConfiguration));
+  const recorded = { h: hexToB64(jar.sha256), c: configDigest(inputs.flinkConfiguration), s: digest };
+  const upload = jarUploadNameFitting(jobName, settings, path.basename(file.path), { ...recorded, ...(Object.keys(inputs.flinkConfiguration).length ? { f: inputs.flinkConfiguration } : {}) });
   const deadline = new Deadline(options.timeoutMs, options.signal);
   try {
-    const target = new FlinkRestDeployTarget(ctx, options, deadline, jobName, inputs, settings, file.path, uploadName);
+    const target = new FlinkRestDeployTarget(ctx, options, deadline, jobName, inputs, { jarId: "", settings, configuration: inputs.flinkConfiguration, runs: { jarSha256: jar.sha256, settingsDigest: digest } }, file.path, upload, request.deploy.healthCheckSeconds * 1000);
     return await deploy(target, jar, request.deploy, jobName, options.logger, options.waitForCompletion);
   } finally {
     deadline.dispose();
@@ -93,6 +80,7 @@ class FlinkRestDeployTarget implements DeployTarget {
   private live?: JobOverview;
   private previous?: Version;
   private uploaded?: string;
+  private readonly uploadName: string;
   private phase = "reading the job";
   private clusterConfigCache?: Record<string, string>;
 
@@ -102,11 +90,19 @@ class FlinkRestDeployTarget implements DeployTarget {
     private readonly deadline: Deadline,
     private readonly jobName: string,
     private readonly inputs: FlinkRestInputs,
-    private readonly settings: JobSettings,
+    /** The version this step deploys (its jarId is known once uploaded). */
+    private readonly wanted: Version,
     private readonly jarPath: string,
-    private readonly uploadName: string,
+    private readonly upload_: { name: string; dropped: string[] },
+    /** The health check's window: a failure within it makes a live execution unhealthy now. */
+    private readonly healthWindowMs: number,
   ) {
-    this.wantedSettings = settingsText(settings, configDigest(inputs.flinkConfiguration));
+    this.wantedSettings = wanted.runs.settingsDigest!;
+    this.uploadName = upload_.name;
+  }
+
+  remainingMs(): number {
+    return this.deadline.remainingMs();
   }
 
   private get api() {
@@ -132,13 +128,13 @@ class FlinkRestDeployTarget implements DeployTarget {
     }
   }
 
-  private async waitFor<O, T>(observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>): Promise<Exclude<Verdict<T>, { done: false }>> {
+  private async waitFor<O, T>(observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>, signal = this.signal): Promise<Exclude<Verdict<T>, { done: false }>> {
     const schedule = new PollingSchedule(this.options.maxPollIntervalMs);
     for (;;) {
-      const verdict = judge(await observe(this.signal));
+      const verdict = judge(await observe(signal));
       if (verdict.done) return verdict;
       this.options.onProgress?.(verdict.seen);
-      await sleep(schedule.nextDelayMs(), this.signal);
+      await sleep(schedule.nextDelayMs(), signal);
     }
   }
 
@@ -152,7 +148,7 @@ class FlinkRestDeployTarget implements DeployTarget {
   }
 
   read() {
-    return this.guarded("reading the job", async () => {
+    return this.guarded("reading the job", async (): Promise<JobRecord> => {
       const config = await this.api.config(this.signal);
       this.version = config.version;
       if (!atLeast(config.version, OLDEST_SUPPORTED.major, OLDEST_SUPPORTED.minor)) {
@@ -163,24 +159,61 @@ class FlinkRestDeployTarget implements DeployTarget {
       this.jars = jars;
       const found = findExecutions(await this.api.jobsOverview(this.signal), this.jobName);
       this.live = found.executions.find((e) => isLive(e.state));
-      const own = jarsOf(jars, this.jobName)[0];
-      const fields = own ? (jarNameFields(own.name) ?? jarNameFields(own.id) ?? {}) : {};
-      const configuration = isStringMap(fields["f"]) ? fields["f"] : undefined;
-      const digest = typeof fields["c"] === "string" ? fields["c"] : configDigest(configuration ?? {});
-      if (own) this.previous = { jarId: own.id, settings: own.settings, configuration };
       const newest = found.executions[0];
-      const state = {
+      const current = this.live ?? newest;
+      // What the execution runs, from its own JobID; its settings' values from the jar kept with that digest.
+      const runs = current && found.ours ? runsWhat(current.jid) : undefined;
+      const own = runs ? this.versionOf(runs) : undefined;
+      if (own) this.previous = own;
+      const record: JobRecord = {
         live: this.live !== undefined,
-        job: this.view(newest?.jid, newest?.state, own?.id),
-        rollbackPossible: own !== undefined,
-        ...(own && typeof fields["h"] === "string" ? { jarSha256: b64ToHex(fields["h"]) } : {}),
-        ...(own ? { settings: settingsText(own.settings, digest) } : {}),
+        job: this.view(current?.jid, current?.state, own?.jarId),
+        rollbackPossible: this.live !== undefined && own !== undefined,
+        ...(runs ? { artifact: { sha256: runs.jarDigest, settings: runs.settingsDigest, ...(own ? { location: own.jarId } : {}) } } : {}),
       };
-      if (!own) {
-        return { ...state, rollbackImpossibleBecause: `the cluster at ${this.ctx.where} no longer has the jar the previous version ran from (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks)` };
+      if (this.live && !own) {
+        record.rollbackImpossibleBecause = `the cluster at ${this.ctx.where} no longer has the jar execution ${this.live.jid} runs (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks)`;
       }
-      return state;
+      if (this.live) record.health = await this.healthNow(this.live.jid);
+      else record.lastSnapshot = await this.lastSnapshot(found.executions);
+      return record;
     });
+  }
+
+  /** The jar kept on the cluster for what a JobID says it runs (jar and settings digests), with the settings it recorded. */
+  private versionOf(runs: { jarDigest: string; settingsDigest: string }): Version | undefined {
+    for (const jar of jarsOf(this.jars, this.jobName)) {
+      const fields = jarNameFields(jar.name) ?? jarNameFields(jar.id) ?? {};
+      const sha256 = typeof fields["h"] === "string" ? b64ToHex(fields["h"]) : undefined;
+      if (!sha256?.startsWith(runs.jarDigest) || fields["s"] !== runs.settingsDigest) continue;
+      const configuration = isStringMap(fields["f"]) ? fields["f"] : undefined;
+      const complete = configuration !== undefined || fields["c"] === configDigest({});
+      return { jarId: jar.id, settings: jar.settings, configuration: complete ? (configuration ?? {}) : undefined, runs: { jarSha256: sha256, settingsDigest: runs.settingsDigest } };
+    }
+    return undefined;
+  }
+
+  /** The live execution's health now: RUNNING, every task RUNNING, no failure in the last minute (or health-check window). */
+  private async healthNow(jobId: string): Promise<HealthNow> {
+    const details = await this.api.jobDetails(jobId, this.signal);
+    if (!details) return { healthy: false, evidence: `execution ${jobId} is no longer listed` };
+    const seen = describeDetails(details);
+    if (details.state !== "RUNNING" || !details.vertices.length || details.vertices.some((v) => v.status !== "RUNNING")) return { healthy: false, evidence: seen };
+    const windowMs = Math.max(60_000, this.healthWindowMs);
+    const recent = (await this.exceptionHistory(jobId)).filter((e) => e.time > Date.now() - windowMs);
+    if (recent.length) return { healthy: false, evidence: `${seen}; ${recent.length} failure(s) in the last ${Math.round(windowMs / 1000)} s (${[...new Set(recent.map((e) => e.name))].join(", ")})` };
+    return { healthy: true, evidence: `${seen}, no failure in the last ${Math.round(windowMs / 1000)} s` };
+  }
+
+  /** The snapshot the job's ended executions left, newest execution first: a stop's savepoint, else a retained checkpoint; never a discarded one. */
+  private async lastSnapshot(executions: JobOverview[]): Promise<Snapshot | undefined> {
+    for (const exec of executions.slice(0, 5)) {
+      const stats = await this.api.checkpoints(exec.jid, this.signal);
+      const savepoint = savepointsOf(stats)[0];
+      const point = exec.state === "FAILED" ? newestRestorePoint(stats) : savepoint;
+      if (point?.externalPath && !point.discarded) return { path: point.externalPath, kind: point.isSavepoint ? "savepoint" : "checkpoint", jobId: exec.jid };
+    }
+    return undefined;
   }
 
   upload() {
@@ -189,12 +222,17 @@ class FlinkRestDeployTarget implements DeployTarget {
       const blob = await openAsBlob(this.jarPath, { type: "application/x-java-archive" });
       this.uploaded = await this.api.uploadJar(blob, this.uploadName, this.signal);
       this.log.info(`Uploaded ${path.basename(this.jarPath)} as jar ${this.uploaded}.`);
+      if (this.upload_.dropped.length) {
+        this.log.warning(
+          `The job's ${this.upload_.dropped.join(", ")} ${this.upload_.dropped.length > 1 ? "are" : "is"} too long to keep with its jar on the cluster: this run uses them, but a later FlinkJobStart or FlinkJobUpdate without jarFile, or a rollback to this version, must be given ${this.upload_.dropped.join(", ")} again.`,
+        );
+      }
       return { jarId: this.uploaded };
     });
   }
 
-  submit() {
-    return this.guarded("starting the job", () => this.run({ jarId: this.uploaded!, settings: this.settings, configuration: this.inputs.flinkConfiguration }, undefined, this.inputs.allowNonRestoredState));
+  submit(restoreFrom: string | undefined) {
+    return this.guarded("starting the job", () => this.run({ ...this.wanted, jarId: this.uploaded! }, restoreFrom, this.inputs.allowNonRestoredState));
   }
 
   upgrade(mode: UpgradeMode, onStopped: (previousSavepoint: string | undefined) => void) {
@@ -236,7 +274,7 @@ class FlinkRestDeployTarget implements DeployTarget {
         }
       }
       this.phase = "starting the new version";
-      const version = { jarId: this.uploaded!, settings: this.settings, configuration: this.inputs.flinkConfiguration };
+      const version = { ...this.wanted, jarId: this.uploaded! };
       return this.run(version, mode === "stateless" ? undefined : from, this.inputs.allowNonRestoredState);
     });
   }
@@ -274,7 +312,7 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   /** POST /run once with a JobID chosen here; a retry after an ambiguous failure carries the same JobID. */
   private async run(version: Version, savepointPath: string | undefined, allowNonRestoredState: boolean): Promise<Started> {
-    const jobId = newJobId(this.jobName);
+    const jobId = newJobId(this.jobName, version.runs);
     if (!version.configuration) this.log.warning(`The configuration jar ${version.jarId} ran with was too long to keep with it: it runs now with the cluster's configuration only.`);
     const config: Record<string, string> = { ...version.configuration };
     if (atLeast(this.version, 1, 17)) {
@@ -310,29 +348,56 @@ class FlinkRestDeployTarget implements DeployTarget {
     return { job: this.view(jobId, "INITIALIZING", version.jarId) };
   }
 
-  health(started: Started, seconds: number) {
+  health(started: Started, seconds: number, budgetMs: number) {
     return this.guarded("checking the new version's health", async (): Promise<Health> => {
       const jobId = started.job.jobId!;
-      const failed = async (what: string, state: string | undefined): Promise<Health> => ({ healthy: false, report: await this.failureReport(jobId, what), job: { ...started.job, ...(state ? { jobStatus: state } : {}) } });
-      const first = await this.waitFor((s) => this.api.jobDetails(jobId, s), judgeStarted);
-      if (!first.ok) return failed(first.failure, (await this.api.jobDetails(jobId, this.signal))?.state);
-      const runningSince = Date.now();
-      const checkpointing = await this.checkpointingOn(jobId);
-      this.log.info(`Job ${jobId} is RUNNING; watching it for ${seconds} s${checkpointing ? " and for a completed checkpoint" : ""}.`);
-      const schedule = new PollingSchedule(this.options.maxPollIntervalMs);
-      for (;;) {
-        const details = await this.api.jobDetails(jobId, this.signal);
-        if (details?.state !== "RUNNING") return failed(`the job left RUNNING: ${details ? describeDetails(details) : "no longer listed"}`, details?.state);
-        const restarts = await this.restarts(jobId);
-        if (restarts > 0) return failed(`the job restarted ${restarts} time(s) (${describeDetails(details)})`, details.state);
-        const checkpointed = !checkpointing || (await this.checkpointCompletedSince(jobId));
-        const elapsed = Date.now() - runningSince;
-        if (elapsed >= seconds * 1000 && checkpointed) {
-          return { healthy: true, seen: `RUNNING for ${Math.round(elapsed / 1000)} s without a restart${checkpointing ? ", a checkpoint completed" : ""}` };
+      let last: string | undefined;
+      const failed = async (what: string, state: string | undefined): Promise<Health> => ({ healthy: false, report: await this.failureReport(jobId, what), job: { ...started.job, ...((state ?? last) ? { jobStatus: state ?? last } : {}) } });
+      // This phase's own budget: what is left of the step, less the time a rollback needs.
+      const phase = AbortSignal.any([this.signal, AbortSignal.timeout(budgetMs)]);
+      let seen = "not yet listed by Flink";
+      try {
+        const first = await this.waitFor(
+          (s) => this.api.jobDetails(jobId, s),
+          (details) => {
+            last = details?.state ?? last;
+            const verdict = judgeStarted(details);
+            seen = verdict.seen;
+            return verdict;
+          },
+          phase,
+        );
+        if (!first.ok) return failed(first.failure, (await this.api.jobDetails(jobId, this.signal))?.state);
+        const runningSince = Date.now();
+        const checkpointing = await this.checkpointingOn(jobId);
+        this.log.info(`Job ${jobId} is RUNNING; watching it for ${seconds} s${checkpointing ? " and for a completed checkpoint" : ""}.`);
+        const schedule = new PollingSchedule(this.options.maxPollIntervalMs);
+        for (;;) {
+          const details = await this.api.jobDetails(jobId, phase);
+          last = details?.state ?? last;
+          if (details?.state !== "RUNNING") return failed(`the job left RUNNING: ${details ? describeDetails(details) : "no longer listed"}`, details?.state);
+          seen = describeDetails(details);
+          if (details.vertices.some((v) => v.status !== "RUNNING")) return failed(`not every task stayed RUNNING: ${seen}`, details.state);
+          const restarts = await this.restarts(jobId);
+          if (restarts > 0) return failed(`the job restarted ${restarts} time(s) (${seen})`, details.state);
+          const checkpointed = !checkpointing || (await this.checkpointCompletedSince(jobId));
+          const elapsed = Date.now() - runningSince;
+          if (elapsed >= seconds * 1000 && checkpointed) {
+            const root = await this.api.rootException(jobId, this.signal).catch(() => undefined);
+            if (root) return failed(`the job reports a root exception`, details.state);
+            return {
+              healthy: true,
+              seen: `RUNNING for ${Math.round(elapsed / 1000)} s with every task RUNNING (${seen}), without a restart${checkpointing ? ", a checkpoint completed after the start" : ", checkpointing off"}, no root exception`,
+              job: { ...started.job, jobStatus: details.state },
+            };
+          }
+          this.options.onProgress?.(`job RUNNING for ${Math.round(elapsed / 1000)} of ${seconds} s${checkpointing && !checkpointed ? ", no checkpoint completed yet" : ""}`);
+          const left = seconds * 1000 - elapsed;
+          await sleep(left > 0 ? Math.min(schedule.nextDelayMs(), left) : schedule.nextDelayMs(), phase);
         }
-        this.options.onProgress?.(`job RUNNING for ${Math.round(elapsed / 1000)} of ${seconds} s${checkpointing && !checkpointed ? ", no checkpoint completed yet" : ""}`);
-        const left = seconds * 1000 - elapsed;
-        await sleep(left > 0 ? Math.min(schedule.nextDelayMs(), left) : schedule.nextDelayMs(), this.signal);
+      } catch (error) {
+        if (!phase.aborted || this.signal.aborted) throw error;
+        return failed(`not healthy within its ${formatDuration(Math.round(budgetMs / 1000) * 1000)} (the step's budget less the time kept for a rollback); last seen: ${seen}`, undefined);
       }
     });
   }
@@ -380,23 +445,20 @@ class FlinkRestDeployTarget implements DeployTarget {
     return `${what} (JobID ${jobId})` + (history.length ? `; exception history: ${history.length}${history.length >= 10 ? "+" : ""} failure(s) (${names.join(", ")})` : "") + (root ? `; newest: ${root}` : "");
   }
 
-  rollback(failed: Started, savepoint: string | undefined) {
+  rollback(failed: Started | undefined, savepoint: string | undefined) {
     return this.guarded("rolling back", async () => {
-      const failedId = failed.job.jobId!;
-      const now = await this.api.jobDetails(failedId, this.signal);
-      if (now && isLive(now.state)) {
+      const failedId = failed?.job.jobId;
+      const now = failedId ? await this.api.jobDetails(failedId, this.signal) : undefined;
+      if (failedId && now && isLive(now.state)) {
         this.log.info(`Cancelling the failed version (${failedId}, ${now.state}).`);
         await this.cancelAndWait(failedId);
       }
+      // The artifact the live execution ran before the upgrade, as its JobID said: never a jar that never ran.
       const previous = this.previous!;
       this.phase = "starting the previous version";
       const back = await this.run(previous, savepoint, false);
-      const verdict = await this.waitFor((s) => this.api.jobDetails(back.job.jobId!, s), judgeStarted);
-      if (!verdict.ok) {
-        throw new JobStateError(`the previous version (jar ${previous.jarId}, JobID ${back.job.jobId}) did not start again: ${await this.failureReport(back.job.jobId!, verdict.failure)}`);
-      }
-      if (this.uploaded) await this.api.deleteJar(this.uploaded, this.signal).catch(() => undefined);
-      return { job: { ...back.job, jobStatus: verdict.value.state } };
+      if (this.uploaded && this.uploaded !== previous.jarId) await this.api.deleteJar(this.uploaded, this.signal).catch(() => undefined);
+      return back;
     });
   }
 
@@ -413,7 +475,8 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   async whereNow(): Promise<string> {
     try {
-      const signal = this.deadline.lastLookSignal();
+      // A signal of its own: after a cancel the step's signal is already aborted.
+      const signal = AbortSignal.timeout(15_000);
       const found = findExecutions(await this.api.jobsOverview(signal), this.jobName);
       const live = found.executions.filter((e) => isLive(e.state));
       const newest = found.executions[0];

@@ -29,9 +29,29 @@ export function jobTag(jobName: string): string {
   return createHash("sha256").update(`flink-jobs:${jobName}`).digest("hex").slice(0, TAG_LENGTH);
 }
 
-/** A fresh JobID for an execution of this job. */
-export function newJobId(jobName: string): string {
-  return jobTag(jobName) + randomBytes(16).toString("hex").slice(0, 32 - TAG_LENGTH);
+/** Hex digits of the JobID, after the tag, that carry the jar's SHA-256 and then the settings' digest. */
+export const ARTIFACT_DIGEST_LENGTH = 8;
+
+/** What an execution runs, as its JobID carries it: the jar's SHA-256 (hex) and the digest of its settings (hex). */
+export interface RunsWhat {
+  jarSha256?: string;
+  settingsDigest?: string;
+}
+
+/**
+ * A fresh JobID for an execution of this job: tag (8 hex), then the first 8 hex of the jar's
+ * SHA-256, 8 hex of the settings' digest, 8 random hex. So the execution itself says what it runs;
+ * where a part is unknown its digits are random (1 in 4 billion to match a given jar by chance).
+ */
+export function newJobId(jobName: string, runs: RunsWhat = {}): string {
+  const random = randomBytes(16).toString("hex");
+  const part = (hex: string | undefined, at: number) => (hex && /^[0-9a-f]{8}/i.test(hex) ? hex.slice(0, ARTIFACT_DIGEST_LENGTH).toLowerCase() : random.slice(at, at + ARTIFACT_DIGEST_LENGTH));
+  return jobTag(jobName) + part(runs.jarSha256, 0) + part(runs.settingsDigest, 8) + random.slice(16, 16 + 32 - TAG_LENGTH - 2 * ARTIFACT_DIGEST_LENGTH);
+}
+
+/** What a JobID chosen by newJobId says the execution runs (digits only: a JobID we did not choose reads as random digits). */
+export function runsWhat(jobId: string): { jarDigest: string; settingsDigest: string } {
+  return { jarDigest: jobId.slice(TAG_LENGTH, TAG_LENGTH + ARTIFACT_DIGEST_LENGTH), settingsDigest: jobId.slice(TAG_LENGTH + ARTIFACT_DIGEST_LENGTH, TAG_LENGTH + 2 * ARTIFACT_DIGEST_LENGTH) };
 }
 
 export function isExecutionOf(jobId: string, jobName: string): boolean {
@@ -51,6 +71,41 @@ export const MAX_UPLOAD_NAME_BYTES = 255 - 37;
 const PREFIX = "fj";
 
 export class SettingsTooLongError extends Error {}
+
+/** Which settings, dropped in this order, a name keeps without when all do not fit (the input each comes from). */
+const DROPPABLE: Array<[key: string, input: string]> = [
+  ["f", "flinkConfiguration"],
+  ["a", "args"],
+  ["d", "savepointDirectory"],
+  ["e", "entryClass"],
+  ["p", "parallelism"],
+];
+
+/**
+ * jarUploadName, keeping as many settings as fit: never refuses. `dropped` names the inputs a
+ * later Start, Update or rollback must be given again.
+ */
+export function jarUploadNameFitting(jobName: string, settings: JobSettings, originalName: string, extra: Record<string, unknown> = {}): { name: string; dropped: string[] } {
+  const kept: JobSettings = { ...settings };
+  const keptExtra: Record<string, unknown> = { ...extra };
+  const dropped: string[] = [];
+  for (let i = 0; ; i++) {
+    try {
+      return { name: jarUploadName(jobName, kept, originalName, keptExtra), dropped };
+    } catch (error) {
+      const next = DROPPABLE[i];
+      if (!(error instanceof SettingsTooLongError) || !next) throw error;
+      const [key, input] = next;
+      const present = key === "f" ? keptExtra["f"] !== undefined : key === "a" ? kept.args.length > 0 : key === "d" ? kept.savepointDirectory !== undefined : key === "e" ? kept.entryClass !== undefined : kept.parallelism !== undefined;
+      if (key === "f") delete keptExtra["f"];
+      else if (key === "a") kept.args = [];
+      else if (key === "d") delete kept.savepointDirectory;
+      else if (key === "e") delete kept.entryClass;
+      else delete kept.parallelism;
+      if (present) dropped.push(input);
+    }
+  }
+}
 
 /**
  * The name we upload a jar under: tag, settings, and (as room allows) the jar's own name.

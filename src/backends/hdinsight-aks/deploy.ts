@@ -14,6 +14,7 @@ import type { JarBlobState, JarLocation, JarUploadResult } from "../../azure/jar
 import { CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
 import type { DeployRequest, JobView, WaitOptions } from "../../jobs/backend";
 import { Deadline, formatDuration } from "../../jobs/deadline";
+import type { JobRecord as DeployRecord } from "../../jobs/record";
 import { type DeployOutcome, type DeployTarget, deploy, type Health, hashJar, type LocalJar, type Started, type UpgradeMode } from "../../jobs/deploy";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
@@ -157,7 +158,7 @@ class HdInsightDeployTarget implements DeployTarget {
       if (!this.live) {
         this.destination = { jobJarDirectory: wantedDir, jarName: this.jarName };
         this.pathWasThisJobs = named.some((r) => sameDirectory(r.properties.jobJarDirectory, wantedDir) && r.properties.jarName === this.jarName);
-        return { live: false, job: this.view(currentRecord(named, this.jobName)), rollbackPossible: false };
+        return { live: false, job: this.view(currentRecord(named, this.jobName)), rollbackPossible: false } satisfies DeployRecord;
       }
       const p = this.live.properties;
       if (!p.jobJarDirectory || !p.jarName) {
@@ -178,11 +179,13 @@ class HdInsightDeployTarget implements DeployTarget {
       }
       this.destination = { jobJarDirectory: p.jobJarDirectory, jarName: p.jarName };
       const blob = await this.ctx.jars.read(p.jobJarDirectory, p.jarName, this.deadline.signal);
+      const status = p.status ?? "unknown";
       return {
         live: true,
         job: this.view(this.live),
-        ...(blob?.sha256 ? { jarSha256: blob.sha256 } : {}),
-        settings: settingsText(p),
+        // The service runs one execution per job from the blob at its path: that blob's SHA-256 is what runs.
+        artifact: { ...(blob?.sha256 ? { sha256: blob.sha256 } : {}), settings: settingsText(p), location: `${p.jobJarDirectory}/${p.jarName}` },
+        health: { healthy: status === "RUNNING", evidence: `the service lists the job ${status}` },
         rollbackPossible: blob !== undefined,
         ...(blob ? {} : { rollbackImpossibleBecause: `the jar the running version was started from is no longer at ${p.jobJarDirectory}/${p.jarName}` }),
       };
@@ -228,7 +231,11 @@ class HdInsightDeployTarget implements DeployTarget {
     });
   }
 
-  health(started: Started, seconds: number) {
+  remainingMs(): number {
+    return this.deadline.remainingMs();
+  }
+
+  health(started: Started, seconds: number, _budgetMs: number) {
     return this.guarded("checking the new version's health", async (): Promise<Health> => {
       const { action, outcome } = started as HdStarted;
       const first = outcome.record;
@@ -242,7 +249,7 @@ class HdInsightDeployTarget implements DeployTarget {
       const schedule = new PollingSchedule(this.options.maxPollIntervalMs, this.ctx.tuning.minPollIntervalMs);
       for (;;) {
         const elapsed = Date.now() - since;
-        if (elapsed >= seconds * 1000) return { healthy: true, seen: `RUNNING for ${Math.round(elapsed / 1000)} s (${describeRecord(first)})` };
+        if (elapsed >= seconds * 1000) return { healthy: true, seen: `RUNNING for ${Math.round(elapsed / 1000)} s (${describeRecord(first)})`, job: this.view(first) };
         await sleep(Math.min(schedule.nextDelayMs(), seconds * 1000 - elapsed), this.deadline.signal);
         const records = await readDuringWait(this.api, this.jobName, this.deadline.signal, this.log);
         if (!records) continue;
@@ -254,7 +261,7 @@ class HdInsightDeployTarget implements DeployTarget {
     });
   }
 
-  rollback(_failed: Started, savepoint: string | undefined) {
+  rollback(_failed: Started | undefined, savepoint: string | undefined) {
     return this.guarded("rolling back", async (): Promise<Started> => {
       const { jobJarDirectory, jarName } = this.destination;
       const uploaded = this.uploaded!;
