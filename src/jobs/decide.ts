@@ -72,17 +72,26 @@ export function decide(record: JobRecord, wanted: Wanted, options: { upgradeMode
     };
   }
   const what = jarSame ? "this jar with other settings" : record.artifact?.sha256 ? `another jar (SHA-256 ${record.artifact.sha256}…)` : "a jar these tasks did not record";
+  // A job that is not healthy cannot be trusted to take a savepoint, and is nothing to roll back to.
+  const upgradeMode: UpgradeMode = !healthy && mode === "savepoint" ? "lastState" : mode;
+  const canRollBack = options.rollbackOnFailure && healthy && record.rollbackPossible && record.artifact !== undefined;
   const rollback = !options.rollbackOnFailure
     ? "rollbackOnFailure is false: a failure leaves the new version as it is"
-    : record.rollbackPossible
-      ? "a failure after the stop starts that execution's jar and settings again from the snapshot taken before the upgrade"
-      : `it cannot be rolled back on failure: ${record.rollbackImpossibleBecause ?? "its jar is not known"}`;
+    : !healthy
+      ? "it is not healthy, so a failure of the new version has no healthy version to roll back to"
+      : record.rollbackPossible
+        ? "a failure after the stop starts that execution's jar and settings again from the snapshot taken before the upgrade"
+        : `it cannot be rolled back on failure: ${record.rollbackImpossibleBecause ?? "its jar is not known"}`;
   const how =
-    mode === "savepoint" ? "stopped with a savepoint the new version starts from" : mode === "lastState" ? "cancelled and the new version starts from its newest retained checkpoint" : "cancelled and the new version starts empty (upgradeMode stateless)";
+    upgradeMode === "savepoint"
+      ? "stopped with a savepoint the new version starts from"
+      : upgradeMode === "lastState"
+        ? `cancelled and the new version starts from its newest retained checkpoint${upgradeMode !== mode ? " (not with a savepoint: it is not healthy)" : ""}`
+        : "cancelled and the new version starts empty (upgradeMode stateless)";
   return {
     word: "upgrade",
-    mode,
-    ...(options.rollbackOnFailure && record.rollbackPossible && record.artifact ? { rollbackTo: record.artifact } : {}),
+    mode: upgradeMode,
+    ...(canRollBack ? { rollbackTo: record.artifact } : {}),
     why: `${running} runs ${what}${healthy ? "" : `, and is not healthy${evidence}`}: it is ${how}; ${rollback}`,
   };
 }

@@ -172,7 +172,11 @@ export async function deploy(target: DeployTarget, jar: LocalJar, inputs: Deploy
     const job = failedJob ?? started?.job ?? record.job;
     const lastGood = previousSavepoint ? `Savepoint ${previousSavepoint} holds the last good state (taken before the upgrade).` : "";
     if (!plan.rollbackTo) {
-      const reason = plan.word === "submit" || plan.word === "repair" ? "There was no healthy previous version to roll back to" : inputs.rollbackOnFailure ? `It cannot be rolled back: ${record.rollbackImpossibleBecause}` : "rollbackOnFailure is false";
+      const reason = !inputs.rollbackOnFailure
+        ? "rollbackOnFailure is false"
+        : plan.word !== "upgrade" || record.health?.healthy !== true
+          ? "There was no healthy previous version to roll back to"
+          : `It cannot be rolled back: ${record.rollbackImpossibleBecause ?? "the previous version's jar is not known"}`;
       const where = await target.whereNow();
       return { ...base, deployAction: action, job, failure: `${failed}. ${reason}: the new version is left as it is. Where the job stands: ${where}. ${lastGood}`.trim() };
     }
