@@ -318,5 +318,40 @@ for (const version of versions) {
       assert.equal(again.outputs["deployAction"], "unchanged");
       assert.equal(again.outputs["jobId"], jobId);
     });
+
+    it("Submit → Stop → Start keeps the flinkConfiguration; a failed Update's advice starts the jar that ran, not the failed one", async () => {
+      const name = `${jobName}-e`;
+      const task = (t: string, inputs: Record<string, string>) =>
+        runTask({
+          task: t,
+          inputs: { target: "flinkRest", flinkConnection: "flink-conn", jobName: name, pollingIntervalInSeconds: "1", waitTimeoutInMinutes: "3", ...inputs },
+          connection: { id: "flink-conn", url: cluster.restUrl, scheme: "None", parameters: {}, data: {} },
+          env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace },
+          timeoutMs: 240_000,
+        });
+      const interval = async (jobId: string) => (await flinkGet<{ interval: number }>(cluster.restUrl, `/jobs/${jobId}/checkpoints/config`)).interval;
+      const submit = await task("FlinkJobSubmit", { jarFile: "v1/*.jar", args: "--records-per-second 25", flinkConfiguration: "execution.checkpointing.interval=7 s" });
+      assert.equal(submit.result, "Succeeded", submit.resultMessage);
+      assert.equal(await interval(submit.outputs["jobId"]!), 7000);
+      const stop = await task("FlinkJobStop", {});
+      assert.equal(stop.result, "Succeeded", stop.resultMessage);
+      const start = await task("FlinkJobStart", { startMode: "savepoint", savepointName: stop.outputs["savepointPath"]! });
+      assert.equal(start.result, "Succeeded", start.resultMessage);
+      assert.equal(await interval(start.outputs["jobId"]!), 7000, "Start forgot the flinkConfiguration given at Submit");
+      const v1Jar = start.outputs["jarId"]!;
+
+      const update = await task("FlinkJobUpdate", { upgradeMode: "savepoint", jarFile: "v2/*.jar", args: "--throw-in-main" });
+      assert.equal(update.result, "Failed", update.visibleLog);
+      const match = /FlinkJobStart with startMode savepoint and savepointName (\S+) starts it again with the jar and settings it ran \(jar (\S+)\)/.exec(update.resultMessage ?? "");
+      assert.ok(match, update.resultMessage);
+      assert.equal(match[2], v1Jar);
+      // Following the advice brings back the previous version, not the jar that failed.
+      const back = await task("FlinkJobStart", { startMode: "savepoint", savepointName: match[1]! });
+      assert.equal(back.result, "Succeeded", back.resultMessage);
+      assert.equal(back.outputs["jarId"], v1Jar);
+      assert.equal(await stateOf(back.outputs["jobId"]!), "RUNNING");
+      assert.equal(await restoredFrom(back.outputs["jobId"]!), match[1]);
+      assert.equal(await interval(back.outputs["jobId"]!), 7000);
+    });
   });
 }

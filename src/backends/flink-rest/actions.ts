@@ -25,7 +25,8 @@ import {
   type TriggerState,
 } from "./api";
 import { FlinkRestError } from "./client";
-import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarsOf, jarUploadName, jobTag, newJobId, SettingsTooLongError } from "./identity";
+import { hashJar } from "../../jobs/deploy";
+import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, jobTag, type KeptJar, keptJars, newJobId, recordedFields, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { describeDetails, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 
@@ -37,7 +38,8 @@ interface Progress {
   jobId?: string;
 }
 
-type OwnJar = JarFile & { settings: JobSettings };
+/** A jar of the job and what it runs with: its settings and flinkConfiguration (recorded, or given to this step). */
+type OwnJar = KeptJar & { configuration: Record<string, string> };
 
 /** The longest gap between two reads of a savepoint trigger, well within Flink's 5-minute result retention. */
 export const TRIGGER_POLL_CAP_MS = 60_000;
@@ -177,7 +179,7 @@ export class FlinkRestActions {
   // ---------------------------------------------------------------- jars and runs
 
   /** Uploads `jarFile` under a name that carries the job's tag and settings; returns the listed jar. */
-  private async upload(pattern: string, settings: JobSettings): Promise<OwnJar> {
+  private async upload(pattern: string, settings: JobSettings, configuration: Record<string, string>): Promise<OwnJar> {
     const file = resolveJarFile("jarFile", pattern, this.ctx.workingDirectory);
     const limit = Number((await this.clusterConfig())["rest.server.max-content-length"] ?? 104_857_600);
     if (Number.isFinite(limit) && file.size > limit) {
@@ -186,25 +188,32 @@ export class FlinkRestActions {
         `${path.basename(file.path)} is ${mb(file.size)}; the cluster accepts uploads up to ${mb(limit)} (rest.server.max-content-length on the JobManager)`,
       );
     }
-    let name: string;
-    try {
-      name = jarUploadName(this.jobName!, settings, path.basename(file.path));
-    } catch (error) {
-      if (error instanceof SettingsTooLongError) {
-        throw new InputError("args", `the job's settings (entryClass, args, parallelism, savepointDirectory) are too long to keep with its jar on the cluster (${error.message}); shorten args`);
-      }
-      throw error;
-    }
+    const { sha256 } = await hashJar(file);
+    // Never refused for length: what does not fit is named, for a later step to give again.
+    const { name, dropped } = jarUploadNameFitting(this.jobName!, settings, path.basename(file.path), recordedFields(sha256, settings, configuration));
     this.progress.phase = "uploading the jar";
     const blob = await fs.openAsBlob(file.path, { type: "application/x-java-archive" });
     const id = await this.api.uploadJar(blob, name, this.signal);
     this.log.info(`Uploaded ${path.basename(file.path)} (${mb(file.size)}) as jar ${id}.`);
-    return { id, name, uploaded: Date.now(), settings };
+    if (dropped.length) {
+      this.log.warning(
+        `The job's ${dropped.join(", ")} ${dropped.length > 1 ? "are" : "is"} too long to keep with its jar on the cluster: this run uses them, but a later FlinkJobStart or FlinkJobUpdate without jarFile must be given ${dropped.join(", ")} again.`,
+      );
+    }
+    return { id, name, uploaded: Date.now(), settings, sha256, settingsDigest: settingsDigest(settings, configuration), configuration };
   }
 
-  /** The jar to run: a new upload when `jarFile` is given, else the one the job runs from on the cluster. */
-  private async jarToRun(inputs: FlinkRestInputs, jars: JarFile[], action: string): Promise<{ jar: OwnJar; uploaded: boolean }> {
-    const current = jarsOf(jars, this.jobName!)[0];
+  /**
+   * The jar to run: a new upload when `jarFile` is given, else the one the execution `ranBy` ran
+   * (as its JobID says: never merely the newest upload), else the job's newest kept jar. Settings
+   * and flinkConfiguration not given come from what that jar recorded.
+   */
+  private async jarToRun(inputs: FlinkRestInputs, jars: JarFile[], action: string, ranBy?: string): Promise<{ jar: OwnJar; uploaded: boolean }> {
+    const current = (ranBy ? jarRunBy(jars, this.jobName!, ranBy) : undefined) ?? keptJars(jars, this.jobName!)[0];
+    const configuration = Object.keys(inputs.flinkConfiguration).length ? inputs.flinkConfiguration : (current?.configuration ?? {});
+    if (current && !Object.keys(inputs.flinkConfiguration).length && current.configuration === undefined) {
+      this.log.warning(`${action}: the flinkConfiguration jar ${current.id} was uploaded with was too long to keep with it: give 'flinkConfiguration' again, or the job runs with the cluster's configuration only.`);
+    }
     const settings: JobSettings = {
       args: inputs.args ?? current?.settings.args ?? [],
       ...((inputs.entryClass ?? current?.settings.entryClass) ? { entryClass: inputs.entryClass ?? current?.settings.entryClass } : {}),
@@ -212,7 +221,7 @@ export class FlinkRestActions {
       ...((inputs.savepointDirectory ?? current?.settings.savepointDirectory) ? { savepointDirectory: inputs.savepointDirectory ?? current?.settings.savepointDirectory } : {}),
     };
     const changed = JSON.stringify(settings) !== JSON.stringify(current?.settings);
-    if (inputs.jarFile) return { jar: await this.upload(inputs.jarFile, settings), uploaded: true };
+    if (inputs.jarFile) return { jar: await this.upload(inputs.jarFile, settings, configuration), uploaded: true };
     if (!current) {
       throw new JobStateError(
         `${action}: the cluster at ${this.ctx.where} no longer has the jar job '${this.jobName}' ran from (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks); give 'jarFile'.`,
@@ -224,7 +233,7 @@ export class FlinkRestActions {
         `${action}: the new entryClass, args, parallelism or savepointDirectory apply to this run; the jar kept on the cluster still records the earlier ones, which a later run without these inputs would use. Give 'jarFile' to record the new ones with it.`,
       );
     }
-    return { jar: { ...current, settings }, uploaded: false };
+    return { jar: { ...current, settings, configuration }, uploaded: false };
   }
 
   /**
@@ -232,8 +241,9 @@ export class FlinkRestActions {
    * same JobID, so Flink can never run it twice: "already submitted" means the first got through.
    */
   private async run(jar: OwnJar, inputs: FlinkRestInputs, savepointPath: string | undefined): Promise<{ jobId: string; runError?: string } | { refused: string }> {
-    const jobId = newJobId(this.jobName!);
-    const config: Record<string, string> = { ...inputs.flinkConfiguration };
+    // The JobID says what this execution runs: the jar's SHA-256 and the settings' digest (identity.ts).
+    const jobId = newJobId(this.jobName!, { ...(jar.sha256 ? { jarSha256: jar.sha256 } : {}), settingsDigest: settingsDigest(jar.settings, jar.configuration) });
+    const config: Record<string, string> = { ...jar.configuration };
     if (atLeast(this.version, 1, 17)) {
       config["pipeline.name"] = this.jobName!;
       if (jar.settings.savepointDirectory) config[savepointDirKey(this.version)] = jar.settings.savepointDirectory;
@@ -417,7 +427,7 @@ export class FlinkRestActions {
       ...(inputs.parallelism !== undefined ? { parallelism: inputs.parallelism } : {}),
       ...(inputs.savepointDirectory ? { savepointDirectory: inputs.savepointDirectory } : {}),
     };
-    const jar = await this.upload(inputs.jarFile!, settings);
+    const jar = await this.upload(inputs.jarFile!, settings, inputs.flinkConfiguration);
     return this.runAndWatch(jar, true, inputs, inputs.savepointName, jars);
   }
 
@@ -451,8 +461,12 @@ export class FlinkRestActions {
     }
     if (!latest && !inputs.jarFile && !jarsOf(jars, this.jobName!).length) throw this.notFound(all, action);
     let restoreFrom: string | undefined;
+    // The execution whose state is restored: its jar and settings run again (never merely the newest upload).
+    let ranBy: string | undefined = latest?.jid;
     if (action === "START") {
-      restoreFrom = inputs.savepointName ?? (await this.lastSavepoint(found.executions));
+      const last = await this.lastSavepoint(found.executions, inputs.savepointName);
+      restoreFrom = inputs.savepointName ?? last?.path;
+      if (last) ranBy = last.jobId;
       if (!restoreFrom) {
         throw new JobStateError(
           `START: the cluster no longer knows a savepoint of job '${this.jobName}' (it keeps ended jobs for jobstore.expiration-time, 1 hour by default). Give 'savepointName' (the savepointPath of the stop)` +
@@ -464,6 +478,7 @@ export class FlinkRestActions {
         const point = newestRestorePoint(await this.api.checkpoints(exec.jid, this.signal));
         if (point?.externalPath) {
           restoreFrom = point.externalPath;
+          ranBy = exec.jid;
           break;
         }
       }
@@ -473,16 +488,17 @@ export class FlinkRestActions {
         );
       }
     }
-    const { jar, uploaded } = await this.jarToRun(inputs, jars, action);
+    const { jar, uploaded } = await this.jarToRun(inputs, jars, action, ranBy);
     this.log.info(`Starting job '${this.jobName}' from ${restoreFrom} with jar ${jar.id}.`);
     return this.runAndWatch(jar, uploaded, inputs, restoreFrom, jars);
   }
 
-  /** The newest savepoint Flink lists for the job's executions. */
-  private async lastSavepoint(executions: JobOverview[]): Promise<string | undefined> {
+  /** The newest savepoint Flink lists for the job's executions (or the one named `path`), and the execution that wrote it. */
+  private async lastSavepoint(executions: JobOverview[], path?: string): Promise<{ path: string; jobId: string } | undefined> {
     for (const exec of executions) {
-      const newest = savepointsOf(await this.api.checkpoints(exec.jid, this.signal))[0];
-      if (newest?.externalPath) return newest.externalPath;
+      const listed = savepointsOf(await this.api.checkpoints(exec.jid, this.signal));
+      const found = path ? listed.find((p) => p.externalPath === path || p.externalPath?.endsWith(`/${path}`)) : listed[0];
+      if (found?.externalPath) return { path: found.externalPath, jobId: exec.jid };
     }
     return undefined;
   }
@@ -498,8 +514,8 @@ export class FlinkRestActions {
         `lastState update of job '${this.jobName}': its checkpoints are deleted when it is cancelled, so there would be no state to restart from. Set execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION (cluster or job), or use upgradeMode 'savepoint'.`,
       );
     }
-    // Upload first: a bad jar must not leave the job stopped.
-    const { jar, uploaded } = await this.jarToRun(inputs, jars, action);
+    // Upload first: a bad jar must not leave the job stopped. Without jarFile, the jar the live execution runs.
+    const { jar, uploaded } = await this.jarToRun(inputs, jars, action, exec.jid);
     if (action === "UPDATE") {
       const stopped = await this.stopWithSavepoint(exec, inputs, jars);
       if (!stopped.ok) {
@@ -511,7 +527,12 @@ export class FlinkRestActions {
       // The stop's savepoint is the job's newest: lastSavepoint (savepointPath is Stop's and Savepoint's output alone).
       const outcome = await this.runAndWatch(jar, uploaded, inputs, from, jars, stopped.location);
       if (outcome.actionResult === "FAILED") {
-        outcome.failure = `${outcome.failure}. The previous version was stopped with savepoint ${stopped.location}: start it again from there with FlinkJobStart (savepointName).`;
+        const previous = jarRunBy(jars, this.jobName!, exec.jid);
+        outcome.failure =
+          `${outcome.failure}. The previous version (JobID ${exec.jid}) was stopped with savepoint ${stopped.location}: ` +
+          (previous
+            ? `FlinkJobStart with startMode savepoint and savepointName ${stopped.location} starts it again with the jar and settings it ran (jar ${previous.id}), or deploy its jar with FlinkJobDeploy.`
+            : `give its jarFile to FlinkJobStart with startMode savepoint and savepointName ${stopped.location} (the cluster no longer keeps the jar it ran).`);
       }
       return outcome;
     }

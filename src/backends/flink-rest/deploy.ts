@@ -9,7 +9,6 @@
  * fit is named in a warning (the inputs a later step must give again), never refused. The previous
  * jar stays on the cluster until the new version has passed its health check.
  */
-import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { AmbiguousRequestError, CancelledError, JobStateError, WaitTimeoutError } from "../../errors";
 import type { DeployRequest, JobView, WaitOptions } from "../../jobs/backend";
@@ -21,7 +20,7 @@ import { sleep } from "../../util/abort";
 import { atLeast, type FlinkVersion, isLive, type JarFile, type JobOverview, newTriggerId, OLDEST_SUPPORTED, runRequestBody, savepointDirKey } from "./api";
 import type { FlinkRestContext } from "./actions";
 import { FlinkRestError } from "./client";
-import { AmbiguousJobError, findExecutions, jarNameFields, type JobSettings, jarsOf, jarUploadNameFitting, newJobId, type RunsWhat, runsWhat } from "./identity";
+import { AmbiguousJobError, findExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, newJobId, type RunsWhat, recordedFields, runsWhat, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { describeDetails, judgeEnded, judgeStarted, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 
@@ -35,21 +34,6 @@ interface Version {
   runs: RunsWhat;
 }
 
-/** A short digest of a flinkConfiguration, whatever the order of its keys. */
-function configDigest(configuration: Record<string, string>): string {
-  const sorted = Object.entries(configuration).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash("sha256").update(JSON.stringify(sorted)).digest().subarray(0, 9).toString("base64url");
-}
-
-/** The digest (8 hex) of a version's settings, as its executions' JobIDs carry it: equal digest, same job definition. */
-export function settingsDigest(settings: JobSettings, configurationDigest: string): string {
-  const text = JSON.stringify({ entryClass: settings.entryClass ?? null, args: settings.args, parallelism: settings.parallelism ?? null, savepointDirectory: settings.savepointDirectory ?? null, configuration: configurationDigest });
-  return createHash("sha256").update(text).digest("hex").slice(0, 8);
-}
-
-const hexToB64 = (hex: string) => Buffer.from(hex, "hex").toString("base64url");
-const b64ToHex = (b64: string) => Buffer.from(b64, "base64url").toString("hex");
-
 export async function flinkRestDeploy(ctx: FlinkRestContext, request: DeployRequest<FlinkRestInputs>, options: WaitOptions): Promise<DeployOutcome> {
   const { inputs, jobName } = request;
   // Local work first: a pattern matching none or two fails before any call.
@@ -61,9 +45,8 @@ export async function flinkRestDeploy(ctx: FlinkRestContext, request: DeployRequ
     ...(inputs.savepointDirectory ? { savepointDirectory: inputs.savepointDirectory } : {}),
   };
   const jar = await hashJar(file);
-  const digest = settingsDigest(settings, configDigest(inputs.flinkConfiguration));
-  const recorded = { h: hexToB64(jar.sha256), c: configDigest(inputs.flinkConfiguration), s: digest };
-  const upload = jarUploadNameFitting(jobName, settings, path.basename(file.path), { ...recorded, ...(Object.keys(inputs.flinkConfiguration).length ? { f: inputs.flinkConfiguration } : {}) });
+  const digest = settingsDigest(settings, inputs.flinkConfiguration);
+  const upload = jarUploadNameFitting(jobName, settings, path.basename(file.path), recordedFields(jar.sha256, settings, inputs.flinkConfiguration));
   const deadline = new Deadline(options.timeoutMs, options.signal);
   try {
     const target = new FlinkRestDeployTarget(ctx, options, deadline, jobName, inputs, { jarId: "", settings, configuration: inputs.flinkConfiguration, runs: { jarSha256: jar.sha256, settingsDigest: digest } }, file.path, upload, request.deploy.healthCheckSeconds * 1000);
@@ -163,7 +146,8 @@ class FlinkRestDeployTarget implements DeployTarget {
       const current = this.live ?? newest;
       // What the execution runs, from its own JobID; its settings' values from the jar kept with that digest.
       const runs = current && found.ours ? runsWhat(current.jid) : undefined;
-      const own = runs ? this.versionOf(runs) : undefined;
+      const kept = current ? jarRunBy(jars, this.jobName, current.jid) : undefined;
+      const own: Version | undefined = kept && runs ? { jarId: kept.id, settings: kept.settings, configuration: kept.configuration, runs: { jarSha256: kept.sha256!, settingsDigest: runs.settingsDigest } } : undefined;
       if (own) this.previous = own;
       const record: JobRecord = {
         live: this.live !== undefined,
@@ -178,19 +162,6 @@ class FlinkRestDeployTarget implements DeployTarget {
       else record.lastSnapshot = await this.lastSnapshot(found.executions);
       return record;
     });
-  }
-
-  /** The jar kept on the cluster for what a JobID says it runs (jar and settings digests), with the settings it recorded. */
-  private versionOf(runs: { jarDigest: string; settingsDigest: string }): Version | undefined {
-    for (const jar of jarsOf(this.jars, this.jobName)) {
-      const fields = jarNameFields(jar.name) ?? jarNameFields(jar.id) ?? {};
-      const sha256 = typeof fields["h"] === "string" ? b64ToHex(fields["h"]) : undefined;
-      if (!sha256?.startsWith(runs.jarDigest) || fields["s"] !== runs.settingsDigest) continue;
-      const configuration = isStringMap(fields["f"]) ? fields["f"] : undefined;
-      const complete = configuration !== undefined || fields["c"] === configDigest({});
-      return { jarId: jar.id, settings: jar.settings, configuration: complete ? (configuration ?? {}) : undefined, runs: { jarSha256: sha256, settingsDigest: runs.settingsDigest } };
-    }
-    return undefined;
   }
 
   /** The live execution's health now: RUNNING, every task RUNNING, no failure in the last minute (or health-check window). */
@@ -486,8 +457,4 @@ class FlinkRestDeployTarget implements DeployTarget {
       return `unknown: the job could not be read (${(error as Error).message})`;
     }
   }
-}
-
-function isStringMap(value: unknown): value is Record<string, string> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
 }

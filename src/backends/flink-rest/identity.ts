@@ -159,6 +159,61 @@ export function jarNameFields(listedName: string): Record<string, unknown> | und
   }
 }
 
+/** A short digest of a flinkConfiguration, whatever the order of its keys (`c` in a jar's name). */
+export function configDigest(configuration: Record<string, string>): string {
+  const sorted = Object.entries(configuration).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash("sha256").update(JSON.stringify(sorted)).digest().subarray(0, 9).toString("base64url");
+}
+
+/** The digest (8 hex) of the settings an execution runs with, as its JobID carries it: equal digest, same job definition. */
+export function settingsDigest(settings: JobSettings, configuration: Record<string, string>): string {
+  const text = JSON.stringify({ entryClass: settings.entryClass ?? null, args: settings.args, parallelism: settings.parallelism ?? null, savepointDirectory: settings.savepointDirectory ?? null, configuration: configDigest(configuration) });
+  return createHash("sha256").update(text).digest("hex").slice(0, 8);
+}
+
+/** What an uploaded jar's name records besides the settings: its SHA-256, its settings' digest and the configuration, as room allows. */
+export function recordedFields(jarSha256: string, settings: JobSettings, configuration: Record<string, string>): Record<string, unknown> {
+  return {
+    h: Buffer.from(jarSha256, "hex").toString("base64url"),
+    c: configDigest(configuration),
+    s: settingsDigest(settings, configuration),
+    ...(Object.keys(configuration).length ? { f: configuration } : {}),
+  };
+}
+
+/** A jar kept for the job, with what its name recorded. */
+export interface KeptJar extends JarFile {
+  settings: JobSettings;
+  /** The jar's SHA-256 (hex), where recorded. */
+  sha256?: string;
+  /** The digest of the settings it was uploaded with (`s`), where recorded. */
+  settingsDigest?: string;
+  /** The flinkConfiguration it was uploaded with; undefined when it was not kept (too long, or an older upload). */
+  configuration?: Record<string, string>;
+}
+
+/** The job's kept jar that the execution `jobId` runs, as its JobID says (jar and settings digests); undefined when none is kept. */
+export function jarRunBy(jars: JarFile[], jobName: string, jobId: string): KeptJar | undefined {
+  if (!isExecutionOf(jobId, jobName)) return undefined;
+  const runs = runsWhat(jobId);
+  return keptJars(jars, jobName).find((jar) => jar.sha256?.startsWith(runs.jarDigest) && jar.settingsDigest === runs.settingsDigest);
+}
+
+/** The jars the extension uploaded for this job, newest first, with what their names recorded. */
+export function keptJars(jars: JarFile[], jobName: string): KeptJar[] {
+  return jarsOf(jars, jobName).map((jar) => {
+    const fields = jarNameFields(jar.name) ?? jarNameFields(jar.id) ?? {};
+    const configuration = fields["f"];
+    const complete = typeof configuration === "object" && configuration !== null && !Array.isArray(configuration) && Object.values(configuration).every((v) => typeof v === "string");
+    return {
+      ...jar,
+      ...(typeof fields["h"] === "string" ? { sha256: Buffer.from(fields["h"], "base64url").toString("hex") } : {}),
+      ...(typeof fields["s"] === "string" ? { settingsDigest: fields["s"] } : {}),
+      ...(complete ? { configuration: configuration as Record<string, string> } : fields["c"] === configDigest({}) ? { configuration: {} } : {}),
+    };
+  });
+}
+
 /** The jars the extension uploaded for this job, newest first. */
 export function jarsOf(jars: JarFile[], jobName: string): Array<JarFile & { settings: JobSettings }> {
   const tag = jobTag(jobName);
