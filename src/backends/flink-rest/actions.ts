@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AmbiguousRequestError, CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
+import { CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
 import type { ActionOutcome, BackendRequest, JobView, StatusOutcome, WaitOptions } from "../../jobs/backend";
 import { Deadline, formatDuration } from "../../jobs/deadline";
 import { PollingSchedule } from "../../jobs/polling";
@@ -20,15 +20,13 @@ import {
   type JobOverview,
   newTriggerId,
   OLDEST_SUPPORTED,
-  runRequestBody,
   savepointDirKey,
-  type TriggerState,
 } from "./api";
-import { FlinkRestError } from "./client";
+import { cancelAndWait, type Conduct, postRun, runBody, savepointResult, stopWithSavepoint } from "./primitives";
 import { hashJar } from "../../jobs/deploy";
 import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, jobTag, type KeptJar, keptJars, newJobId, recordedFields, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
-import { describeDetails, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
+import { describeDetails, judgeStarted, judgeStatus, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 
 /** Where the wait stands, for the timeout and cancel messages. */
 interface Progress {
@@ -41,8 +39,7 @@ interface Progress {
 /** A jar of the job and what it runs with: its settings and flinkConfiguration (recorded, or given to this step). */
 type OwnJar = KeptJar & { configuration: Record<string, string> };
 
-/** The longest gap between two reads of a savepoint trigger, well within Flink's 5-minute result retention. */
-export const TRIGGER_POLL_CAP_MS = 60_000;
+export { TRIGGER_POLL_CAP_MS } from "./primitives";
 
 export interface FlinkRestContext {
   api: FlinkApi;
@@ -67,6 +64,22 @@ export class FlinkRestActions {
 
   private get api(): FlinkApi {
     return this.ctx.api;
+  }
+
+  /** The primitives' view of this action: its signal, its wait loop, its progress. */
+  private get conduct(): Conduct {
+    return {
+      api: this.api,
+      log: this.log,
+      maxPollIntervalMs: this.options.maxPollIntervalMs,
+      signal: () => this.signal,
+      waitFor: (phase, observe, judge, schedule) => this.waitFor(phase, observe, judge, schedule),
+      sending: (phase, jobId) => {
+        this.progress.phase = phase;
+        this.progress.jobId = jobId;
+        this.progress.sent = true;
+      },
+    };
   }
 
   private get log() {
@@ -243,51 +256,8 @@ export class FlinkRestActions {
   private async run(jar: OwnJar, inputs: FlinkRestInputs, savepointPath: string | undefined): Promise<{ jobId: string; runError?: string } | { refused: string }> {
     // The JobID says what this execution runs: the jar's SHA-256 and the settings' digest (identity.ts).
     const jobId = newJobId(this.jobName!, { ...(jar.sha256 ? { jarSha256: jar.sha256 } : {}), settingsDigest: settingsDigest(jar.settings, jar.configuration) });
-    const config: Record<string, string> = { ...jar.configuration };
-    if (atLeast(this.version, 1, 17)) {
-      config["pipeline.name"] = this.jobName!;
-      if (jar.settings.savepointDirectory) config[savepointDirKey(this.version)] = jar.settings.savepointDirectory;
-    }
-    const body = runRequestBody(this.version, {
-      jobId,
-      args: jar.settings.args,
-      ...(jar.settings.entryClass ? { entryClass: jar.settings.entryClass } : {}),
-      ...(jar.settings.parallelism !== undefined ? { parallelism: jar.settings.parallelism } : {}),
-      ...(savepointPath ? { savepointPath, allowNonRestoredState: inputs.allowNonRestoredState } : {}),
-      flinkConfiguration: config,
-    });
-    this.progress.phase = "submitting the job";
-    this.progress.jobId = jobId;
-    let runError: string | undefined;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.progress.sent = true;
-        await this.api.run(jar.id, body, this.signal);
-        break;
-      } catch (error) {
-        if (error instanceof FlinkRestError && error.says("already been submitted")) {
-          this.log.info(`Flink already has job ${jobId}: the earlier attempt got through.`);
-          break;
-        }
-        if (error instanceof AmbiguousRequestError && attempt < 3) {
-          this.log.warning(`${error.message}; sending the run again with the same JobID ${jobId}, which Flink accepts only once.`);
-          await sleep(1000 * attempt, this.signal);
-          continue;
-        }
-        if (error instanceof FlinkRestError) {
-          // Flink may have registered the job before main() reported its failure (a restore that
-          // fails while the JobMaster starts): then it is the job's failure, read from the job.
-          if (await this.api.jobDetails(jobId, this.signal)) {
-            runError = error.errors.join(" | ");
-            break;
-          }
-          return { refused: `Flink refused to run jar ${jar.id}: ${error.errors.join(" | ")}` };
-        }
-        throw error;
-      }
-    }
-    this.log.info(`Flink accepted job ${jobId}${savepointPath ? ` (restoring from ${savepointPath})` : ""}.`);
-    return runError ? { jobId, runError } : { jobId };
+    const body = runBody(this.version, this.jobName!, jobId, jar, savepointPath, inputs.allowNonRestoredState);
+    return postRun(this.conduct, jar.id, jobId, body);
   }
 
   /** After /run: RUNNING with every task RUNNING, or FAILED with the exception Flink recorded. */
@@ -345,41 +315,12 @@ export class FlinkRestActions {
     );
   }
 
-  /** Waits on a stop or savepoint trigger (polled well within Flink's 5-minute result retention). */
-  private async savepointResult(jobId: string, triggerId: string): Promise<Exclude<Verdict<string>, { done: false }>> {
-    // Flink keeps a trigger's result for rest.async.store-duration (5 minutes by default): read it
-    // at least every minute, whatever pollingIntervalInSeconds says.
-    const schedule = new PollingSchedule(Math.min(this.options.maxPollIntervalMs, TRIGGER_POLL_CAP_MS));
-    return this.waitFor("waiting for the savepoint", (s) => this.api.savepointStatus(jobId, triggerId, s), (t: TriggerState) => judgeTrigger(t), schedule);
-  }
-
   /** Stop with savepoint and wait for the job to end. */
   private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[]): Promise<{ ok: true; location: string; state: string } | { ok: false; failure: string }> {
     const target = await this.savepointTarget(inputs, jars);
     this.log.info(`Stopping job '${this.jobName}' (${exec.jid}) with a savepoint in ${target.described}.`);
-    this.progress.phase = "sending the stop";
-    this.progress.jobId = exec.jid;
-    this.progress.sent = true;
-    const trigger = await this.api.stopWithSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
-    const verdict = await this.savepointResult(exec.jid, trigger);
-    if (!verdict.ok) {
-      const now = await this.api.jobDetails(exec.jid, this.signal);
-      return { ok: false, failure: `stop-with-savepoint failed: ${verdict.failure}. The job is ${now?.state ?? "no longer listed"}.` };
-    }
-    const ended = await this.waitFor("waiting for the job to end", async (s) => (await this.api.jobDetails(exec.jid, s))?.state, (state) => judgeEnded(state, "FINISHED"));
-    this.log.info(`Savepoint written: ${verdict.value}`);
-    return { ok: true, location: verdict.value, state: ended.ok ? ended.value : "UNKNOWN" };
-  }
-
-  /** Cancel and wait for CANCELED (409: the job had already ended). */
-  private async cancelAndWait(exec: JobOverview): Promise<string> {
-    this.progress.phase = "sending the cancel";
-    this.progress.jobId = exec.jid;
-    this.progress.sent = true;
-    const answer = await this.api.cancel(exec.jid, this.signal);
-    if (answer === "already-ended") this.log.info(`Job ${exec.jid} had already ended.`);
-    const verdict = await this.waitFor("waiting for the job to be CANCELED", async (s) => (await this.api.jobDetails(exec.jid, s))?.state, (state) => judgeEnded(state, "CANCELED"));
-    return verdict.ok ? verdict.value : "UNKNOWN";
+    const stopped = await stopWithSavepoint(this.conduct, exec.jid, target.dir);
+    return stopped.ok ? stopped : { ok: false, failure: `stop-with-savepoint failed: ${stopped.failure}. The job is ${stopped.state}.` };
   }
 
   // ---------------------------------------------------------------- the actions
@@ -536,7 +477,7 @@ export class FlinkRestActions {
       }
       return outcome;
     }
-    const state = await this.cancelAndWait(exec);
+    const state = await cancelAndWait(this.conduct, exec.jid);
     this.log.info(`Job ${exec.jid} is ${state}.`);
     if (action === "STATELESS_UPDATE") return this.runAndWatch(jar, uploaded, inputs, undefined, jars);
     const point = newestRestorePoint(await this.api.finalCheckpoints(exec.jid, this.signal));
@@ -563,7 +504,7 @@ export class FlinkRestActions {
     const trigger = await this.api.triggerSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
     const jar = jarsOf(jars, this.jobName!)[0];
     if (!this.options.waitForCompletion) return { actionResult: "IN_PROGRESS", job: this.view(exec, jar) };
-    const verdict = await this.savepointResult(exec.jid, trigger);
+    const verdict = await savepointResult(this.conduct, exec.jid, trigger);
     if (!verdict.ok) return { actionResult: "FAILED", failure: `The savepoint failed: ${verdict.failure}`, job: this.view(exec, jar) };
     return { actionResult: "SUCCESS", savepointPath: verdict.value, job: this.view(exec, jar, verdict.value) };
   }
@@ -595,7 +536,7 @@ export class FlinkRestActions {
       await this.api.cancel(exec.jid, this.signal);
       return { actionResult: "IN_PROGRESS", job: this.view(exec) };
     }
-    const state = await this.cancelAndWait(exec);
+    const state = await cancelAndWait(this.conduct, exec.jid);
     return { actionResult: "SUCCESS", job: this.view({ jid: exec.jid, state }) };
   }
 

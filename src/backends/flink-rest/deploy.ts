@@ -10,19 +10,20 @@
  * jar stays on the cluster until the new version has passed its health check.
  */
 import * as path from "node:path";
-import { AmbiguousRequestError, CancelledError, JobStateError, WaitTimeoutError } from "../../errors";
+import { CancelledError, JobStateError, WaitTimeoutError } from "../../errors";
 import type { DeployRequest, JobView, WaitOptions } from "../../jobs/backend";
 import { Deadline, formatDuration } from "../../jobs/deadline";
 import { type DeployOutcome, type DeployTarget, deploy, type Health, hashJar, type Started, type UpgradeMode } from "../../jobs/deploy";
 import type { HealthNow, JobRecord, Snapshot } from "../../jobs/record";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
-import { atLeast, type FlinkVersion, isLive, type JarFile, type JobOverview, newTriggerId, OLDEST_SUPPORTED, runRequestBody, savepointDirKey } from "./api";
+import { atLeast, type FlinkVersion, isLive, type JarFile, type JobOverview, OLDEST_SUPPORTED, savepointDirKey } from "./api";
 import type { FlinkRestContext } from "./actions";
 import { FlinkRestError } from "./client";
+import { cancelAndWait, type Conduct, postRun, runBody, stopWithSavepoint } from "./primitives";
 import { AmbiguousJobError, findExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, newJobId, type RunsWhat, recordedFields, runsWhat, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
-import { describeDetails, judgeEnded, judgeStarted, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
+import { describeDetails, judgeStarted, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 
 /** A version of the job: a jar on the cluster and the settings it runs with. */
 interface Version {
@@ -88,6 +89,18 @@ class FlinkRestDeployTarget implements DeployTarget {
     return this.deadline.remainingMs();
   }
 
+  /** The primitives' view of this deployment: its signal and wait loop. */
+  private get conduct(): Conduct {
+    return {
+      api: this.api,
+      log: this.log,
+      maxPollIntervalMs: this.options.maxPollIntervalMs,
+      signal: () => this.signal,
+      waitFor: (_phase, observe, judge, schedule) => this.waitFor(observe, judge, this.signal, schedule),
+      sending: () => undefined,
+    };
+  }
+
   private get api() {
     return this.ctx.api;
   }
@@ -111,8 +124,12 @@ class FlinkRestDeployTarget implements DeployTarget {
     }
   }
 
-  private async waitFor<O, T>(observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>, signal = this.signal): Promise<Exclude<Verdict<T>, { done: false }>> {
-    const schedule = new PollingSchedule(this.options.maxPollIntervalMs);
+  private async waitFor<O, T>(
+    observe: (signal: AbortSignal) => Promise<O>,
+    judge: (o: O) => Verdict<T>,
+    signal = this.signal,
+    schedule = new PollingSchedule(this.options.maxPollIntervalMs),
+  ): Promise<Exclude<Verdict<T>, { done: false }>> {
     for (;;) {
       const verdict = judge(await observe(signal));
       if (verdict.done) return verdict;
@@ -260,62 +277,27 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   private async stopWithSavepoint(jobId: string, dir: string | undefined): Promise<string> {
     this.log.info(`Stopping job '${this.jobName}' (${jobId}) with a savepoint.`);
-    const trigger = await this.api.stopWithSavepoint(jobId, dir, newTriggerId(), this.signal);
-    const verdict = await this.waitFor((s) => this.api.savepointStatus(jobId, trigger, s), judgeTrigger);
-    if (!verdict.ok) {
-      const now = await this.api.jobDetails(jobId, this.signal);
-      const state = now?.state ?? "no longer listed";
+    const stopped = await stopWithSavepoint(this.conduct, jobId, dir);
+    if (!stopped.ok) {
       throw new JobStateError(
-        `stop-with-savepoint of job ${jobId} failed: ${verdict.failure}. The running version is ${state}; nothing new was started.` +
-          (state !== "RUNNING" ? " A job that is not RUNNING cannot take a savepoint: upgrade it with upgradeMode 'lastState' (from its newest retained checkpoint) or 'stateless'." : ""),
+        `stop-with-savepoint of job ${jobId} failed: ${stopped.failure}. The running version is ${stopped.state}; nothing new was started.` +
+          (stopped.state !== "RUNNING" ? " A job that is not RUNNING cannot take a savepoint: upgrade it with upgradeMode 'lastState' (from its newest retained checkpoint) or 'stateless'." : ""),
       );
     }
-    await this.waitFor(async (s) => (await this.api.jobDetails(jobId, s))?.state, (state) => judgeEnded(state, "FINISHED"));
-    this.log.info(`Savepoint written: ${verdict.value}`);
-    return verdict.value;
+    return stopped.location;
   }
 
-  private async cancelAndWait(jobId: string): Promise<string> {
-    await this.api.cancel(jobId, this.signal);
-    const verdict = await this.waitFor(async (s) => (await this.api.jobDetails(jobId, s))?.state, (state) => judgeEnded(state, "CANCELED"));
-    return verdict.ok ? verdict.value : "UNKNOWN";
+  private cancelAndWait(jobId: string): Promise<string> {
+    return cancelAndWait(this.conduct, jobId);
   }
 
-  /** POST /run once with a JobID chosen here; a retry after an ambiguous failure carries the same JobID. */
+  /** Starts `version` as a new execution whose JobID says what it runs. */
   private async run(version: Version, savepointPath: string | undefined, allowNonRestoredState: boolean): Promise<Started> {
     const jobId = newJobId(this.jobName, version.runs);
     if (!version.configuration) this.log.warning(`The configuration jar ${version.jarId} ran with was too long to keep with it: it runs now with the cluster's configuration only.`);
-    const config: Record<string, string> = { ...version.configuration };
-    if (atLeast(this.version, 1, 17)) {
-      config["pipeline.name"] = this.jobName;
-      if (version.settings.savepointDirectory) config[savepointDirKey(this.version)] = version.settings.savepointDirectory;
-    }
-    const body = runRequestBody(this.version, {
-      jobId,
-      args: version.settings.args,
-      ...(version.settings.entryClass ? { entryClass: version.settings.entryClass } : {}),
-      ...(version.settings.parallelism !== undefined ? { parallelism: version.settings.parallelism } : {}),
-      ...(savepointPath ? { savepointPath, allowNonRestoredState } : {}),
-      flinkConfiguration: config,
-    });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.api.run(version.jarId, body, this.signal);
-        break;
-      } catch (error) {
-        if (error instanceof FlinkRestError && error.says("already been submitted")) break;
-        if (error instanceof AmbiguousRequestError && attempt < 3) {
-          this.log.warning(`${error.message}; sending the run again with the same JobID ${jobId}, which Flink accepts only once.`);
-          await sleep(1000 * attempt, this.signal);
-          continue;
-        }
-        // Registered before main() failed (a restore that fails at start): the health check reads the job's failure.
-        if (error instanceof FlinkRestError && (await this.api.jobDetails(jobId, this.signal))) break;
-        if (error instanceof FlinkRestError) throw new JobStateError(`Flink refused to run jar ${version.jarId}: ${error.errors.join(" | ")}`);
-        throw error;
-      }
-    }
-    this.log.info(`Flink accepted job ${jobId} (jar ${version.jarId}${savepointPath ? `, restoring from ${savepointPath}` : ""}).`);
+    const posted = await postRun(this.conduct, version.jarId, jobId, runBody(this.version, this.jobName, jobId, version, savepointPath, allowNonRestoredState));
+    // Registered before main() failed (a restore that fails at start): the health check reads the job's failure.
+    if ("refused" in posted) throw new JobStateError(posted.refused);
     return { job: this.view(jobId, "INITIALIZING", version.jarId) };
   }
 
@@ -325,7 +307,9 @@ class FlinkRestDeployTarget implements DeployTarget {
       let last: string | undefined;
       const failed = async (what: string, state: string | undefined): Promise<Health> => ({ healthy: false, report: await this.failureReport(jobId, what), job: { ...started.job, ...((state ?? last) ? { jobStatus: state ?? last } : {}) } });
       // This phase's own budget: what is left of the step, less the time a rollback needs.
-      const phase = AbortSignal.any([this.signal, AbortSignal.timeout(budgetMs)]);
+      // (A Deadline, not AbortSignal.timeout: a timeout signal only held by AbortSignal.any can be collected before it fires.)
+      const budget = new Deadline(budgetMs, this.signal);
+      const phase = budget.signal;
       let seen = "not yet listed by Flink";
       try {
         const first = await this.waitFor(
@@ -367,8 +351,10 @@ class FlinkRestDeployTarget implements DeployTarget {
           await sleep(left > 0 ? Math.min(schedule.nextDelayMs(), left) : schedule.nextDelayMs(), phase);
         }
       } catch (error) {
-        if (!phase.aborted || this.signal.aborted) throw error;
+        if (!budget.timedOut) throw error;
         return failed(`not healthy within its ${formatDuration(Math.round(budgetMs / 1000) * 1000)} (the step's budget less the time kept for a rollback); last seen: ${seen}`, undefined);
+      } finally {
+        budget.dispose();
       }
     });
   }
