@@ -2,11 +2,13 @@
  * How the tasks know a job on a Flink cluster across its executions and across pipeline runs,
  * with no store of their own (the Kubernetes operator's discipline, flink-rest-api.md §6):
  *
- * - **The JobID carries the job's tag.** Every run gets a JobID chosen before `/run`: the first
- *   8 hex of sha256("flink-jobs:" + jobName), then 24 random hex. Any later task finds every
- *   execution of the job in `/jobs/overview` by that prefix, even when the jar names its own job
- *   (`env.execute("X")` overrides `pipeline.name`). A retried `/run` carries the same JobID, and
- *   Flink refuses a second job with it ("already submitted" = the first got through).
+ * - **The JobID carries the job's tag and what the execution runs.** Every run gets a JobID chosen
+ *   before `/run`: the first 8 hex of sha256("flink-jobs:" + jobName), 8 hex of the jar's SHA-256,
+ *   8 hex of the settings' digest, 8 random hex. Any later task finds every execution of the job
+ *   in `/jobs/overview` by that prefix, even when the jar names its own job (`env.execute("X")`
+ *   overrides `pipeline.name`), and reads what each execution runs from its own JobID, never from
+ *   the newest upload. A retried `/run` carries the same JobID, and Flink refuses a second job with
+ *   it ("already submitted" = the first got through).
  * - **A job we did not start** (Flink's CLI or UI) is found by its Flink name when exactly one
  *   live job carries it; two or more → refuse, listing their JobIDs.
  * - **The jar's stored name carries the tag and the job's settings.** Flink stores an upload as
@@ -14,10 +16,11 @@
  *   (`/jobs/:id/jobmanager/config` is the cluster's configuration, not the job's, and
  *   `/jobs/:id/config` shows only ExecutionConfig). So we send
  *   `fj.<tag>.<base64url JSON {e: entryClass, a: args, p: parallelism, d: savepointDirectory}>.<jar's own name>`.
- *   Start, Update, Stop and Delete read it back from `/jars`. It lives on the JobManager's disk:
- *   after a JobManager restart it is gone, and the task asks for `jarFile` again. Settings too
- *   long for a file name are refused at submit with a message naming the input.
- *   `flinkConfiguration` is not remembered: a later run is given it again or runs without it.
+ *   Start, Update, Stop and Delete read it back from `/jars`; the jar an execution runs is the one
+ *   whose recorded SHA-256 (`h`) and settings' digest (`s`) its JobID carries. It lives on the
+ *   JobManager's disk: after a JobManager restart it is gone, and the task asks for `jarFile`
+ *   again. The flinkConfiguration (`f`) is kept too as room allows; settings that do not fit in a
+ *   file name are left out, never refused, and the task names the inputs a later step must give again.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { isLive, type JarFile, type JobOverview } from "./api";
