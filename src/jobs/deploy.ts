@@ -147,6 +147,8 @@ export async function deploy(target: DeployTarget, jar: LocalJar, inputs: Deploy
         });
       } catch (error) {
         // Before the stop, nothing changed: the error is the step's. After it, the old version must come back.
+        // A target may find the old version never stopped after all (the service refused the upgrade): then nothing is to be brought back.
+        if ((error as { oldVersionRuns?: boolean }).oldVersionRuns) stopped = false;
         if (!stopped || error instanceof CancelledError || error instanceof InputError) throw error;
         failed = `The new version of job '${jobName}' did not start: ${(error as Error).message}`;
         failedJob = (error as { job?: JobView }).job;

@@ -220,6 +220,20 @@ class HdInsightDeployTarget implements DeployTarget {
       // Once posted, the running version may be stopped whatever the answer: from here a failure says where the job stands.
       onStopped(undefined);
       const outcome = await this.act(this.upgradeAction, { args: this.inputs.definition.args ?? "" });
+      const before = this.live!.properties;
+      const after = outcome.record?.properties;
+      if (outcome.actionResult !== "SUCCESS" && after?.status === "RUNNING" && (!before.jobId || after.jobId === before.jobId)) {
+        // The service refused the upgrade and the running version kept running: nothing was stopped.
+        // Its jar goes back (so the blob says what runs) and the job is left alone, not restarted.
+        await this.putPreviousJarBack();
+        throw Object.assign(
+          new JobStateError(
+            `${this.upgradeAction} of job '${this.jobName}' ended ${outcome.actionResult} (${recordState(outcome.record)}) and the running version kept running` +
+              `${after.jobId ? ` (JobID ${after.jobId})` : ""}: it was left alone, and its jar is back at ${this.uploaded!.jarPath}. The new version never ran.`,
+          ),
+          { oldVersionRuns: true, job: this.view(outcome.record) },
+        );
+      }
       const written = savepointWritten(outcome);
       if (written) {
         this.log.info(`${this.upgradeAction} took savepoint ${written} of the running version: the rollback point.`);
@@ -261,16 +275,21 @@ class HdInsightDeployTarget implements DeployTarget {
     });
   }
 
+  /** The running version's bytes back at the path it runs from (kept under .versions/ by the upload). */
+  private async putPreviousJarBack(): Promise<void> {
+    const { jobJarDirectory, jarName } = this.destination;
+    const uploaded = this.uploaded!;
+    if (uploaded.previous) {
+      this.phase = "putting the previous jar back";
+      await this.ctx.jars.restore(uploaded.previous, jobJarDirectory, jarName, uploaded.etag, this.deadline.signal);
+    } else if (uploaded.status !== "unchanged") {
+      throw new JobStateError(`the previous jar's bytes were not kept when ${uploaded.jarPath} was written, so it cannot be put back`);
+    }
+  }
+
   rollback(_failed: Started | undefined, savepoint: string | undefined) {
-    return this.guarded("rolling back", async (): Promise<Started> => {
-      const { jobJarDirectory, jarName } = this.destination;
-      const uploaded = this.uploaded!;
-      if (uploaded.previous) {
-        this.phase = "putting the previous jar back";
-        await this.ctx.jars.restore(uploaded.previous, jobJarDirectory, jarName, uploaded.etag, this.deadline.signal);
-      } else if (uploaded.status !== "unchanged") {
-        throw new JobStateError(`the previous jar's bytes were not kept when ${uploaded.jarPath} was written, so it cannot be put back`);
-      }
+    return this.guarded("rolling back", async (): Promise<HdStarted> => {
+      await this.putPreviousJarBack();
       this.phase = "starting the previous version";
       const action: FlinkAction = savepoint ? "UPDATE" : "STATELESS_UPDATE";
       const args = this.live!.properties.args ?? "";
@@ -278,7 +297,7 @@ class HdInsightDeployTarget implements DeployTarget {
       if (outcome.actionResult !== "SUCCESS" || outcome.record?.properties.status !== "RUNNING") {
         throw new JobStateError(`the previous version did not start again: ${action}${savepoint ? ` from ${savepoint}` : ""} ended ${outcome.actionResult}, ${recordState(outcome.record)}`);
       }
-      return { job: this.view(outcome.record) };
+      return { action, outcome, job: this.view(outcome.record) } satisfies HdStarted;
     });
   }
 
