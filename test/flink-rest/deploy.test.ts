@@ -199,6 +199,10 @@ for (const version of versions) {
     const other = `${jobName}-b`;
     const liveOf = async (name: string) => (await flinkGet<Overview>(cluster.restUrl, "/jobs/overview")).jobs.filter((j) => j.name === name && !["FINISHED", "CANCELED", "FAILED"].includes(j.state));
     const stateOf = async (jobId: string) => (await flinkGet<{ state: string }>(cluster.restUrl, `/jobs/${jobId}`)).state;
+    /** Frees the test bed's slots for the next case. */
+    const cancelAll = async (name: string) => {
+      for (const j of await liveOf(name)) await fetch(`${cluster.restUrl}/jobs/${j.jid}?mode=cancel`, { method: "PATCH" });
+    };
 
     it("a failed stop-with-savepoint leaves the old version running; the re-run upgrades it (never 'unchanged')", async () => {
       const v1 = await deployStep({ jobName: other, jarFile: "v1/*.jar" });
@@ -275,6 +279,7 @@ for (const version of versions) {
       const again = await deployStep({ jobName: other, jarFile: "v2/*.jar" });
       assert.equal(again.outputs["deployAction"], "unchanged", again.resultMessage);
       assert.equal(again.outputs["jobId"], deployed.outputs["jobId"]);
+      await cancelAll(other);
     });
 
     it("a fresh deploy that keeps restarting fails its health gate; the re-run does not call it unchanged; a good version then runs healthy", async () => {
@@ -293,6 +298,7 @@ for (const version of versions) {
       assert.equal(good.result, "Succeeded", good.visibleLog);
       assert.deepEqual((await liveOf(name)).map((j) => j.jid), [good.outputs["jobId"]]);
       assert.equal(await stateOf(good.outputs["jobId"]!), "RUNNING");
+      await cancelAll(name);
     });
 
     it("realistic inputs (entry class, long args, parallelism, an abfss savepoint directory, flinkConfiguration) are never refused; the re-run is unchanged", async () => {
@@ -317,6 +323,7 @@ for (const version of versions) {
       assert.equal(again.result, "Succeeded", again.resultMessage);
       assert.equal(again.outputs["deployAction"], "unchanged");
       assert.equal(again.outputs["jobId"], jobId);
+      await fetch(`${cluster.restUrl}/jobs/${jobId}?mode=cancel`, { method: "PATCH" });
     });
 
     it("Submit → Stop → Start keeps the flinkConfiguration; a failed Update's advice starts the jar that ran, not the failed one", async () => {

@@ -62,6 +62,8 @@ class FlinkRestDeployTarget implements DeployTarget {
   private version!: FlinkVersion;
   private jars: JarFile[] = [];
   private live?: JobOverview;
+  /** The live execution's health as read(): an unhealthy one is not asked for a savepoint. */
+  private liveHealth?: HealthNow;
   private previous?: Version;
   private uploaded?: string;
   private readonly uploadName: string;
@@ -175,7 +177,7 @@ class FlinkRestDeployTarget implements DeployTarget {
       if (this.live && !own) {
         record.rollbackImpossibleBecause = `the cluster at ${this.ctx.where} no longer has the jar execution ${this.live.jid} runs (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks)`;
       }
-      if (this.live) record.health = await this.healthNow(this.live.jid);
+      if (this.live) record.health = this.liveHealth = await this.healthNow(this.live.jid);
       else record.lastSnapshot = await this.lastSnapshot(found.executions);
       return record;
     });
@@ -246,9 +248,9 @@ class FlinkRestDeployTarget implements DeployTarget {
             `No savepoint directory for job '${this.jobName}': give 'savepointDirectory', or configure ${savepointDirKey(this.version)} on the cluster. The running version was left running.`,
           );
         }
-        if (mode === "stateless" && exec.state !== "RUNNING") {
-          // A job that is not RUNNING cannot take a savepoint, and a stateless upgrade needs none.
-          this.log.warning(`Job ${exec.jid} is ${exec.state}, so it cannot take a savepoint: it is cancelled, and a rollback would start the previous version without state.`);
+        if (mode === "stateless" && !this.liveHealth?.healthy) {
+          // A job that is not healthy cannot be trusted to take a savepoint, and a stateless upgrade needs none.
+          this.log.warning(`Job ${exec.jid} is not healthy (${this.liveHealth?.evidence ?? exec.state}), so it is cancelled without a savepoint.`);
           await this.cancelAndWait(exec.jid);
           onStopped(undefined);
         } else if (dir === undefined) {
