@@ -248,7 +248,7 @@ const OUTPUT_HELP: Record<string, string> = {
   savepoints: "A JSON array of the job's savepoint paths.",
   savepointCount: "How many savepoints the job has.",
   jobs: "A JSON array of the job records read.",
-  deployAction: "What the deployment did: submitted, upgraded, unchanged, or rolledBack (the step then fails).",
+  deployAction: "What the deployment did: submitted, upgraded, unchanged, repaired (the live execution ran this jar but was not healthy), or rolledBack (the step then fails); with dryRun the plan, prefixed plan: (plan:upgraded, …).",
   jarSha256: "The SHA-256 of the deployed jar.",
   jarPath: "HDInsight on AKS: the abfss:// path of the uploaded jar.",
   jarId: "Apache Flink (REST): the id of the jar the job runs from, as the cluster's /jars lists it.",
