@@ -15,6 +15,7 @@ import {
   jarUploadName,
   jarUploadNameFitting,
   jobTag,
+  keptJars,
   MAX_UPLOAD_NAME_BYTES,
   newJobId,
   readJarName,
@@ -121,6 +122,15 @@ describe("Flink REST: identity", () => {
       if (!dropped.includes(input)) assert.deepEqual(read.settings[key], settings[key]);
     }
     if (!dropped.includes("args")) assert.deepEqual(read.settings.args, settings.args);
+    // Read back, the jar says it is incomplete: a run from it must be given the dropped inputs again.
+    const listed = `123e4567-e89b-12d3-a456-426614174003_${name}`;
+    assert.equal(keptJars([{ id: listed, name: listed, uploaded: 1 }], "orders")[0]?.complete, false);
+    // A short one keeps everything, flinkConfiguration included.
+    const short = jarUploadNameFitting("orders", { args: ["--a", "1"] }, "o.jar", recordedFields("cd".repeat(32), { args: ["--a", "1"] }, { "execution.checkpointing.interval": "7 s" }));
+    assert.deepEqual(short.dropped, []);
+    const kept = keptJars([{ id: `123e4567-e89b-12d3-a456-426614174004_${short.name}`, name: "", uploaded: 1 }], "orders")[0]!;
+    assert.equal(kept.complete, true);
+    assert.deepEqual(kept.configuration, { "execution.checkpointing.interval": "7 s" });
   });
 
   const overview = (jid: string, name: string, state: string, startTime: number) => ({ jid, name, state, startTime, endTime: -1 });

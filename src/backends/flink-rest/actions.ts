@@ -213,7 +213,7 @@ export class FlinkRestActions {
         `The job's ${dropped.join(", ")} ${dropped.length > 1 ? "are" : "is"} too long to keep with its jar on the cluster: this run uses them, but a later FlinkJobStart or FlinkJobUpdate without jarFile must be given ${dropped.join(", ")} again.`,
       );
     }
-    return { id, name, uploaded: Date.now(), settings, sha256, settingsDigest: settingsDigest(settings, configuration), configuration };
+    return { id, name, uploaded: Date.now(), settings, sha256, settingsDigest: settingsDigest(settings, configuration), configuration, complete: dropped.length === 0 };
   }
 
   /**
@@ -224,8 +224,10 @@ export class FlinkRestActions {
   private async jarToRun(inputs: FlinkRestInputs, jars: JarFile[], action: string, ranBy?: string): Promise<{ jar: OwnJar; uploaded: boolean }> {
     const current = (ranBy ? jarRunBy(jars, this.jobName!, ranBy) : undefined) ?? keptJars(jars, this.jobName!)[0];
     const configuration = Object.keys(inputs.flinkConfiguration).length ? inputs.flinkConfiguration : (current?.configuration ?? {});
-    if (current && !Object.keys(inputs.flinkConfiguration).length && current.configuration === undefined) {
-      this.log.warning(`${action}: the flinkConfiguration jar ${current.id} was uploaded with was too long to keep with it: give 'flinkConfiguration' again, or the job runs with the cluster's configuration only.`);
+    if (current && !inputs.jarFile && !current.complete) {
+      this.log.warning(
+        `${action}: some settings jar ${current.id} was uploaded with were too long to keep with it: give entryClass, args, parallelism, savepointDirectory and flinkConfiguration again where they matter, or the job runs without them.`,
+      );
     }
     const settings: JobSettings = {
       args: inputs.args ?? current?.settings.args ?? [],

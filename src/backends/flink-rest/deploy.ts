@@ -10,7 +10,7 @@
  * jar stays on the cluster until the new version has passed its health check.
  */
 import * as path from "node:path";
-import { CancelledError, JobStateError, WaitTimeoutError } from "../../errors";
+import { JobStateError } from "../../errors";
 import type { DeployRequest, JobView, WaitOptions } from "../../jobs/backend";
 import { Deadline, formatDuration } from "../../jobs/deadline";
 import { type DeployOutcome, type DeployTarget, deploy, type Health, hashJar, type Started, type UpgradeMode } from "../../jobs/deploy";
@@ -119,10 +119,7 @@ class FlinkRestDeployTarget implements DeployTarget {
     try {
       return await body();
     } catch (error) {
-      if (this.deadline.cancelled) throw new CancelledError(`The pipeline was cancelled while ${this.phase}`);
-      if (this.deadline.timedOut) throw new WaitTimeoutError(`Timed out after ${formatDuration(this.options.timeoutMs)} while ${this.phase}; raise waitTimeoutInMinutes`);
-      if (error instanceof AmbiguousJobError) throw new JobStateError(error.message);
-      throw error;
+      throw this.deadline.interruption(this.phase) ?? (error instanceof AmbiguousJobError ? new JobStateError(error.message) : error);
     }
   }
 
@@ -166,7 +163,7 @@ class FlinkRestDeployTarget implements DeployTarget {
       // What the execution runs, from its own JobID; its settings' values from the jar kept with that digest.
       const runs = current && found.ours ? runsWhat(current.jid) : undefined;
       const kept = current ? jarRunBy(jars, this.jobName, current.jid) : undefined;
-      const own: Version | undefined = kept && runs ? { jarId: kept.id, settings: kept.settings, configuration: kept.configuration, runs: { jarSha256: kept.sha256!, settingsDigest: runs.settingsDigest } } : undefined;
+      const own: Version | undefined = kept?.complete && runs ? { jarId: kept.id, settings: kept.settings, configuration: kept.configuration, runs: { jarSha256: kept.sha256!, settingsDigest: runs.settingsDigest } } : undefined;
       if (own) this.previous = own;
       const record: JobRecord = {
         live: this.live !== undefined,
@@ -174,7 +171,9 @@ class FlinkRestDeployTarget implements DeployTarget {
         rollbackPossible: this.live !== undefined && own !== undefined,
         ...(runs ? { artifact: { sha256: runs.jarDigest, settings: runs.settingsDigest, ...(own ? { location: own.jarId } : {}) } } : {}),
       };
-      if (this.live && !own) {
+      if (this.live && kept && !kept.complete) {
+        record.rollbackImpossibleBecause = `the settings execution ${this.live.jid} runs with were too long to keep with its jar ${kept.id}, so it cannot be started again as it ran`;
+      } else if (this.live && !own) {
         record.rollbackImpossibleBecause = `the cluster at ${this.ctx.where} no longer has the jar execution ${this.live.jid} runs (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks)`;
       }
       if (this.live) record.health = this.liveHealth = await this.healthNow(this.live.jid);

@@ -17,7 +17,7 @@
  *   `/jobs/:id/config` shows only ExecutionConfig). So we send
  *   `fj.<tag>.<base64url JSON {e: entryClass, a: args, p: parallelism, d: savepointDirectory}>.<jar's own name>`.
  *   Start, Update, Stop and Delete read it back from `/jars`; the jar an execution runs is the one
- *   whose recorded SHA-256 (`h`) and settings' digest (`s`) its JobID carries. It lives on the
+ *   whose recorded SHA-256 prefix (`h`) and settings' digest (`s`) its JobID carries. It lives on the
  *   JobManager's disk: after a JobManager restart it is gone, and the task asks for `jarFile`
  *   again. The flinkConfiguration (`f`) is kept too as room allows; settings that do not fit in a
  *   file name are left out, never refused, and the task names the inputs a later step must give again.
@@ -174,14 +174,26 @@ export function settingsDigest(settings: JobSettings, configuration: Record<stri
   return createHash("sha256").update(text).digest("hex").slice(0, 8);
 }
 
-/** What an uploaded jar's name records besides the settings: its SHA-256, its settings' digest and the configuration, as room allows. */
+/** Hex digits of the jar's SHA-256 a jar's name keeps (`h`): room in a file name is short, and JobIDs carry only 8. */
+const RECORDED_SHA_HEX = 16;
+
+/**
+ * What an uploaded jar's name records besides the settings: a prefix of its SHA-256 (`h`), its
+ * settings' digest (`s`, which also covers the configuration) and, as room allows, the
+ * flinkConfiguration (`f`).
+ */
 export function recordedFields(jarSha256: string, settings: JobSettings, configuration: Record<string, string>): Record<string, unknown> {
   return {
-    h: Buffer.from(jarSha256, "hex").toString("base64url"),
-    c: configDigest(configuration),
+    h: jarSha256.slice(0, RECORDED_SHA_HEX),
     s: settingsDigest(settings, configuration),
     ...(Object.keys(configuration).length ? { f: configuration } : {}),
   };
+}
+
+/** `h` as hex: a hex prefix, or (jars uploaded by earlier versions) the whole SHA-256 in base64url. */
+function recordedSha(h: unknown): string | undefined {
+  if (typeof h !== "string") return undefined;
+  return /^[0-9a-f]{16,64}$/.test(h) ? h : Buffer.from(h, "base64url").toString("hex");
 }
 
 /** A jar kept for the job, with what its name recorded. */
@@ -191,8 +203,10 @@ export interface KeptJar extends JarFile {
   sha256?: string;
   /** The digest of the settings it was uploaded with (`s`), where recorded. */
   settingsDigest?: string;
-  /** The flinkConfiguration it was uploaded with; undefined when it was not kept (too long, or an older upload). */
+  /** The flinkConfiguration it was uploaded with; undefined when it was not kept (too long). */
   configuration?: Record<string, string>;
+  /** false: some settings it was uploaded with were too long to keep with it (a run from it must be given them again). */
+  complete: boolean;
 }
 
 /** The job's kept jar that the execution `jobId` runs, as its JobID says (jar and settings digests); undefined when none is kept. */
@@ -206,14 +220,14 @@ export function jarRunBy(jars: JarFile[], jobName: string, jobId: string): KeptJ
 export function keptJars(jars: JarFile[], jobName: string): KeptJar[] {
   return jarsOf(jars, jobName).map((jar) => {
     const fields = jarNameFields(jar.name) ?? jarNameFields(jar.id) ?? {};
-    const configuration = fields["f"];
-    const complete = typeof configuration === "object" && configuration !== null && !Array.isArray(configuration) && Object.values(configuration).every((v) => typeof v === "string");
-    return {
-      ...jar,
-      ...(typeof fields["h"] === "string" ? { sha256: Buffer.from(fields["h"], "base64url").toString("hex") } : {}),
-      ...(typeof fields["s"] === "string" ? { settingsDigest: fields["s"] } : {}),
-      ...(complete ? { configuration: configuration as Record<string, string> } : fields["c"] === configDigest({}) ? { configuration: {} } : {}),
-    };
+    const kept = fields["f"];
+    const digest = typeof fields["s"] === "string" ? fields["s"] : undefined;
+    const sha256 = recordedSha(fields["h"]);
+    const configurationKept = typeof kept === "object" && kept !== null && !Array.isArray(kept) && Object.values(kept).every((v) => typeof v === "string") ? (kept as Record<string, string>) : undefined;
+    // Complete when what was read back has the digest it was uploaded with (settings that did not fit were left out).
+    const complete = digest === undefined || settingsDigest(jar.settings, configurationKept ?? {}) === digest;
+    const configuration = configurationKept ?? (complete ? {} : undefined);
+    return { ...jar, complete, ...(sha256 ? { sha256 } : {}), ...(digest ? { settingsDigest: digest } : {}), ...(configuration ? { configuration } : {}) };
   });
 }
 

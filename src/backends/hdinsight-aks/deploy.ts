@@ -119,9 +119,7 @@ class HdInsightDeployTarget implements DeployTarget {
       return await body();
     } catch (error) {
       if (error instanceof CancelledError || error instanceof WaitTimeoutError) throw error;
-      if (this.deadline.cancelled) throw new CancelledError(`The pipeline was cancelled while ${this.phase}`);
-      if (this.deadline.timedOut) throw new WaitTimeoutError(`Timed out after ${formatDuration(this.options.timeoutMs)} while ${this.phase}; raise waitTimeoutInMinutes`);
-      throw error;
+      throw this.deadline.interruption(this.phase) ?? error;
     }
   }
 
