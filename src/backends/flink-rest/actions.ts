@@ -22,7 +22,7 @@ import {
   OLDEST_SUPPORTED,
   savepointDirKey,
 } from "./api";
-import { cancelAndWait, type Conduct, postRun, runBody, savepointResult, stopWithSavepoint } from "./primitives";
+import { cancelAndWait, type Conduct, conductOf, postRun, runBody, savepointResult, stopWithSavepoint } from "./primitives";
 import { hashJar } from "../../jobs/deploy";
 import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, jobTag, type KeptJar, keptJars, newJobId, recordedFields, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
@@ -68,18 +68,13 @@ export class FlinkRestActions {
 
   /** The primitives' view of this action: its signal, its wait loop, its progress. */
   private get conduct(): Conduct {
-    return {
-      api: this.api,
-      log: this.log,
-      maxPollIntervalMs: this.options.maxPollIntervalMs,
-      signal: () => this.signal,
-      waitFor: (phase, observe, judge, schedule) => this.waitFor(phase, observe, judge, schedule),
-      sending: (phase, jobId) => {
-        this.progress.phase = phase;
-        this.progress.jobId = jobId;
-        this.progress.sent = true;
-      },
-    };
+    return conductOf(
+      this.api,
+      this.options,
+      () => this.signal,
+      (phase, observe, judge, schedule) => this.waitFor(phase, observe, judge, schedule),
+      (phase, jobId) => Object.assign(this.progress, { phase, jobId, sent: true }),
+    );
   }
 
   private get log() {

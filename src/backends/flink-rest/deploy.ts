@@ -20,7 +20,7 @@ import { sleep } from "../../util/abort";
 import { atLeast, type FlinkVersion, isLive, type JarFile, type JobOverview, OLDEST_SUPPORTED, savepointDirKey } from "./api";
 import type { FlinkRestContext } from "./actions";
 import { FlinkRestError } from "./client";
-import { cancelAndWait, type Conduct, postRun, runBody, stopWithSavepoint } from "./primitives";
+import { cancelAndWait, type Conduct, conductOf, postRun, runBody, stopWithSavepoint } from "./primitives";
 import { AmbiguousJobError, findExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, newJobId, type RunsWhat, recordedFields, runsWhat, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { describeDetails, judgeStarted, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
@@ -93,14 +93,7 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   /** The primitives' view of this deployment: its signal and wait loop. */
   private get conduct(): Conduct {
-    return {
-      api: this.api,
-      log: this.log,
-      maxPollIntervalMs: this.options.maxPollIntervalMs,
-      signal: () => this.signal,
-      waitFor: (_phase, observe, judge, schedule) => this.waitFor(observe, judge, this.signal, schedule),
-      sending: () => undefined,
-    };
+    return conductOf(this.api, this.options, () => this.signal, (_phase, observe, judge, schedule) => this.waitFor(observe, judge, this.signal, schedule));
   }
 
   private get api() {

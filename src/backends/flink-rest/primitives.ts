@@ -32,6 +32,11 @@ export interface Conduct {
   readonly maxPollIntervalMs: number;
 }
 
+/** A Conduct from the caller's options, signal, wait loop and (optionally) progress record. */
+export function conductOf(api: FlinkApi, options: { logger: Logger; maxPollIntervalMs: number }, signal: () => AbortSignal, waitFor: Conduct["waitFor"], sending: Conduct["sending"] = () => undefined): Conduct {
+  return { api, log: options.logger, maxPollIntervalMs: options.maxPollIntervalMs, signal, waitFor, sending };
+}
+
 /** The /run body: the job's settings and configuration, its name as pipeline.name, its savepoint directory. */
 export function runBody(
   version: FlinkVersion,
