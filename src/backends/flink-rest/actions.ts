@@ -298,11 +298,16 @@ export class FlinkRestActions {
     }
   }
 
+  /** The jar the execution runs, as its JobID says; else (an execution started before JobIDs said so) the job's newest. */
+  private jarOf(jars: JarFile[], jobId: string): (JarFile & { settings: JobSettings }) | undefined {
+    return jarRunBy(jars, this.jobName!, jobId) ?? jarsOf(jars, this.jobName!)[0];
+  }
+
   // ---------------------------------------------------------------- savepoints
 
   /** The directory for a savepoint: the input, the one the job was submitted with, or the cluster's default. */
-  private async savepointTarget(inputs: FlinkRestInputs, jars: JarFile[]): Promise<{ dir: string | undefined; described: string }> {
-    const own = inputs.savepointDirectory ?? jarsOf(jars, this.jobName!)[0]?.settings.savepointDirectory;
+  private async savepointTarget(inputs: FlinkRestInputs, jars: JarFile[], jobId: string): Promise<{ dir: string | undefined; described: string }> {
+    const own = inputs.savepointDirectory ?? this.jarOf(jars, jobId)?.settings.savepointDirectory;
     if (own) return { dir: own, described: own };
     const config = await this.clusterConfig();
     const fallback = config["execution.checkpointing.savepoint-dir"] ?? config["state.savepoints.dir"];
@@ -314,7 +319,7 @@ export class FlinkRestActions {
 
   /** Stop with savepoint and wait for the job to end. */
   private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[]): Promise<{ ok: true; location: string; state: string } | { ok: false; failure: string }> {
-    const target = await this.savepointTarget(inputs, jars);
+    const target = await this.savepointTarget(inputs, jars, exec.jid);
     this.log.info(`Stopping job '${this.jobName}' (${exec.jid}) with a savepoint in ${target.described}.`);
     const stopped = await stopWithSavepoint(this.conduct, exec.jid, target.dir);
     return stopped.ok ? stopped : { ok: false, failure: `stop-with-savepoint failed: ${stopped.failure}. The job is ${stopped.state}.` };
@@ -382,7 +387,7 @@ export class FlinkRestActions {
     const { exec } = await this.current("STOP");
     if (exec.state !== "RUNNING") throw new JobStateError(`Job '${this.jobName}' (JobID ${exec.jid}) is ${exec.state}, not RUNNING: there is nothing to stop.`);
     const stopped = await this.stopWithSavepoint(exec, inputs, jars);
-    const jar = jarsOf(jars, this.jobName!)[0];
+    const jar = this.jarOf(jars, exec.jid);
     if (!stopped.ok) {
       const now = await this.api.jobDetails(exec.jid, this.signal);
       return { actionResult: "FAILED", failure: stopped.failure, job: this.view({ jid: exec.jid, state: now?.state ?? exec.state }, jar) };
@@ -494,12 +499,12 @@ export class FlinkRestActions {
     const jars = (await this.api.listJars(this.signal)) ?? [];
     const { exec } = await this.current("SAVEPOINT");
     if (exec.state !== "RUNNING") throw new JobStateError(`Job '${this.jobName}' (JobID ${exec.jid}) is ${exec.state}; a savepoint needs it RUNNING.`);
-    const target = await this.savepointTarget(inputs, jars);
+    const target = await this.savepointTarget(inputs, jars, exec.jid);
     this.log.info(`Triggering a savepoint of job '${this.jobName}' (${exec.jid}) in ${target.described}.`);
     this.progress.jobId = exec.jid;
     this.progress.sent = true;
     const trigger = await this.api.triggerSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
-    const jar = jarsOf(jars, this.jobName!)[0];
+    const jar = this.jarOf(jars, exec.jid);
     if (!this.options.waitForCompletion) return { actionResult: "IN_PROGRESS", job: this.view(exec, jar) };
     const verdict = await savepointResult(this.conduct, exec.jid, trigger);
     if (!verdict.ok) return { actionResult: "FAILED", failure: `The savepoint failed: ${verdict.failure}`, job: this.view(exec, jar) };
@@ -573,7 +578,7 @@ export class FlinkRestActions {
       }
       const jars = (await this.api.listJars(this.signal)) ?? [];
       const mine = all.filter((j) => j.jid.startsWith(jobTag(this.jobName!)) || j.name === this.jobName);
-      return { job: this.view(exec, jarsOf(jars, this.jobName)[0]), jobs: rows(mine.length ? mine : [exec]) };
+      return { job: this.view(exec, this.jarOf(jars, exec.jid)), jobs: rows(mine.length ? mine : [exec]) };
     });
   }
 }
