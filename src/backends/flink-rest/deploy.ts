@@ -14,26 +14,19 @@ import { JobStateError } from "../../errors";
 import type { DeployRequest, JobView, WaitOptions } from "../../jobs/backend";
 import { Deadline, formatDuration } from "../../jobs/deadline";
 import { type DeployOutcome, type DeployTarget, deploy, type Health, hashJar, type Started, type UpgradeMode } from "../../jobs/deploy";
-import type { HealthNow, JobRecord, Snapshot } from "../../jobs/record";
+import type { HealthNow, JobRecord } from "../../jobs/record";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
-import { atLeast, type FlinkVersion, isLive, type JarFile, type JobOverview, OLDEST_SUPPORTED, savepointDirKey } from "./api";
+import { type FlinkVersion, isLive, type JarFile, type JobOverview, savepointDirKey } from "./api";
 import type { FlinkRestContext } from "./actions";
-import { FlinkRestError } from "./client";
 import { cancelAndWait, type Conduct, conductOf, postRun, runBody, stopWithSavepoint } from "./primitives";
-import { AmbiguousJobError, findExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, newJobId, type RunsWhat, recordedFields, runsWhat, settingsDigest } from "./identity";
+import { AmbiguousJobError, findExecutions, type JobSettings, jarsOf, jarUploadNameFitting, newJobId, recordedFields, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
-import { describeDetails, judgeStarted, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
+import { describeDetails, judgeStarted, newestRestorePoint, type Verdict } from "./judge";
+import { checkpointCompletedSince, checkpointingOn, failureReport, readJob, restarts, type RunnableVersion } from "./observe";
 
 /** A version of the job: a jar on the cluster and the settings it runs with. */
-interface Version {
-  jarId: string;
-  settings: JobSettings;
-  /** Undefined: the version's configuration was too long to keep with its jar. */
-  configuration: Record<string, string> | undefined;
-  /** What its executions' JobIDs carry. */
-  runs: RunsWhat;
-}
+type Version = RunnableVersion;
 
 export async function flinkRestDeploy(ctx: FlinkRestContext, request: DeployRequest<FlinkRestInputs>, options: WaitOptions): Promise<DeployOutcome> {
   const { inputs, jobName } = request;
@@ -141,61 +134,14 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   read() {
     return this.guarded("reading the job", async (): Promise<JobRecord> => {
-      const config = await this.api.config(this.signal);
-      this.version = config.version;
-      if (!atLeast(config.version, OLDEST_SUPPORTED.major, OLDEST_SUPPORTED.minor)) {
-        throw new JobStateError(`The cluster at ${this.ctx.where} runs Flink ${config.version.text}; these tasks need Flink ${OLDEST_SUPPORTED.major}.${OLDEST_SUPPORTED.minor} or later`);
-      }
-      const jars = config.webSubmit ? await this.api.listJars(this.signal) : undefined;
-      if (!jars) throw new JobStateError(`The cluster at ${this.ctx.where} does not accept jars over REST (web submission is off, or it is an application cluster). Deploy to a session cluster with web submission enabled.`);
-      this.jars = jars;
-      const found = findExecutions(await this.api.jobsOverview(this.signal), this.jobName);
-      this.live = found.executions.find((e) => isLive(e.state));
-      const newest = found.executions[0];
-      const current = this.live ?? newest;
-      // What the execution runs, from its own JobID; its settings' values from the jar kept with that digest.
-      const runs = current && found.ours ? runsWhat(current.jid) : undefined;
-      const kept = current ? jarRunBy(jars, this.jobName, current.jid) : undefined;
-      const own: Version | undefined = kept?.complete && runs ? { jarId: kept.id, settings: kept.settings, configuration: kept.configuration, runs: { jarSha256: kept.sha256!, settingsDigest: runs.settingsDigest } } : undefined;
-      if (own) this.previous = own;
-      const record: JobRecord = {
-        live: this.live !== undefined,
-        job: this.view(current?.jid, current?.state, own?.jarId),
-        rollbackPossible: this.live !== undefined && own !== undefined,
-        ...(runs ? { artifact: { sha256: runs.jarDigest, settings: runs.settingsDigest, ...(own ? { location: own.jarId } : {}) } } : {}),
-      };
-      if (this.live && kept && !kept.complete) {
-        record.rollbackImpossibleBecause = `the settings execution ${this.live.jid} runs with were too long to keep with its jar ${kept.id}, so it cannot be started again as it ran`;
-      } else if (this.live && !own) {
-        record.rollbackImpossibleBecause = `the cluster at ${this.ctx.where} no longer has the jar execution ${this.live.jid} runs (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks)`;
-      }
-      if (this.live) record.health = this.liveHealth = await this.healthNow(this.live.jid);
-      else record.lastSnapshot = await this.lastSnapshot(found.executions);
-      return record;
+      const seen = await readJob(this.api, this.ctx.where, this.jobName, this.signal, this.healthWindowMs);
+      this.version = seen.version;
+      this.jars = seen.jars;
+      this.live = seen.live;
+      this.liveHealth = seen.record.health;
+      if (seen.ran) this.previous = seen.ran;
+      return seen.record;
     });
-  }
-
-  /** The live execution's health now: RUNNING, every task RUNNING, no failure in the last minute (or health-check window). */
-  private async healthNow(jobId: string): Promise<HealthNow> {
-    const details = await this.api.jobDetails(jobId, this.signal);
-    if (!details) return { healthy: false, evidence: `execution ${jobId} is no longer listed` };
-    const seen = describeDetails(details);
-    if (details.state !== "RUNNING" || !details.vertices.length || details.vertices.some((v) => v.status !== "RUNNING")) return { healthy: false, evidence: seen };
-    const windowMs = Math.max(60_000, this.healthWindowMs);
-    const recent = (await this.exceptionHistory(jobId)).filter((e) => e.time > Date.now() - windowMs);
-    if (recent.length) return { healthy: false, evidence: `${seen}; ${recent.length} failure(s) in the last ${Math.round(windowMs / 1000)} s (${[...new Set(recent.map((e) => e.name))].join(", ")})` };
-    return { healthy: true, evidence: `${seen}, no failure in the last ${Math.round(windowMs / 1000)} s` };
-  }
-
-  /** The snapshot the job's ended executions left, newest execution first: a stop's savepoint, else a retained checkpoint; never a discarded one. */
-  private async lastSnapshot(executions: JobOverview[]): Promise<Snapshot | undefined> {
-    for (const exec of executions.slice(0, 5)) {
-      const stats = await this.api.checkpoints(exec.jid, this.signal);
-      const savepoint = savepointsOf(stats)[0];
-      const point = exec.state === "FAILED" ? newestRestorePoint(stats) : savepoint;
-      if (point?.externalPath && !point.discarded) return { path: point.externalPath, kind: point.isSavepoint ? "savepoint" : "checkpoint", jobId: exec.jid };
-    }
-    return undefined;
   }
 
   upload() {
@@ -299,7 +245,7 @@ class FlinkRestDeployTarget implements DeployTarget {
     return this.guarded("checking the new version's health", async (): Promise<Health> => {
       const jobId = started.job.jobId!;
       let last: string | undefined;
-      const failed = async (what: string, state: string | undefined): Promise<Health> => ({ healthy: false, report: await this.failureReport(jobId, what), job: { ...started.job, ...((state ?? last) ? { jobStatus: state ?? last } : {}) } });
+      const failed = async (what: string, state: string | undefined): Promise<Health> => ({ healthy: false, report: await failureReport(this.api, jobId, what, this.signal), job: { ...started.job, ...((state ?? last) ? { jobStatus: state ?? last } : {}) } });
       // This phase's own budget: what is left of the step, less the time a rollback needs.
       // (A Deadline, not AbortSignal.timeout: a timeout signal only held by AbortSignal.any can be collected before it fires.)
       const budget = new Deadline(budgetMs, this.signal);
@@ -318,7 +264,7 @@ class FlinkRestDeployTarget implements DeployTarget {
         );
         if (!first.ok) return failed(first.failure, (await this.api.jobDetails(jobId, this.signal))?.state);
         const runningSince = Date.now();
-        const checkpointing = await this.checkpointingOn(jobId);
+        const checkpointing = await checkpointingOn(this.api, jobId, this.signal);
         this.log.info(`Job ${jobId} is RUNNING; watching it for ${seconds} s${checkpointing ? " and for a completed checkpoint" : ""}.`);
         const schedule = new PollingSchedule(this.options.maxPollIntervalMs);
         for (;;) {
@@ -327,9 +273,9 @@ class FlinkRestDeployTarget implements DeployTarget {
           if (details?.state !== "RUNNING") return failed(`the job left RUNNING: ${details ? describeDetails(details) : "no longer listed"}`, details?.state);
           seen = describeDetails(details);
           if (details.vertices.some((v) => v.status !== "RUNNING")) return failed(`not every task stayed RUNNING: ${seen}`, details.state);
-          const restarts = await this.restarts(jobId);
-          if (restarts > 0) return failed(`the job restarted ${restarts} time(s) (${seen})`, details.state);
-          const checkpointed = !checkpointing || (await this.checkpointCompletedSince(jobId));
+          const restartCount = await restarts(this.api, jobId, this.signal);
+          if (restartCount > 0) return failed(`the job restarted ${restartCount} time(s) (${seen})`, details.state);
+          const checkpointed = !checkpointing || (await checkpointCompletedSince(this.api, jobId, this.signal));
           const elapsed = Date.now() - runningSince;
           if (elapsed >= seconds * 1000 && checkpointed) {
             const root = await this.api.rootException(jobId, this.signal).catch(() => undefined);
@@ -351,49 +297,6 @@ class FlinkRestDeployTarget implements DeployTarget {
         budget.dispose();
       }
     });
-  }
-
-  /** Restarts since the job started: Flink's numRestarts metric, else the failures in its exception history. */
-  private async restarts(jobId: string): Promise<number> {
-    const metric = await this.api.client.call({ method: "GET", path: `/jobs/${jobId}/metrics?get=numRestarts`, idempotent: true, signal: this.signal });
-    const entry = Array.isArray(metric.data) ? (metric.data as Array<{ id?: unknown; value?: unknown }>).find((m) => m.id === "numRestarts") : undefined;
-    if (entry && Number.isFinite(Number(entry.value))) return Number(entry.value);
-    return (await this.exceptionHistory(jobId)).length;
-  }
-
-  private async exceptionHistory(jobId: string): Promise<Array<{ name: string; time: number }>> {
-    const answer = await this.api.client.call({ method: "GET", path: `/jobs/${jobId}/exceptions?maxExceptions=10`, idempotent: true, signal: this.signal });
-    const history = (answer.data as { exceptionHistory?: { entries?: unknown[] } } | undefined)?.exceptionHistory?.entries;
-    if (!Array.isArray(history)) return [];
-    return history.map((e) => {
-      const entry = e as { exceptionName?: unknown; timestamp?: unknown };
-      return { name: typeof entry.exceptionName === "string" ? entry.exceptionName : "?", time: typeof entry.timestamp === "number" ? entry.timestamp : 0 };
-    });
-  }
-
-  private async checkpointingOn(jobId: string): Promise<boolean> {
-    try {
-      const answer = await this.api.client.call({ method: "GET", path: `/jobs/${jobId}/checkpoints/config`, idempotent: true, signal: this.signal });
-      const interval = (answer.data as { interval?: unknown } | undefined)?.interval;
-      // Flink reports a disabled periodic checkpointing as Long.MAX_VALUE.
-      return typeof interval === "number" && interval > 0 && interval < 9e18;
-    } catch (error) {
-      if (error instanceof FlinkRestError && (error.status === 404 || error.says("not enabled"))) return false;
-      throw error;
-    }
-  }
-
-  private async checkpointCompletedSince(jobId: string): Promise<boolean> {
-    const stats = await this.api.checkpoints(jobId, this.signal);
-    const completed = stats?.latestCompleted;
-    return completed !== undefined && (stats?.latestRestored === undefined || completed.id > stats.latestRestored.id);
-  }
-
-  /** What failed, in Flink's words: the state, the restarts, the newest exception. */
-  private async failureReport(jobId: string, what: string): Promise<string> {
-    const [history, root] = await Promise.all([this.exceptionHistory(jobId).catch(() => []), this.api.rootException(jobId, this.signal).catch(() => undefined)]);
-    const names = [...new Set(history.map((h) => h.name))];
-    return `${what} (JobID ${jobId})` + (history.length ? `; exception history: ${history.length}${history.length >= 10 ? "+" : ""} failure(s) (${names.join(", ")})` : "") + (root ? `; newest: ${root}` : "");
   }
 
   rollback(failed: Started | undefined, savepoint: string | undefined) {
