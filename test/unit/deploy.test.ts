@@ -229,6 +229,24 @@ describe("deploy orchestrator (fake target)", () => {
     assert.equal((await deploy(sick, JAR, { ...INPUTS, dryRun: true }, "orders", log)).deployAction, "plan:repaired");
   });
 
+  it("cancelled in any phase (reading, uploading, health check): one line saying where the job stands, read afresh", async () => {
+    for (const phase of ["read", "upload", "health"] as const) {
+      const t = fakeTarget({ state: liveOn("b".repeat(8)) });
+      const cancel = () => {
+        throw new CancelledError(`The pipeline was cancelled while ${phase}`);
+      };
+      if (phase === "read") t.read = async () => cancel();
+      if (phase === "upload") t.upload = async () => cancel();
+      if (phase === "health") t.health = async () => cancel();
+      await assert.rejects(deploy(t, JAR, INPUTS, "orders", log), (error: Error) => {
+        assert.ok(error instanceof CancelledError, phase);
+        assert.match(error.message, new RegExp(`cancelled while ${phase}.*Where the job stands: execution new1 is RESTARTING`));
+        return true;
+      });
+      assert.ok(t.calls.includes("whereNow"), phase);
+    }
+  });
+
   it("waitForCompletion false: no health gate, IN_PROGRESS", async () => {
     const t = fakeTarget({ state: { live: false } });
     const out = await deploy(t, JAR, INPUTS, "orders", log, false);
