@@ -54,7 +54,7 @@ const OWN: Record<string, string[]> = {
   FlinkJobCancel: [],
   FlinkJobDelete: [],
   FlinkJobStatus: ["waitForStatus"],
-  FlinkJobDeploy: ["jarFile", "jobJarDirectory", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration", "upgradeMode", "healthCheckSeconds", "rollbackOnFailure"],
+  FlinkJobDeploy: ["jarFile", "jobJarDirectory", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration", "upgradeMode", "healthCheckSeconds", "rollbackOnFailure", "dryRun"],
 };
 const RECORD_OUTPUTS = ["jobName", "runId", "jobId", "jobStatus", "actionResult", "jobOutput", "lastSavepoint", "jarId"];
 const OUTPUTS: Record<string, string[]> = {

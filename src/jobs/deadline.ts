@@ -2,6 +2,8 @@
  * The wait discipline any backend's action shares: one budget for the whole action (pre-checks
  * and POST included), cancellation by the pipeline, and a way to tell the two apart afterwards.
  */
+import { CancelledError, WaitTimeoutError } from "../errors";
+
 export class Deadline {
   private readonly timeout = new AbortController();
   private readonly timer: NodeJS.Timeout;
@@ -24,6 +26,16 @@ export class Deadline {
 
   get timedOut(): boolean {
     return this.timeout.signal.aborted && !this.cancelled;
+  }
+
+  /**
+   * The error a step shows when its budget ran out or the pipeline cancelled it while `phase`
+   * (undefined when neither happened): the one phase guard every deployment adapter uses.
+   */
+  interruption(phase: string): CancelledError | WaitTimeoutError | undefined {
+    if (this.cancelled) return new CancelledError(`The pipeline was cancelled while ${phase}`);
+    if (this.timedOut) return new WaitTimeoutError(`Timed out after ${formatDuration(this.budgetMs)} while ${phase}; raise waitTimeoutInMinutes`);
+    return undefined;
   }
 
   remainingMs(): number {

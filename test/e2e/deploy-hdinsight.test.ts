@@ -114,6 +114,29 @@ describe("FlinkJobDeploy on hdinsightAks end to end (bundled task, emulator read
     assert.equal((await blob(`${jobName}.jar`).getProperties()).metadata?.["sha256"], v1.sha256, "the previous jar is back at its path");
   });
 
+  it("an UPDATE refused while the old version keeps running: its jar goes back, the job is left alone (no STATELESS_UPDATE), the JobID named is the one that runs; the re-run upgrades", async () => {
+    const jobName = `orders-${++names}`;
+    const v1 = build(`${jobName}.jar`);
+    ok(await deploy(jobName, v1.pattern));
+    const before = record(jobName);
+    // No jobStatus: the service answers FAILED and the running job goes on as it was.
+    em.faults.add({ kind: "actionFail", action: "UPDATE", jobName, times: 1, jobOutput: "Job update failed: the jar could not be read" });
+    const v2 = build(`${jobName}.jar`);
+    const r = await deploy(jobName, v2.pattern, { rollbackOnFailure: "false" });
+    assert.equal(r.result, "Failed");
+    assert.match(r.resultMessage ?? "", /UPDATE of job '.*' ended FAILED .*the running version kept running .*: it was left alone, and its jar is back at .*The new version never ran/s);
+    assert.ok((r.resultMessage ?? "").includes(`JobID ${before.jobId}`), r.resultMessage);
+    const posts = () => em.log.entries({ route: "runJob", method: "POST" }).map((e) => (e.body as { properties: { jobName: string; action: string } }).properties).filter((b) => b.jobName === jobName).map((b) => b.action);
+    assert.deepEqual(posts(), ["NEW", "UPDATE"], "the running job was restarted");
+    assert.deepEqual([record(jobName).status, record(jobName).jobId], ["RUNNING", before.jobId]);
+    assert.equal((await blob(`${jobName}.jar`).getProperties()).metadata?.["sha256"], v1.sha256, "the blob holds bytes that never ran");
+    // The re-run of the same step: the new bytes never ran, so it upgrades (never 'unchanged').
+    const again = await deploy(jobName, v2.pattern, { rollbackOnFailure: "false" });
+    assert.equal(again.result, "Succeeded", again.resultMessage);
+    assert.equal(again.outputs["deployAction"], "upgraded");
+    assert.equal((await blob(`${jobName}.jar`).getProperties()).metadata?.["sha256"], v2.sha256);
+  });
+
   it("a new version that fails after start (stateless upgrade) fails the health gate and is rolled back without state", async () => {
     const jobName = `orders-${++names}`;
     const v1 = build(`${jobName}.jar`);

@@ -63,7 +63,8 @@ for (const version of versions) {
       assert.match(submit.outputs["jarId"] ?? "", /orders-1-0\.jar$/);
       const first = submit.outputs["jobId"]!;
       assert.equal((await flinkGet<{ state: string }>(cluster.restUrl, `/jobs/${first}`)).state, "RUNNING");
-      assert.match(submit.visibleLog, /RUNNING for \d+ s without a restart, a checkpoint completed/);
+      assert.match(submit.visibleLog, /healthy: RUNNING for \d+ s with every task RUNNING \(job RUNNING \(tasks: \d+ RUNNING\)\), without a restart, a checkpoint completed after the start, no root exception/);
+      assert.equal(submit.outputs["jobStatus"], "RUNNING", "jobStatus is not the last state the health check saw");
 
       const jarsBefore = await jarNames();
       const again = await deployStep({ jarFile: "v1/*.jar", args: "--records-per-second 50" });
@@ -131,7 +132,7 @@ for (const version of versions) {
       const savepointPath = bad.outputs["previousSavepoint"]!;
       assert.ok(savepointPath);
       assert.match(bad.resultMessage ?? "", /failed its health check: the job restarted \d+ time\(s\).*failing on purpose/s);
-      assert.ok((bad.resultMessage ?? "").includes(`rollbackOnFailure is false: the new version is left as it is (JobID ${bad.outputs["jobId"]}`), bad.resultMessage);
+      assert.ok((bad.resultMessage ?? "").includes(`rollbackOnFailure is false: the new version is left as it is. Where the job stands: execution ${bad.outputs["jobId"]} is`), bad.resultMessage);
       assert.ok((bad.resultMessage ?? "").includes(`Savepoint ${savepointPath} holds the last good state`), bad.resultMessage);
       const running = await live();
       assert.ok(running.length <= 1 && running.every((j) => j.jid === bad.outputs["jobId"]), JSON.stringify(running));
@@ -164,7 +165,8 @@ for (const version of versions) {
       };
       await assert.rejects(executeTask(TASKS.FlinkJobDeploy, host, cancel.signal), (error: Error) => {
         assert.equal(error.name, "CancelledError", error.message);
-        assert.match(error.message, /cancelled while .*Where the job stands: .*Savepoint .* holds the last good state/s);
+        // Read with a signal of its own: never "unknown" because the step's own signal was aborted.
+        assert.match(error.message, /cancelled while .*Where the job stands: (?:execution [0-9a-f]{32} is [A-Z]+|no execution of job '[^']+' is running \(the newest, [0-9a-f]{32}, is [A-Z]+\))\. Savepoint \S+ holds the last good state/s);
         return true;
       });
       const running = await live();
@@ -191,6 +193,172 @@ for (const version of versions) {
       });
       assert.equal((await removed)?.ok, true);
       assert.deepEqual(await live(), []);
+    });
+
+    // Defects of issue 18, each followed by the re-run of the same step. A second job name, so the cases above do not matter.
+    const other = `${jobName}-b`;
+    const liveOf = async (name: string) => (await flinkGet<Overview>(cluster.restUrl, "/jobs/overview")).jobs.filter((j) => j.name === name && !["FINISHED", "CANCELED", "FAILED"].includes(j.state));
+    const stateOf = async (jobId: string) => (await flinkGet<{ state: string }>(cluster.restUrl, `/jobs/${jobId}`)).state;
+    /** Frees the test bed's slots for the next case. */
+    const cancelAll = async (name: string) => {
+      for (const j of await liveOf(name)) await fetch(`${cluster.restUrl}/jobs/${j.jid}?mode=cancel`, { method: "PATCH" });
+    };
+
+    it("a failed stop-with-savepoint leaves the old version running; the re-run upgrades it (never 'unchanged')", async () => {
+      const v1 = await deployStep({ jobName: other, jarFile: "v1/*.jar" });
+      assert.equal(v1.result, "Succeeded", v1.resultMessage);
+      const first = v1.outputs["jobId"]!;
+      // No s3 file system on the test bed: the savepoint fails, and Flink keeps the job running.
+      const v2 = { jobName: other, jarFile: "v2/*.jar", savepointDirectory: "s3://savepoints-prod/flink/orders" };
+      for (const attempt of ["first", "re-run"]) {
+        const failed = await deployStep(v2);
+        assert.equal(failed.result, "Failed", `${attempt}: ${failed.resultMessage}`);
+        assert.notEqual(failed.outputs["deployAction"], "unchanged", `${attempt}: a version that never ran was called unchanged`);
+        assert.match(failed.visibleLog, new RegExp(`Plan for job '${other}': upgrade — execution ${first} \\(RUNNING\\) runs another jar`), attempt);
+        assert.match(failed.resultMessage ?? "", /stop-with-savepoint of job .* failed/);
+        assert.deepEqual((await liveOf(other)).map((j) => j.jid), [first], `${attempt}: the old version is not the one running`);
+      }
+      const fixed = await deployStep({ jobName: other, jarFile: "v2/*.jar" });
+      assert.equal(fixed.result, "Succeeded", fixed.resultMessage);
+      assert.equal(fixed.outputs["deployAction"], "upgraded");
+      assert.equal(await restoredFrom(fixed.outputs["jobId"]!), fixed.outputs["previousSavepoint"]);
+    });
+
+    it("a new version whose main() throws after the stop is rolled back from the pre-upgrade savepoint; the re-run ends the same way", async () => {
+      const [before] = await liveOf(other);
+      assert.ok(before, "no running version from the previous test");
+      for (const attempt of ["first", "re-run"]) {
+        const bad = await deployStep({ jobName: other, jarFile: "v1/*.jar", args: "--throw-in-main" });
+        assert.equal(bad.result, "Failed", `${attempt}: ${bad.visibleLog}`);
+        assert.equal(bad.outputs["deployAction"], "rolledBack", `${attempt}: ${bad.resultMessage}`);
+        assert.match(bad.resultMessage ?? "", /did not start: Flink refused to run jar .*Rolled back: the previous version runs again/s);
+        const back = bad.outputs["jobId"]!;
+        assert.deepEqual((await liveOf(other)).map((j) => j.jid), [back], `${attempt}: not exactly the rolled-back execution runs`);
+        assert.equal(await stateOf(back), "RUNNING");
+        assert.equal(bad.outputs["jobStatus"], "RUNNING");
+        assert.equal(await restoredFrom(back), bad.outputs["previousSavepoint"]);
+      }
+      // The rolled-back execution runs the previous jar with its settings: deploying that again changes nothing.
+      const again = await deployStep({ jobName: other, jarFile: "v2/*.jar" });
+      assert.equal(again.outputs["deployAction"], "unchanged", again.resultMessage);
+    });
+
+    it("no slots for the new version: not RUNNING within its budget, it is rolled back in the time kept for that", async () => {
+      const tooWide = { jobName: other, jarFile: "v1/*.jar", parallelism: "64", waitTimeoutInMinutes: "2" };
+      const bad = await deployStep(tooWide);
+      assert.equal(bad.result, "Failed", bad.visibleLog);
+      assert.equal(bad.outputs["deployAction"], "rolledBack", bad.resultMessage);
+      assert.match(bad.resultMessage ?? "", /not healthy within its .*last seen: job RUNNING \(tasks: .*(?:CREATED|SCHEDULED|DEPLOYING)/s);
+      const back = bad.outputs["jobId"]!;
+      assert.deepEqual((await liveOf(other)).map((j) => j.jid), [back]);
+      assert.equal(await stateOf(back), "RUNNING");
+      const again = await deployStep({ jobName: other, jarFile: "v2/*.jar" });
+      assert.equal(again.outputs["deployAction"], "unchanged", `the re-run found the old version not healthy: ${again.visibleLog}`);
+    });
+
+    it("a job stopped with FlinkJobStop, then deployed, starts from the stop's savepoint; the re-run is unchanged", async () => {
+      const stop = await runTask({
+        task: "FlinkJobStop",
+        inputs: { target: "flinkRest", flinkConnection: "flink-conn", jobName: other, pollingIntervalInSeconds: "1", waitTimeoutInMinutes: "3" },
+        connection: { id: "flink-conn", url: cluster.restUrl, scheme: "None", parameters: {}, data: {} },
+        env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace },
+        timeoutMs: 240_000,
+      });
+      assert.equal(stop.result, "Succeeded", stop.resultMessage);
+      const savepoint = stop.outputs["savepointPath"]!;
+      assert.deepEqual(await liveOf(other), []);
+      const plan = await deployStep({ jobName: other, jarFile: "v2/*.jar", dryRun: "true" });
+      assert.equal(plan.result, "Succeeded", plan.resultMessage);
+      assert.equal(plan.outputs["deployAction"], "plan:submitted");
+      assert.ok(plan.visibleLog.includes(`it starts from the savepoint ${savepoint}`), plan.visibleLog);
+      assert.deepEqual(await liveOf(other), [], "dryRun started something");
+      const deployed = await deployStep({ jobName: other, jarFile: "v2/*.jar" });
+      assert.equal(deployed.result, "Succeeded", deployed.resultMessage);
+      assert.equal(deployed.outputs["deployAction"], "submitted");
+      assert.equal(await restoredFrom(deployed.outputs["jobId"]!), savepoint, "started without the stop's state");
+      const again = await deployStep({ jobName: other, jarFile: "v2/*.jar" });
+      assert.equal(again.outputs["deployAction"], "unchanged", again.resultMessage);
+      assert.equal(again.outputs["jobId"], deployed.outputs["jobId"]);
+      await cancelAll(other);
+    });
+
+    it("a fresh deploy that keeps restarting fails its health gate; the re-run does not call it unchanged; a good version then runs healthy", async () => {
+      const name = `${jobName}-c`;
+      const restarting = "restart-strategy.type=fixed-delay\nrestart-strategy.fixed-delay.attempts=1000\nrestart-strategy.fixed-delay.delay=200 ms";
+      const step = { jobName: name, jarFile: "v2/*.jar", args: "--fail-after-seconds 1", flinkConfiguration: restarting, healthCheckSeconds: "8" };
+      const bad = await deployStep(step);
+      assert.equal(bad.result, "Failed", bad.visibleLog);
+      assert.equal(bad.outputs["deployAction"], "submitted");
+      const again = await deployStep(step);
+      assert.equal(again.result, "Failed", `the re-run reported success for a job that keeps restarting: ${again.visibleLog}`);
+      assert.equal(again.outputs["deployAction"], "repaired");
+      assert.match(again.visibleLog, /Plan for job '.*': repair — .* is not healthy/);
+      assert.ok((await liveOf(name)).length <= 1, "two executions run");
+      const good = await deployStep({ jobName: name, jarFile: "v1/*.jar", upgradeMode: "stateless" });
+      assert.equal(good.result, "Succeeded", good.visibleLog);
+      assert.deepEqual((await liveOf(name)).map((j) => j.jid), [good.outputs["jobId"]]);
+      assert.equal(await stateOf(good.outputs["jobId"]!), "RUNNING");
+      await cancelAll(name);
+    });
+
+    it("realistic inputs (entry class, long args, parallelism, an abfss savepoint directory, flinkConfiguration) are never refused; the re-run is unchanged", async () => {
+      const name = `${jobName}-d`;
+      const step = {
+        jobName: name,
+        jarFile: "v1/*.jar",
+        entryClass: "testbed.flink.CountingJob",
+        args: "--records-per-second 25 --job-name orders-enrichment-kafka-0.kafka.svc.cluster.local-9092-orders-orders-prod-westeurope",
+        parallelism: "2",
+        savepointDirectory: "abfss://savepoints@ordersprodstorage.dfs.core.windows.net/flink/orders-enrichment/savepoints",
+        flinkConfiguration: "execution.checkpointing.interval=7 s\nstate.backend.type=hashmap",
+      };
+      const first = await deployStep(step);
+      assert.equal(first.result, "Succeeded", first.visibleLog);
+      assert.equal(first.outputs["deployAction"], "submitted");
+      const jobId = first.outputs["jobId"]!;
+      const checkpointing = await flinkGet<{ interval: number }>(cluster.restUrl, `/jobs/${jobId}/checkpoints/config`);
+      assert.equal(checkpointing.interval, 7000, "the job does not run with the given flinkConfiguration");
+      assert.match(first.visibleLog, /too long to keep with its jar on the cluster: this run uses them, but .* must be given .* again/);
+      const again = await deployStep(step);
+      assert.equal(again.result, "Succeeded", again.resultMessage);
+      assert.equal(again.outputs["deployAction"], "unchanged");
+      assert.equal(again.outputs["jobId"], jobId);
+      await fetch(`${cluster.restUrl}/jobs/${jobId}?mode=cancel`, { method: "PATCH" });
+    });
+
+    it("Submit → Stop → Start keeps the flinkConfiguration; a failed Update's advice starts the jar that ran, not the failed one", async () => {
+      const name = `${jobName}-e`;
+      const task = (t: string, inputs: Record<string, string>) =>
+        runTask({
+          task: t,
+          inputs: { target: "flinkRest", flinkConnection: "flink-conn", jobName: name, pollingIntervalInSeconds: "1", waitTimeoutInMinutes: "3", ...inputs },
+          connection: { id: "flink-conn", url: cluster.restUrl, scheme: "None", parameters: {}, data: {} },
+          env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace },
+          timeoutMs: 240_000,
+        });
+      const interval = async (jobId: string) => (await flinkGet<{ interval: number }>(cluster.restUrl, `/jobs/${jobId}/checkpoints/config`)).interval;
+      const submit = await task("FlinkJobSubmit", { jarFile: "v1/*.jar", args: "--records-per-second 25", flinkConfiguration: "execution.checkpointing.interval=7 s" });
+      assert.equal(submit.result, "Succeeded", submit.resultMessage);
+      assert.equal(await interval(submit.outputs["jobId"]!), 7000);
+      const stop = await task("FlinkJobStop", {});
+      assert.equal(stop.result, "Succeeded", stop.resultMessage);
+      const start = await task("FlinkJobStart", { startMode: "savepoint", savepointName: stop.outputs["savepointPath"]! });
+      assert.equal(start.result, "Succeeded", start.resultMessage);
+      assert.equal(await interval(start.outputs["jobId"]!), 7000, "Start forgot the flinkConfiguration given at Submit");
+      const v1Jar = start.outputs["jarId"]!;
+
+      const update = await task("FlinkJobUpdate", { upgradeMode: "savepoint", jarFile: "v2/*.jar", args: "--throw-in-main" });
+      assert.equal(update.result, "Failed", update.visibleLog);
+      const match = /FlinkJobStart with startMode savepoint and savepointName (\S+) starts it again with the jar and settings it ran \(jar (\S+)\)/.exec(update.resultMessage ?? "");
+      assert.ok(match, update.resultMessage);
+      assert.equal(match[2], v1Jar);
+      // Following the advice brings back the previous version, not the jar that failed.
+      const back = await task("FlinkJobStart", { startMode: "savepoint", savepointName: match[1]! });
+      assert.equal(back.result, "Succeeded", back.resultMessage);
+      assert.equal(back.outputs["jarId"], v1Jar);
+      assert.equal(await stateOf(back.outputs["jobId"]!), "RUNNING");
+      assert.equal(await restoredFrom(back.outputs["jobId"]!), match[1]);
+      assert.equal(await interval(back.outputs["jobId"]!), 7000);
     });
   });
 }

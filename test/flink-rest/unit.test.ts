@@ -8,7 +8,21 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { isLive, parseFlinkVersion, parseTriggerState, runRequestBody, savepointDirKey } from "../../src/backends/flink-rest/api";
 import { condense, FlinkRestClient, FlinkUnreachableError, NotFlinkAnswerError } from "../../src/backends/flink-rest/client";
-import { AmbiguousJobError, findExecutions, jarUploadName, jobTag, MAX_UPLOAD_NAME_BYTES, newJobId, readJarName } from "../../src/backends/flink-rest/identity";
+import {
+  AmbiguousJobError,
+  findExecutions,
+  jarRunBy,
+  jarUploadName,
+  jarUploadNameFitting,
+  jobTag,
+  keptJars,
+  MAX_UPLOAD_NAME_BYTES,
+  newJobId,
+  readJarName,
+  recordedFields,
+  runsWhat,
+  settingsDigest,
+} from "../../src/backends/flink-rest/identity";
 import { flinkRestBackend, restEndpoint } from "../../src/backends/flink-rest";
 import { resolveJarFile, splitArgs } from "../../src/backends/flink-rest/inputs";
 import { judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf } from "../../src/backends/flink-rest/judge";
@@ -73,6 +87,50 @@ describe("Flink REST: identity", () => {
 
   it("refuses settings too long for a file name", () => {
     assert.throws(() => jarUploadName("orders", { args: ["x".repeat(300)] }, "a.jar"));
+  });
+
+  it("the JobID says what the execution runs: the jar's SHA-256 and the settings' digest; the kept jar is found by them, not by being newest", () => {
+    const sha = "ab12cd34".repeat(8);
+    const settings = { args: ["--window", "10m"] };
+    const digest = settingsDigest(settings, {});
+    const jobId = newJobId("orders", { jarSha256: sha, settingsDigest: digest });
+    assert.match(jobId, /^[0-9a-f]{32}$/);
+    assert.deepEqual(runsWhat(jobId), { jarDigest: "ab12cd34", settingsDigest: digest });
+    const ran = { id: `123e4567-e89b-12d3-a456-426614174001_${jarUploadName("orders", settings, "v1.jar", recordedFields(sha, settings, {}))}`, name: "", uploaded: 1 };
+    const newer = { id: `123e4567-e89b-12d3-a456-426614174002_${jarUploadName("orders", settings, "v2.jar", recordedFields("ff".repeat(32), settings, {}))}`, name: "", uploaded: 2 };
+    ran.name = ran.id;
+    newer.name = newer.id;
+    assert.equal(jarRunBy([newer, ran], "orders", jobId)?.id, ran.id);
+    assert.equal(jarRunBy([newer, ran], "orders", newJobId("orders", { jarSha256: sha, settingsDigest: settingsDigest({ args: [] }, {}) })), undefined, "other settings, same jar");
+  });
+
+  it("never refuses settings too long for a jar's name: keeps what fits and names the inputs to give again", () => {
+    const settings = {
+      entryClass: "com.contoso.orders.OrdersEnrichmentJob",
+      args: ["--bootstrap", "kafka-0.kafka.svc:9092", "--topic", "orders", "--group", "orders-prod", "--window", "10m"],
+      parallelism: 4,
+      savepointDirectory: "s3://contoso-flink-savepoints-prod/orders-enrichment/savepoints",
+    };
+    const configuration = { "execution.checkpointing.interval": "7 s", "state.backend.type": "rocksdb" };
+    const { name, dropped } = jarUploadNameFitting("orders", settings, "orders-enrichment-1.4.2.jar", recordedFields("cd".repeat(32), settings, configuration));
+    assert.ok(Buffer.byteLength(name) <= MAX_UPLOAD_NAME_BYTES);
+    assert.ok(dropped.length > 0 && dropped.includes("flinkConfiguration"), dropped.join());
+    const read = readJarName(name)!;
+    assert.equal(read.tag, jobTag("orders"));
+    // What was kept is what was given; what was dropped is named.
+    for (const [key, input] of [["entryClass", "entryClass"], ["parallelism", "parallelism"], ["savepointDirectory", "savepointDirectory"]] as const) {
+      if (!dropped.includes(input)) assert.deepEqual(read.settings[key], settings[key]);
+    }
+    if (!dropped.includes("args")) assert.deepEqual(read.settings.args, settings.args);
+    // Read back, the jar says it is incomplete: a run from it must be given the dropped inputs again.
+    const listed = `123e4567-e89b-12d3-a456-426614174003_${name}`;
+    assert.equal(keptJars([{ id: listed, name: listed, uploaded: 1 }], "orders")[0]?.complete, false);
+    // A short one keeps everything, flinkConfiguration included.
+    const short = jarUploadNameFitting("orders", { args: ["--a", "1"] }, "o.jar", recordedFields("cd".repeat(32), { args: ["--a", "1"] }, { "execution.checkpointing.interval": "7 s" }));
+    assert.deepEqual(short.dropped, []);
+    const kept = keptJars([{ id: `123e4567-e89b-12d3-a456-426614174004_${short.name}`, name: "", uploaded: 1 }], "orders")[0]!;
+    assert.equal(kept.complete, true);
+    assert.deepEqual(kept.configuration, { "execution.checkpointing.interval": "7 s" });
   });
 
   const overview = (jid: string, name: string, state: string, startTime: number) => ({ jid, name, state, startTime, endTime: -1 });

@@ -5,11 +5,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AmbiguousRequestError, CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
+import { CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
 import type { ActionOutcome, BackendRequest, JobView, StatusOutcome, WaitOptions } from "../../jobs/backend";
 import { Deadline, formatDuration } from "../../jobs/deadline";
 import { PollingSchedule } from "../../jobs/polling";
-import { sleep } from "../../util/abort";
 import {
   atLeast,
   type FlinkApi,
@@ -20,14 +19,14 @@ import {
   type JobOverview,
   newTriggerId,
   OLDEST_SUPPORTED,
-  runRequestBody,
   savepointDirKey,
 } from "./api";
-import { FlinkRestError } from "./client";
-import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarsOf, jarUploadName, jobTag, newJobId, SettingsTooLongError } from "./identity";
+import { cancelAndWait, type Conduct, conductOf, postRun, runBody, savepointResult, stopWithSavepoint } from "./primitives";
+import { hashJar } from "../../jobs/deploy";
+import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, jobTag, type KeptJar, keptJars, newJobId, recordedFields, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
-import { runRefused, shortJarId } from "./messages";
-import { describeDetails, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
+import { shortJarId } from "./messages";
+import { describeDetails, judgeStarted, judgeStatus, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 import { FlinkWait, type Settled } from "./wait";
 
 /** Where the wait stands, for the timeout and cancel messages. */
@@ -45,12 +44,10 @@ interface Progress {
   sentRun?: boolean;
 }
 
-type OwnJar = JarFile & { settings: JobSettings };
-/** How a stop with savepoint ended: the savepoint and the job's state, or why it failed. */
-type Stopped = { ok: true; location: string; state: string } | { ok: false; failure: string };
+/** A jar of the job and what it runs with: its settings and flinkConfiguration (recorded, or given to this step). */
+type OwnJar = KeptJar & { configuration: Record<string, string> };
 
-/** The longest gap between two reads of a savepoint trigger, well within Flink's 5-minute result retention. */
-export const TRIGGER_POLL_CAP_MS = 60_000;
+export { TRIGGER_POLL_CAP_MS } from "./primitives";
 
 export interface FlinkRestContext {
   api: FlinkApi;
@@ -75,6 +72,18 @@ export class FlinkRestActions {
 
   private get api(): FlinkApi {
     return this.ctx.api;
+  }
+
+  /** The primitives' view of this action: its signal, its wait loop, its progress. */
+  private get conduct(): Conduct {
+    return conductOf(
+      this.api,
+      this.options,
+      () => this.signal,
+      (phase, observe, judge, schedule) => this.waitFor(phase, observe, judge, schedule),
+      (phase, jobId, run) => Object.assign(this.progress, { phase, sent: true }, run ? { pendingJobId: jobId, sentRun: true } : { jobId }),
+      (jobId) => Object.assign(this.progress, { jobId, pendingJobId: undefined, lastSeen: `Flink accepted job ${jobId}` }),
+    );
   }
 
   private get log() {
@@ -181,7 +190,7 @@ export class FlinkRestActions {
   // ---------------------------------------------------------------- jars and runs
 
   /** Uploads `jarFile` under a name that carries the job's tag and settings; returns the listed jar. */
-  private async upload(pattern: string, settings: JobSettings): Promise<OwnJar> {
+  private async upload(pattern: string, settings: JobSettings, configuration: Record<string, string>): Promise<OwnJar> {
     const file = resolveJarFile("jarFile", pattern, this.ctx.workingDirectory);
     const limit = Number((await this.clusterConfig())["rest.server.max-content-length"] ?? 104_857_600);
     if (Number.isFinite(limit) && file.size > limit) {
@@ -190,25 +199,34 @@ export class FlinkRestActions {
         `${path.basename(file.path)} is ${mb(file.size)}; the cluster accepts uploads up to ${mb(limit)} (rest.server.max-content-length on the JobManager)`,
       );
     }
-    let name: string;
-    try {
-      name = jarUploadName(this.jobName!, settings, path.basename(file.path));
-    } catch (error) {
-      if (error instanceof SettingsTooLongError) {
-        throw new InputError("args", `the job's settings (entryClass, args, parallelism, savepointDirectory) are too long to keep with its jar on the cluster (${error.message}); shorten args`);
-      }
-      throw error;
-    }
+    const { sha256 } = await hashJar(file);
+    // Never refused for length: what does not fit is named, for a later step to give again.
+    const { name, dropped } = jarUploadNameFitting(this.jobName!, settings, path.basename(file.path), recordedFields(sha256, settings, configuration));
     this.progress.phase = "uploading the jar";
     const blob = await fs.openAsBlob(file.path, { type: "application/x-java-archive" });
     const id = await this.api.uploadJar(blob, name, this.signal);
     this.log.info(`Uploaded ${path.basename(file.path)} (${mb(file.size)}) as jar ${shortJarId(id)}.`);
-    return { id, name, uploaded: Date.now(), settings };
+    if (dropped.length) {
+      this.log.warning(
+        `The job's ${dropped.join(", ")} ${dropped.length > 1 ? "are" : "is"} too long to keep with its jar on the cluster: this run uses them, but a later FlinkJobStart or FlinkJobUpdate without jarFile must be given ${dropped.join(", ")} again.`,
+      );
+    }
+    return { id, name, uploaded: Date.now(), settings, sha256, settingsDigest: settingsDigest(settings, configuration), configuration, complete: dropped.length === 0 };
   }
 
-  /** The jar to run: a new upload when `jarFile` is given, else the one the job runs from on the cluster. */
-  private async jarToRun(inputs: FlinkRestInputs, jars: JarFile[], action: string): Promise<{ jar: OwnJar; uploaded: boolean }> {
-    const current = jarsOf(jars, this.jobName!)[0];
+  /**
+   * The jar to run: a new upload when `jarFile` is given, else the one the execution `ranBy` ran
+   * (as its JobID says: never merely the newest upload), else the job's newest kept jar. Settings
+   * and flinkConfiguration not given come from what that jar recorded.
+   */
+  private async jarToRun(inputs: FlinkRestInputs, jars: JarFile[], action: string, ranBy?: string): Promise<{ jar: OwnJar; uploaded: boolean }> {
+    const current = (ranBy ? jarRunBy(jars, this.jobName!, ranBy) : undefined) ?? keptJars(jars, this.jobName!)[0];
+    const configuration = Object.keys(inputs.flinkConfiguration).length ? inputs.flinkConfiguration : (current?.configuration ?? {});
+    if (current && !inputs.jarFile && !current.complete) {
+      this.log.warning(
+        `${action}: some settings jar ${current.id} was uploaded with were too long to keep with it: give entryClass, args, parallelism, savepointDirectory and flinkConfiguration again where they matter, or the job runs without them.`,
+      );
+    }
     const settings: JobSettings = {
       args: inputs.args ?? current?.settings.args ?? [],
       ...((inputs.entryClass ?? current?.settings.entryClass) ? { entryClass: inputs.entryClass ?? current?.settings.entryClass } : {}),
@@ -216,7 +234,7 @@ export class FlinkRestActions {
       ...((inputs.savepointDirectory ?? current?.settings.savepointDirectory) ? { savepointDirectory: inputs.savepointDirectory ?? current?.settings.savepointDirectory } : {}),
     };
     const changed = JSON.stringify(settings) !== JSON.stringify(current?.settings);
-    if (inputs.jarFile) return { jar: await this.upload(inputs.jarFile, settings), uploaded: true };
+    if (inputs.jarFile) return { jar: await this.upload(inputs.jarFile, settings, configuration), uploaded: true };
     if (!current) {
       throw new JobStateError(
         `${action}: the cluster at ${this.ctx.where} no longer has the jar job '${this.jobName}' ran from (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks); give 'jarFile'.`,
@@ -228,7 +246,7 @@ export class FlinkRestActions {
         `${action}: the new entryClass, args, parallelism or savepointDirectory apply to this run; the jar kept on the cluster still records the earlier ones, which a later run without these inputs would use. Give 'jarFile' to record the new ones with it.`,
       );
     }
-    return { jar: { ...current, settings }, uploaded: false };
+    return { jar: { ...current, settings, configuration }, uploaded: false };
   }
 
   /**
@@ -236,56 +254,10 @@ export class FlinkRestActions {
    * same JobID, so Flink can never run it twice: "already submitted" means the first got through.
    */
   private async run(jar: OwnJar, inputs: FlinkRestInputs, savepointPath: string | undefined): Promise<{ jobId: string; runError?: string } | { refused: string }> {
-    const jobId = newJobId(this.jobName!);
-    const config: Record<string, string> = { ...inputs.flinkConfiguration };
-    if (atLeast(this.version, 1, 17)) {
-      config["pipeline.name"] = this.jobName!;
-      if (jar.settings.savepointDirectory) config[savepointDirKey(this.version)] = jar.settings.savepointDirectory;
-    }
-    const body = runRequestBody(this.version, {
-      jobId,
-      args: jar.settings.args,
-      ...(jar.settings.entryClass ? { entryClass: jar.settings.entryClass } : {}),
-      ...(jar.settings.parallelism !== undefined ? { parallelism: jar.settings.parallelism } : {}),
-      ...(savepointPath ? { savepointPath, allowNonRestoredState: inputs.allowNonRestoredState } : {}),
-      flinkConfiguration: config,
-    });
-    this.progress.phase = "submitting the job";
-    this.progress.pendingJobId = jobId;
-    this.progress.sentRun = true;
-    let runError: string | undefined;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.progress.sent = true;
-        await this.api.run(jar.id, body, this.signal);
-        break;
-      } catch (error) {
-        if (error instanceof FlinkRestError && error.says("already been submitted")) {
-          this.log.info(`Flink already has job ${jobId}: the earlier attempt got through.`);
-          break;
-        }
-        if (error instanceof AmbiguousRequestError && attempt < 3) {
-          this.log.warning(`${error.message}; sending the run again with the same JobID ${jobId}, which Flink accepts only once.`);
-          await sleep(1000 * attempt, this.signal);
-          continue;
-        }
-        if (error instanceof FlinkRestError) {
-          // Flink may have registered the job before main() reported its failure (a restore that
-          // fails while the JobMaster starts): then it is the job's failure, read from the job.
-          if (await this.api.jobDetails(jobId, this.signal)) {
-            runError = error.errors.join(" | ");
-            break;
-          }
-          return { refused: runRefused(jar.id, error.errors) };
-        }
-        throw error;
-      }
-    }
-    this.log.info(`Flink accepted job ${jobId}${savepointPath ? ` (restoring from ${savepointPath})` : ""}.`);
-    this.progress.jobId = jobId;
-    this.progress.pendingJobId = undefined;
-    this.progress.lastSeen = `Flink accepted job ${jobId}`;
-    return runError ? { jobId, runError } : { jobId };
+    // The JobID says what this execution runs: the jar's SHA-256 and the settings' digest (identity.ts).
+    const jobId = newJobId(this.jobName!, { ...(jar.sha256 ? { jarSha256: jar.sha256 } : {}), settingsDigest: settingsDigest(jar.settings, jar.configuration) });
+    const body = runBody(this.version, this.jobName!, jobId, jar, savepointPath, inputs.allowNonRestoredState);
+    return postRun(this.conduct, jar.id, jobId, body);
   }
 
   /** After /run: RUNNING with every task RUNNING, or FAILED with the exception Flink recorded. */
@@ -329,11 +301,16 @@ export class FlinkRestActions {
     }
   }
 
+  /** The jar the execution runs, as its JobID says; else (an execution started before JobIDs said so) the job's newest. */
+  private jarOf(jars: JarFile[], jobId: string): (JarFile & { settings: JobSettings }) | undefined {
+    return jarRunBy(jars, this.jobName!, jobId) ?? jarsOf(jars, this.jobName!)[0];
+  }
+
   // ---------------------------------------------------------------- savepoints
 
   /** The directory for a savepoint: the input, the one the job was submitted with, or the cluster's default. */
-  private async savepointTarget(inputs: FlinkRestInputs, jars: JarFile[]): Promise<{ dir: string | undefined; described: string }> {
-    const own = inputs.savepointDirectory ?? jarsOf(jars, this.jobName!)[0]?.settings.savepointDirectory;
+  private async savepointTarget(inputs: FlinkRestInputs, jars: JarFile[], jobId: string): Promise<{ dir: string | undefined; described: string }> {
+    const own = inputs.savepointDirectory ?? this.jarOf(jars, jobId)?.settings.savepointDirectory;
     if (own) return { dir: own, described: own };
     const config = await this.clusterConfig();
     const fallback = config["execution.checkpointing.savepoint-dir"] ?? config["state.savepoints.dir"];
@@ -343,45 +320,15 @@ export class FlinkRestActions {
     );
   }
 
-  /** Waits on a stop or savepoint trigger (polled well within Flink's 5-minute result retention). */
-  private async savepointResult(jobId: string, triggerId: string, sentAt: number): Promise<Settled<string>> {
-    // Flink keeps a trigger's result for rest.async.store-duration (5 minutes by default): read it
-    // at least every minute, whatever pollingIntervalInSeconds says.
-    const schedule = new PollingSchedule(Math.min(this.options.maxPollIntervalMs, TRIGGER_POLL_CAP_MS));
-    return this.waitFor("waiting for the savepoint", (s) => this.api.observeTrigger(jobId, triggerId, sentAt, s), judgeTrigger, schedule);
-  }
-
-  /** Stop with savepoint and wait for the job to end. */
-  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[]): Promise<Stopped>;
-  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[], waitForResult: boolean): Promise<Stopped | { ok: "sent" }>;
-  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[], waitForResult = true): Promise<Stopped | { ok: "sent" }> {
-    const target = await this.savepointTarget(inputs, jars);
+  /** Stop with savepoint and wait for the job to end (or, with waitForResult false, until Flink accepted the stop). */
+  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[]): Promise<{ ok: true; location: string; state: string } | { ok: false; failure: string }>;
+  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[], waitForResult: boolean): Promise<{ ok: true; location: string; state: string } | { ok: false; failure: string } | { ok: "sent" }>;
+  private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[], waitForResult = true): Promise<{ ok: true; location: string; state: string } | { ok: false; failure: string } | { ok: "sent" }> {
+    const target = await this.savepointTarget(inputs, jars, exec.jid);
     this.log.info(`Stopping job '${this.jobName}' (${exec.jid}) with a savepoint in ${target.described}.`);
-    this.progress.phase = "sending the stop";
-    this.progress.jobId = exec.jid;
-    this.progress.sent = true;
-    const sentAt = Date.now();
-    const trigger = await this.api.stopWithSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
-    if (!waitForResult) return { ok: "sent" };
-    const verdict = await this.savepointResult(exec.jid, trigger, sentAt);
-    if (!verdict.ok) {
-      const now = await this.api.jobDetails(exec.jid, this.signal);
-      return { ok: false, failure: `stop-with-savepoint failed: ${verdict.failure}. The job is ${now?.state ?? "no longer listed"}.` };
-    }
-    const ended = await this.waitFor("waiting for the job to end", async (s) => (await this.api.jobDetails(exec.jid, s))?.state, (state) => judgeEnded(state, "FINISHED"));
-    this.log.info(`Savepoint written: ${verdict.value}`);
-    return { ok: true, location: verdict.value, state: ended.ok ? ended.value : "UNKNOWN" };
-  }
-
-  /** Cancel and wait for CANCELED (409: the job had already ended). */
-  private async cancelAndWait(exec: JobOverview): Promise<string> {
-    this.progress.phase = "sending the cancel";
-    this.progress.jobId = exec.jid;
-    this.progress.sent = true;
-    const answer = await this.api.cancel(exec.jid, this.signal);
-    if (answer === "already-ended") this.log.info(`Job ${exec.jid} had already ended.`);
-    const verdict = await this.waitFor("waiting for the job to be CANCELED", async (s) => (await this.api.jobDetails(exec.jid, s))?.state, (state) => judgeEnded(state, "CANCELED"));
-    return verdict.ok ? verdict.value : "UNKNOWN";
+    const stopped = await stopWithSavepoint(this.conduct, exec.jid, target.dir, waitForResult);
+    if (stopped.ok !== false) return stopped;
+    return { ok: false, failure: `stop-with-savepoint failed: ${stopped.failure}. The job is ${stopped.state}.` };
   }
 
   // ---------------------------------------------------------------- the actions
@@ -429,7 +376,7 @@ export class FlinkRestActions {
       ...(inputs.parallelism !== undefined ? { parallelism: inputs.parallelism } : {}),
       ...(inputs.savepointDirectory ? { savepointDirectory: inputs.savepointDirectory } : {}),
     };
-    const jar = await this.upload(inputs.jarFile!, settings);
+    const jar = await this.upload(inputs.jarFile!, settings, inputs.flinkConfiguration);
     return this.runAndWatch(jar, true, inputs, inputs.savepointName, jars);
   }
 
@@ -446,7 +393,7 @@ export class FlinkRestActions {
     const { exec } = await this.current("STOP");
     if (exec.state !== "RUNNING") throw new JobStateError(`Job '${this.jobName}' (JobID ${exec.jid}) is ${exec.state}, not RUNNING: there is nothing to stop.`);
     const stopped = await this.stopWithSavepoint(exec, inputs, jars, this.options.waitForCompletion);
-    const jar = jarsOf(jars, this.jobName!)[0];
+    const jar = this.jarOf(jars, exec.jid);
     if (stopped.ok === "sent") {
       this.log.info(`Flink accepted the stop of job ${exec.jid}; not waiting for its savepoint (waitForCompletion is false).`);
       return { actionResult: "IN_PROGRESS", job: this.view(exec, jar) };
@@ -467,8 +414,12 @@ export class FlinkRestActions {
     }
     if (!latest && !inputs.jarFile && !jarsOf(jars, this.jobName!).length) throw this.notFound(all, action);
     let restoreFrom: string | undefined;
+    // The execution whose state is restored: its jar and settings run again (never merely the newest upload).
+    let ranBy: string | undefined = latest?.jid;
     if (action === "START") {
-      restoreFrom = inputs.savepointName ?? (await this.lastSavepoint(found.executions));
+      const last = await this.lastSavepoint(found.executions, inputs.savepointName);
+      restoreFrom = inputs.savepointName ?? last?.path;
+      if (last) ranBy = last.jobId;
       if (!restoreFrom) {
         throw new JobStateError(
           `START: the cluster no longer knows a savepoint of job '${this.jobName}' (it keeps ended jobs for jobstore.expiration-time, 1 hour by default). Give 'savepointName' (the savepointPath of the stop)` +
@@ -480,6 +431,7 @@ export class FlinkRestActions {
         const point = newestRestorePoint(await this.api.checkpoints(exec.jid, this.signal));
         if (point?.externalPath) {
           restoreFrom = point.externalPath;
+          ranBy = exec.jid;
           break;
         }
       }
@@ -489,16 +441,17 @@ export class FlinkRestActions {
         );
       }
     }
-    const { jar, uploaded } = await this.jarToRun(inputs, jars, action);
+    const { jar, uploaded } = await this.jarToRun(inputs, jars, action, ranBy);
     this.log.info(`Starting job '${this.jobName}' from ${restoreFrom} with jar ${jar.id}.`);
     return this.runAndWatch(jar, uploaded, inputs, restoreFrom, jars);
   }
 
-  /** The newest savepoint Flink lists for the job's executions. */
-  private async lastSavepoint(executions: JobOverview[]): Promise<string | undefined> {
+  /** The newest savepoint Flink lists for the job's executions (or the one named `path`), and the execution that wrote it. */
+  private async lastSavepoint(executions: JobOverview[], path?: string): Promise<{ path: string; jobId: string } | undefined> {
     for (const exec of executions) {
-      const newest = savepointsOf(await this.api.checkpoints(exec.jid, this.signal))[0];
-      if (newest?.externalPath) return newest.externalPath;
+      const listed = savepointsOf(await this.api.checkpoints(exec.jid, this.signal));
+      const found = path ? listed.find((p) => p.externalPath === path || p.externalPath?.endsWith(`/${path}`)) : listed[0];
+      if (found?.externalPath) return { path: found.externalPath, jobId: exec.jid };
     }
     return undefined;
   }
@@ -514,8 +467,8 @@ export class FlinkRestActions {
         `lastState update of job '${this.jobName}': its checkpoints are deleted when it is cancelled, so there would be no state to restart from. Set execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION (cluster or job), or use upgradeMode 'savepoint'.`,
       );
     }
-    // Upload first: a bad jar must not leave the job stopped.
-    const { jar, uploaded } = await this.jarToRun(inputs, jars, action);
+    // Upload first: a bad jar must not leave the job stopped. Without jarFile, the jar the live execution runs.
+    const { jar, uploaded } = await this.jarToRun(inputs, jars, action, exec.jid);
     if (action === "UPDATE") {
       const stopped = await this.stopWithSavepoint(exec, inputs, jars);
       if (!stopped.ok) {
@@ -528,11 +481,16 @@ export class FlinkRestActions {
       // The stop's savepoint is the job's newest: lastSavepoint (savepointPath is Stop's and Savepoint's output alone).
       const outcome = await this.runAndWatch(jar, uploaded, inputs, from, jars, stopped.location);
       if (outcome.actionResult === "FAILED") {
-        outcome.failure = `${outcome.failure}. The job is stopped; its state is in ${stopped.location}: start it from there with FlinkJobStart (savepointName).`;
+        const previous = jarRunBy(jars, this.jobName!, exec.jid);
+        outcome.failure =
+          `${outcome.failure}. The job is stopped; its state is in ${stopped.location}. The previous version (JobID ${exec.jid}): ` +
+          (previous
+            ? `FlinkJobStart with startMode savepoint and savepointName ${stopped.location} starts it again with the jar and settings it ran (jar ${shortJarId(previous.id)}), or deploy its jar with FlinkJobDeploy.`
+            : `give its jarFile to FlinkJobStart with startMode savepoint and savepointName ${stopped.location} (the cluster no longer keeps the jar it ran).`);
       }
       return outcome;
     }
-    const state = await this.cancelAndWait(exec);
+    const state = await cancelAndWait(this.conduct, exec.jid);
     this.log.info(`Job ${exec.jid} is ${state}.`);
     if (action === "STATELESS_UPDATE") return this.runAndWatch(jar, uploaded, inputs, undefined, jars);
     const point = newestRestorePoint(await this.api.finalCheckpoints(exec.jid, this.signal));
@@ -552,15 +510,15 @@ export class FlinkRestActions {
     const jars = (await this.api.listJars(this.signal)) ?? [];
     const { exec } = await this.current("SAVEPOINT");
     if (exec.state !== "RUNNING") throw new JobStateError(`Job '${this.jobName}' (JobID ${exec.jid}) is ${exec.state}; a savepoint needs it RUNNING.`);
-    const target = await this.savepointTarget(inputs, jars);
+    const target = await this.savepointTarget(inputs, jars, exec.jid);
     this.log.info(`Triggering a savepoint of job '${this.jobName}' (${exec.jid}) in ${target.described}.`);
     this.progress.jobId = exec.jid;
     this.progress.sent = true;
     const sentAt = Date.now();
     const trigger = await this.api.triggerSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
-    const jar = jarsOf(jars, this.jobName!)[0];
+    const jar = this.jarOf(jars, exec.jid);
     if (!this.options.waitForCompletion) return { actionResult: "IN_PROGRESS", job: this.view(exec, jar) };
-    const verdict = await this.savepointResult(exec.jid, trigger, sentAt);
+    const verdict = await savepointResult(this.conduct, exec.jid, trigger, sentAt);
     if (!verdict.ok) return { actionResult: "FAILED", failure: `The savepoint failed: ${verdict.failure}`, job: this.view(exec, jar) };
     return { actionResult: "SUCCESS", savepointPath: verdict.value, job: this.view(exec, jar, verdict.value) };
   }
@@ -592,7 +550,7 @@ export class FlinkRestActions {
       await this.api.cancel(exec.jid, this.signal);
       return { actionResult: "IN_PROGRESS", job: this.view(exec) };
     }
-    const state = await this.cancelAndWait(exec);
+    const state = await cancelAndWait(this.conduct, exec.jid);
     return { actionResult: "SUCCESS", job: this.view({ jid: exec.jid, state }) };
   }
 
@@ -632,7 +590,7 @@ export class FlinkRestActions {
       }
       const jars = (await this.api.listJars(this.signal)) ?? [];
       const mine = all.filter((j) => j.jid.startsWith(jobTag(this.jobName!)) || j.name === this.jobName);
-      return { job: this.view(exec, jarsOf(jars, this.jobName)[0]), jobs: rows(mine.length ? mine : [exec]) };
+      return { job: this.view(exec, this.jarOf(jars, exec.jid)), jobs: rows(mine.length ? mine : [exec]) };
     });
   }
 }

@@ -58,6 +58,8 @@ export interface SnapshotPointer {
   externalPath?: string;
   isSavepoint: boolean;
   timestamp?: number;
+  /** Flink deleted its files (a checkpoint not retained past its job's end): nothing to restore from. */
+  discarded?: boolean;
 }
 
 export interface CheckpointStats {
@@ -260,6 +262,7 @@ export class FlinkApi {
       if (str(v["external_path"]) && v["external_path"] !== "<checkpoint-not-externally-addressable>") p.externalPath = v["external_path"];
       const ts = v["latest_ack_timestamp"] ?? v["restore_timestamp"];
       if (num(ts)) p.timestamp = ts;
+      if (v["discarded"] === true) p.discarded = true;
       return p;
     };
     const stats: CheckpointStats = { historySavepoints: [] };

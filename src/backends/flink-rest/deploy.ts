@@ -1,55 +1,38 @@
 /**
  * FlinkJobDeploy on a Flink session cluster: the primitives src/jobs/deploy.ts drives.
  *
- * What a deployment must remember across pipeline runs lives where the other Flink REST tasks keep
- * it, in the uploaded jar's name (identity.ts): the settings, plus the jar's SHA-256 (`h`), a
- * digest of the job's flinkConfiguration (`c`) and, when it fits in a file name, the configuration
- * itself (`f`). So a re-run compares without re-uploading, and a rollback starts the previous jar
- * with the settings it ran with. The previous jar stays on the cluster until the new version has
- * passed its health check.
+ * What runs is read from the execution itself: its JobID carries 8 hex of the jar's SHA-256 and 8
+ * hex of its settings' digest (identity.ts newJobId), so the record (src/jobs/record.ts) never
+ * takes the newest upload for what runs. The settings' values live with the jar on the cluster, in
+ * its uploaded name: the settings, the jar's SHA-256 (`h`), the settings' digest (`s`), a digest of
+ * the flinkConfiguration (`c`) and, as room allows, the configuration itself (`f`); what does not
+ * fit is named in a warning (the inputs a later step must give again), never refused. The previous
+ * jar stays on the cluster until the new version has passed its health check.
  */
-import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { AmbiguousRequestError, InputError, JobStateError } from "../../errors";
+import { JobStateError } from "../../errors";
 import type { DeployRequest, JobView, WaitOptions } from "../../jobs/backend";
-import { Deadline } from "../../jobs/deadline";
+import { Deadline, formatDuration } from "../../jobs/deadline";
 import { type DeployOutcome, type DeployTarget, deploy, type Health, hashJar, type Started, type UpgradeMode } from "../../jobs/deploy";
+import type { HealthNow, JobRecord } from "../../jobs/record";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
-import { atLeast, type FlinkVersion, isLive, type JarFile, type JobOverview, newTriggerId, OLDEST_SUPPORTED, runRequestBody, savepointDirKey } from "./api";
+import { type FlinkVersion, isLive, type JarFile, type JobOverview, savepointDirKey } from "./api";
 import type { FlinkRestContext } from "./actions";
-import { FlinkRestError } from "./client";
-import { AmbiguousJobError, findExecutions, jarNameFields, type JobSettings, jarsOf, jarUploadName, newJobId, SettingsTooLongError } from "./identity";
+import { cancelAndWait, type Conduct, conductOf, postRun, runBody, stopWithSavepoint } from "./primitives";
+import { AmbiguousJobError, findExecutions, type JobSettings, jarsOf, jarUploadNameFitting, newJobId, recordedFields, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
-import { runRefused, shortJarId } from "./messages";
-import { describeDetails, judgeEnded, judgeStarted, judgeTrigger, newestRestorePoint, type Verdict } from "./judge";
-import { deadlineError, FlinkWait, type Settled } from "./wait";
+import { describeDetails, judgeStarted, newestRestorePoint, type Verdict } from "./judge";
+import { shortJarId } from "./messages";
+import { FlinkWait, type Settled } from "./wait";
+import { checkpointCompletedSince, checkpointingOn, failureReport, readJob, restarts, type RunnableVersion } from "./observe";
 
 /** A version of the job: a jar on the cluster and the settings it runs with. */
-interface Version {
-  jarId: string;
-  settings: JobSettings;
-  /** Undefined: the version's configuration was too long to keep with its jar. */
-  configuration: Record<string, string> | undefined;
-}
-
-/** A short digest of a flinkConfiguration, whatever the order of its keys. */
-function configDigest(configuration: Record<string, string>): string {
-  const sorted = Object.entries(configuration).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash("sha256").update(JSON.stringify(sorted)).digest().subarray(0, 9).toString("base64url");
-}
-
-/** The comparable text of a version's settings: equal text, same job definition. */
-function settingsText(settings: JobSettings, configurationDigest: string): string {
-  return JSON.stringify({ entryClass: settings.entryClass ?? null, args: settings.args, parallelism: settings.parallelism ?? null, savepointDirectory: settings.savepointDirectory ?? null, configuration: configurationDigest });
-}
-
-const hexToB64 = (hex: string) => Buffer.from(hex, "hex").toString("base64url");
-const b64ToHex = (b64: string) => Buffer.from(b64, "base64url").toString("hex");
+type Version = RunnableVersion;
 
 export async function flinkRestDeploy(ctx: FlinkRestContext, request: DeployRequest<FlinkRestInputs>, options: WaitOptions): Promise<DeployOutcome> {
   const { inputs, jobName } = request;
-  // Local work first: a pattern matching none or two, or settings too long to record, fail before any call.
+  // Local work first: a pattern matching none or two fails before any call.
   const file = resolveJarFile("jarFile", inputs.jarFile!, ctx.workingDirectory);
   const settings: JobSettings = {
     args: inputs.args ?? [],
@@ -58,30 +41,11 @@ export async function flinkRestDeploy(ctx: FlinkRestContext, request: DeployRequ
     ...(inputs.savepointDirectory ? { savepointDirectory: inputs.savepointDirectory } : {}),
   };
   const jar = await hashJar(file);
-  let uploadName: string;
-  const recorded = { h: hexToB64(jar.sha256), c: configDigest(inputs.flinkConfiguration) };
-  try {
-    try {
-      uploadName = jarUploadName(jobName, settings, path.basename(file.path), { ...recorded, f: inputs.flinkConfiguration });
-    } catch (error) {
-      if (!(error instanceof SettingsTooLongError)) throw error;
-      uploadName = jarUploadName(jobName, settings, path.basename(file.path), recorded);
-      options.logger.warning(
-        "flinkConfiguration is too long to keep with the jar on the cluster (only its digest is kept): a later rollback to this version would start it without these settings.",
-      );
-    }
-  } catch (error) {
-    if (error instanceof SettingsTooLongError) {
-      throw new InputError(
-        Object.keys(inputs.flinkConfiguration).length ? "flinkConfiguration" : "args",
-        `the job's settings (entryClass, args, parallelism, savepointDirectory, flinkConfiguration) are too long to keep with its jar on the cluster (${error.message}); shorten them`,
-      );
-    }
-    throw error;
-  }
+  const digest = settingsDigest(settings, inputs.flinkConfiguration);
+  const upload = jarUploadNameFitting(jobName, settings, path.basename(file.path), recordedFields(jar.sha256, settings, inputs.flinkConfiguration));
   const deadline = new Deadline(options.timeoutMs, options.signal);
   try {
-    const target = new FlinkRestDeployTarget(ctx, options, deadline, jobName, inputs, settings, file.path, uploadName);
+    const target = new FlinkRestDeployTarget(ctx, options, deadline, jobName, inputs, { jarId: "", settings, configuration: inputs.flinkConfiguration, runs: { jarSha256: jar.sha256, settingsDigest: digest } }, file.path, upload, request.deploy.healthCheckSeconds * 1000);
     return await deploy(target, jar, request.deploy, jobName, options.logger, options.waitForCompletion);
   } finally {
     deadline.dispose();
@@ -93,8 +57,11 @@ class FlinkRestDeployTarget implements DeployTarget {
   private version!: FlinkVersion;
   private jars: JarFile[] = [];
   private live?: JobOverview;
+  /** The live execution's health as read(): an unhealthy one is not asked for a savepoint. */
+  private liveHealth?: HealthNow;
   private previous?: Version;
   private uploaded?: string;
+  private readonly uploadName: string;
   private phase = "reading the job";
   private clusterConfigCache?: Record<string, string>;
   private readonly wait: FlinkWait;
@@ -105,12 +72,25 @@ class FlinkRestDeployTarget implements DeployTarget {
     private readonly deadline: Deadline,
     private readonly jobName: string,
     private readonly inputs: FlinkRestInputs,
-    private readonly settings: JobSettings,
+    /** The version this step deploys (its jarId is known once uploaded). */
+    private readonly wanted: Version,
     private readonly jarPath: string,
-    private readonly uploadName: string,
+    private readonly upload_: { name: string; dropped: string[] },
+    /** The health check's window: a failure within it makes a live execution unhealthy now. */
+    private readonly healthWindowMs: number,
   ) {
-    this.wantedSettings = settingsText(settings, configDigest(inputs.flinkConfiguration));
+    this.wantedSettings = wanted.runs.settingsDigest!;
+    this.uploadName = upload_.name;
     this.wait = new FlinkWait({ deadline, logger: options.logger, onProgress: (seen) => options.onProgress?.(seen, this.phase) });
+  }
+
+  remainingMs(): number {
+    return this.deadline.remainingMs();
+  }
+
+  /** The primitives' view of this deployment: its signal and wait loop. */
+  private get conduct(): Conduct {
+    return conductOf(this.api, this.options, () => this.signal, (_phase, observe, judge, schedule) => this.waitFor(observe, judge, this.signal, schedule));
   }
 
   private get api() {
@@ -129,15 +109,18 @@ class FlinkRestDeployTarget implements DeployTarget {
     try {
       return await body();
     } catch (error) {
-      const stopped = deadlineError(this.deadline, this.phase);
-      if (stopped) throw stopped;
-      if (error instanceof AmbiguousJobError) throw new JobStateError(error.message);
-      throw error;
+      throw this.deadline.interruption(this.phase) ?? (error instanceof AmbiguousJobError ? new JobStateError(error.message) : error);
     }
   }
 
-  private waitFor<O, T>(observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>): Promise<Settled<T>> {
-    return this.wait.until(observe, judge, new PollingSchedule(this.options.maxPollIntervalMs));
+  /** The shared wait (wait.ts): rides through outages until the step's deadline; `signal` may be a phase's own, shorter one. */
+  private waitFor<O, T>(
+    observe: (signal: AbortSignal) => Promise<O>,
+    judge: (o: O) => Verdict<T>,
+    signal = this.signal,
+    schedule = new PollingSchedule(this.options.maxPollIntervalMs),
+  ): Promise<Settled<T>> {
+    return this.wait.until(observe, judge, schedule, signal);
   }
 
   private view(jobId: string | undefined, state: string | undefined, jarId?: string): JobView {
@@ -150,34 +133,14 @@ class FlinkRestDeployTarget implements DeployTarget {
   }
 
   read() {
-    return this.guarded("reading the job", async () => {
-      const config = await this.api.config(this.signal);
-      this.version = config.version;
-      if (!atLeast(config.version, OLDEST_SUPPORTED.major, OLDEST_SUPPORTED.minor)) {
-        throw new JobStateError(`The cluster at ${this.ctx.where} runs Flink ${config.version.text}; these tasks need Flink ${OLDEST_SUPPORTED.major}.${OLDEST_SUPPORTED.minor} or later`);
-      }
-      const jars = config.webSubmit ? await this.api.listJars(this.signal) : undefined;
-      if (!jars) throw new JobStateError(`The cluster at ${this.ctx.where} does not accept jars over REST (web submission is off, or it is an application cluster). Deploy to a session cluster with web submission enabled.`);
-      this.jars = jars;
-      const found = findExecutions(await this.api.jobsOverview(this.signal), this.jobName);
-      this.live = found.executions.find((e) => isLive(e.state));
-      const own = jarsOf(jars, this.jobName)[0];
-      const fields = own ? (jarNameFields(own.name) ?? jarNameFields(own.id) ?? {}) : {};
-      const configuration = isStringMap(fields["f"]) ? fields["f"] : undefined;
-      const digest = typeof fields["c"] === "string" ? fields["c"] : configDigest(configuration ?? {});
-      if (own) this.previous = { jarId: own.id, settings: own.settings, configuration };
-      const newest = found.executions[0];
-      const state = {
-        live: this.live !== undefined,
-        job: this.view(newest?.jid, newest?.state, own?.id),
-        rollbackPossible: own !== undefined,
-        ...(own && typeof fields["h"] === "string" ? { jarSha256: b64ToHex(fields["h"]) } : {}),
-        ...(own ? { settings: settingsText(own.settings, digest) } : {}),
-      };
-      if (!own) {
-        return { ...state, rollbackImpossibleBecause: `the cluster at ${this.ctx.where} no longer has the jar the previous version ran from (uploaded jars live on the JobManager's disk and are gone after it restarts, or the job was started outside these tasks)` };
-      }
-      return state;
+    return this.guarded("reading the job", async (): Promise<JobRecord> => {
+      const seen = await readJob(this.api, this.ctx.where, this.jobName, this.signal, this.healthWindowMs);
+      this.version = seen.version;
+      this.jars = seen.jars;
+      this.live = seen.live;
+      this.liveHealth = seen.record.health;
+      if (seen.ran) this.previous = seen.ran;
+      return seen.record;
     });
   }
 
@@ -187,12 +150,17 @@ class FlinkRestDeployTarget implements DeployTarget {
       const blob = await openAsBlob(this.jarPath, { type: "application/x-java-archive" });
       this.uploaded = await this.api.uploadJar(blob, this.uploadName, this.signal);
       this.log.info(`Uploaded ${path.basename(this.jarPath)} as jar ${shortJarId(this.uploaded)}.`);
+      if (this.upload_.dropped.length) {
+        this.log.warning(
+          `The job's ${this.upload_.dropped.join(", ")} ${this.upload_.dropped.length > 1 ? "are" : "is"} too long to keep with its jar on the cluster: this run uses them, but a later FlinkJobStart or FlinkJobUpdate without jarFile, or a rollback to this version, must be given ${this.upload_.dropped.join(", ")} again.`,
+        );
+      }
       return { jarId: this.uploaded };
     });
   }
 
-  submit() {
-    return this.guarded("starting the job", () => this.run({ jarId: this.uploaded!, settings: this.settings, configuration: this.inputs.flinkConfiguration }, undefined, this.inputs.allowNonRestoredState));
+  submit(restoreFrom: string | undefined) {
+    return this.guarded("starting the job", () => this.run({ ...this.wanted, jarId: this.uploaded! }, restoreFrom, this.inputs.allowNonRestoredState));
   }
 
   upgrade(mode: UpgradeMode, onStopped: (previousSavepoint: string | undefined) => void) {
@@ -218,9 +186,9 @@ class FlinkRestDeployTarget implements DeployTarget {
             `No savepoint directory for job '${this.jobName}': give 'savepointDirectory', or configure ${savepointDirKey(this.version)} on the cluster. The running version was left running.`,
           );
         }
-        if (mode === "stateless" && exec.state !== "RUNNING") {
-          // A job that is not RUNNING cannot take a savepoint, and a stateless upgrade needs none.
-          this.log.warning(`Job ${exec.jid} is ${exec.state}, so it cannot take a savepoint: it is cancelled, and a rollback would start the previous version without state.`);
+        if (mode === "stateless" && !this.liveHealth?.healthy) {
+          // A job that is not healthy cannot be trusted to take a savepoint, and a stateless upgrade needs none.
+          this.log.warning(`Job ${exec.jid} is not healthy (${this.liveHealth?.evidence ?? exec.state}), so it is cancelled without a savepoint.`);
           await this.cancelAndWait(exec.jid);
           onStopped(undefined);
         } else if (dir === undefined) {
@@ -234,7 +202,7 @@ class FlinkRestDeployTarget implements DeployTarget {
         }
       }
       this.phase = "starting the new version";
-      const version = { jarId: this.uploaded!, settings: this.settings, configuration: this.inputs.flinkConfiguration };
+      const version = { ...this.wanted, jarId: this.uploaded! };
       return this.run(version, mode === "stateless" ? undefined : from, this.inputs.allowNonRestoredState);
     });
   }
@@ -249,156 +217,105 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   private async stopWithSavepoint(jobId: string, dir: string | undefined): Promise<string> {
     this.log.info(`Stopping job '${this.jobName}' (${jobId}) with a savepoint.`);
-    const sentAt = Date.now();
-    const trigger = await this.api.stopWithSavepoint(jobId, dir, newTriggerId(), this.signal);
-    const verdict = await this.waitFor((s) => this.api.observeTrigger(jobId, trigger, sentAt, s), judgeTrigger);
-    if (!verdict.ok) {
-      const now = await this.api.jobDetails(jobId, this.signal);
-      const state = now?.state ?? "no longer listed";
+    const stopped = await stopWithSavepoint(this.conduct, jobId, dir);
+    if (!stopped.ok) {
       throw new JobStateError(
-        `stop-with-savepoint of job ${jobId} failed: ${verdict.failure}. The running version is ${state}; nothing new was started.` +
-          (state !== "RUNNING" ? " A job that is not RUNNING cannot take a savepoint: upgrade it with upgradeMode 'lastState' (from its newest retained checkpoint) or 'stateless'." : ""),
+        `stop-with-savepoint of job ${jobId} failed: ${stopped.failure}. The running version is ${stopped.state}; nothing new was started.` +
+          (stopped.state !== "RUNNING" ? " A job that is not RUNNING cannot take a savepoint: upgrade it with upgradeMode 'lastState' (from its newest retained checkpoint) or 'stateless'." : ""),
       );
     }
-    await this.waitFor(async (s) => (await this.api.jobDetails(jobId, s))?.state, (state) => judgeEnded(state, "FINISHED"));
-    this.log.info(`Savepoint written: ${verdict.value}`);
-    return verdict.value;
+    return stopped.location;
   }
 
-  private async cancelAndWait(jobId: string): Promise<string> {
-    await this.api.cancel(jobId, this.signal);
-    const verdict = await this.waitFor(async (s) => (await this.api.jobDetails(jobId, s))?.state, (state) => judgeEnded(state, "CANCELED"));
-    return verdict.ok ? verdict.value : "UNKNOWN";
+  private cancelAndWait(jobId: string): Promise<string> {
+    return cancelAndWait(this.conduct, jobId);
   }
 
-  /** POST /run once with a JobID chosen here; a retry after an ambiguous failure carries the same JobID. */
+  /** Starts `version` as a new execution whose JobID says what it runs. */
   private async run(version: Version, savepointPath: string | undefined, allowNonRestoredState: boolean): Promise<Started> {
-    const jobId = newJobId(this.jobName);
+    const jobId = newJobId(this.jobName, version.runs);
     if (!version.configuration) this.log.warning(`The configuration jar ${version.jarId} ran with was too long to keep with it: it runs now with the cluster's configuration only.`);
-    const config: Record<string, string> = { ...version.configuration };
-    if (atLeast(this.version, 1, 17)) {
-      config["pipeline.name"] = this.jobName;
-      if (version.settings.savepointDirectory) config[savepointDirKey(this.version)] = version.settings.savepointDirectory;
-    }
-    const body = runRequestBody(this.version, {
-      jobId,
-      args: version.settings.args,
-      ...(version.settings.entryClass ? { entryClass: version.settings.entryClass } : {}),
-      ...(version.settings.parallelism !== undefined ? { parallelism: version.settings.parallelism } : {}),
-      ...(savepointPath ? { savepointPath, allowNonRestoredState } : {}),
-      flinkConfiguration: config,
-    });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.api.run(version.jarId, body, this.signal);
-        break;
-      } catch (error) {
-        if (error instanceof FlinkRestError && error.says("already been submitted")) break;
-        if (error instanceof AmbiguousRequestError && attempt < 3) {
-          this.log.warning(`${error.message}; sending the run again with the same JobID ${jobId}, which Flink accepts only once.`);
-          await sleep(1000 * attempt, this.signal);
-          continue;
-        }
-        // Registered before main() failed (a restore that fails at start): the health check reads the job's failure.
-        if (error instanceof FlinkRestError && (await this.api.jobDetails(jobId, this.signal))) break;
-        if (error instanceof FlinkRestError) throw new JobStateError(runRefused(version.jarId, error.errors));
-        throw error;
-      }
-    }
-    this.log.info(`Flink accepted job ${jobId} (jar ${shortJarId(version.jarId)}${savepointPath ? `, restoring from ${savepointPath}` : ""}).`);
+    const posted = await postRun(this.conduct, version.jarId, jobId, runBody(this.version, this.jobName, jobId, version, savepointPath, allowNonRestoredState));
+    // Registered before main() failed (a restore that fails at start): the health check reads the job's failure.
+    if ("refused" in posted) throw new JobStateError(posted.refused);
     return { job: this.view(jobId, "INITIALIZING", version.jarId) };
   }
 
-  health(started: Started, seconds: number) {
+  health(started: Started, seconds: number, budgetMs: number) {
     return this.guarded("checking the new version's health", async (): Promise<Health> => {
       const jobId = started.job.jobId!;
-      const failed = async (what: string, state: string | undefined): Promise<Health> => ({ healthy: false, report: await this.failureReport(jobId, what), job: { ...started.job, ...(state ? { jobStatus: state } : {}) } });
-      const first = await this.waitFor((s) => this.api.jobDetails(jobId, s), judgeStarted);
-      if (!first.ok) return failed(first.failure, (await this.api.jobDetails(jobId, this.signal))?.state);
-      const runningSince = Date.now();
-      const checkpointing = await this.checkpointingOn(jobId);
-      this.log.info(`Job ${jobId} is RUNNING; watching it for ${seconds} s${checkpointing ? " and for a completed checkpoint" : ""}.`);
-      const schedule = new PollingSchedule(this.options.maxPollIntervalMs);
-      for (;;) {
-        const details = await this.api.jobDetails(jobId, this.signal);
-        if (details?.state !== "RUNNING") return failed(`the job left RUNNING: ${details ? describeDetails(details) : "no longer listed"}`, details?.state);
-        const restarts = await this.restarts(jobId);
-        if (restarts > 0) return failed(`the job restarted ${restarts} time(s) (${describeDetails(details)})`, details.state);
-        const checkpointed = !checkpointing || (await this.checkpointCompletedSince(jobId));
-        const elapsed = Date.now() - runningSince;
-        if (elapsed >= seconds * 1000 && checkpointed) {
-          return { healthy: true, seen: `RUNNING for ${Math.round(elapsed / 1000)} s without a restart${checkpointing ? ", a checkpoint completed" : ""}` };
-        }
-        this.options.onProgress?.(
-          `job ${jobId} RUNNING without a restart for ${Math.round(elapsed / 1000)} of ${seconds} s (${Math.max(0, Math.round((seconds * 1000 - elapsed) / 1000))} s to go)${checkpointing ? (checkpointed ? ", a checkpoint completed" : ", no checkpoint completed yet") : ""}`,
-          `the health check (RUNNING, no restart${checkpointing ? ", a completed checkpoint" : ""})`,
+      let last: string | undefined;
+      const failed = async (what: string, state: string | undefined): Promise<Health> => ({ healthy: false, report: await failureReport(this.api, jobId, what, this.signal), job: { ...started.job, ...((state ?? last) ? { jobStatus: state ?? last } : {}) } });
+      // This phase's own budget: what is left of the step, less the time a rollback needs.
+      // (A Deadline, not AbortSignal.timeout: a timeout signal only held by AbortSignal.any can be collected before it fires.)
+      const budget = new Deadline(budgetMs, this.signal);
+      const phase = budget.signal;
+      let seen = "not yet listed by Flink";
+      try {
+        const first = await this.waitFor(
+          (s) => this.api.jobDetails(jobId, s),
+          (details) => {
+            last = details?.state ?? last;
+            const verdict = judgeStarted(details);
+            seen = verdict.seen;
+            return verdict;
+          },
+          phase,
         );
-        const left = seconds * 1000 - elapsed;
-        await sleep(left > 0 ? Math.min(schedule.nextDelayMs(), left) : schedule.nextDelayMs(), this.signal);
+        if (!first.ok) return failed(first.failure, (await this.api.jobDetails(jobId, this.signal))?.state);
+        const runningSince = Date.now();
+        const checkpointing = await checkpointingOn(this.api, jobId, this.signal);
+        this.log.info(`Job ${jobId} is RUNNING; watching it for ${seconds} s${checkpointing ? " and for a completed checkpoint" : ""}.`);
+        const schedule = new PollingSchedule(this.options.maxPollIntervalMs);
+        for (;;) {
+          const details = await this.api.jobDetails(jobId, phase);
+          last = details?.state ?? last;
+          if (details?.state !== "RUNNING") return failed(`the job left RUNNING: ${details ? describeDetails(details) : "no longer listed"}`, details?.state);
+          seen = describeDetails(details);
+          if (details.vertices.some((v) => v.status !== "RUNNING")) return failed(`not every task stayed RUNNING: ${seen}`, details.state);
+          const restartCount = await restarts(this.api, jobId, this.signal);
+          if (restartCount > 0) return failed(`the job restarted ${restartCount} time(s) (${seen})`, details.state);
+          const checkpointed = !checkpointing || (await checkpointCompletedSince(this.api, jobId, this.signal));
+          const elapsed = Date.now() - runningSince;
+          if (elapsed >= seconds * 1000 && checkpointed) {
+            const root = await this.api.rootException(jobId, this.signal).catch(() => undefined);
+            if (root) return failed(`the job reports a root exception`, details.state);
+            return {
+              healthy: true,
+              seen: `RUNNING for ${Math.round(elapsed / 1000)} s with every task RUNNING (${seen}), without a restart${checkpointing ? ", a checkpoint completed after the start" : ", checkpointing off"}, no root exception`,
+              job: { ...started.job, jobStatus: details.state },
+            };
+          }
+          this.options.onProgress?.(
+            `job ${jobId} RUNNING without a restart for ${Math.round(elapsed / 1000)} of ${seconds} s (${Math.max(0, Math.round((seconds * 1000 - elapsed) / 1000))} s to go)${checkpointing ? (checkpointed ? ", a checkpoint completed" : ", no checkpoint completed yet") : ""}`,
+            `the health check (RUNNING, no restart${checkpointing ? ", a completed checkpoint" : ""})`,
+          );
+          const left = seconds * 1000 - elapsed;
+          await sleep(left > 0 ? Math.min(schedule.nextDelayMs(), left) : schedule.nextDelayMs(), phase);
+        }
+      } catch (error) {
+        if (!budget.timedOut) throw error;
+        return failed(`not healthy within its ${formatDuration(Math.round(budgetMs / 1000) * 1000)} (the step's budget less the time kept for a rollback); last seen: ${seen}`, undefined);
+      } finally {
+        budget.dispose();
       }
     });
   }
 
-  /** Restarts since the job started: Flink's numRestarts metric, else the failures in its exception history. */
-  private async restarts(jobId: string): Promise<number> {
-    const metric = await this.api.client.call({ method: "GET", path: `/jobs/${jobId}/metrics?get=numRestarts`, idempotent: true, signal: this.signal });
-    const entry = Array.isArray(metric.data) ? (metric.data as Array<{ id?: unknown; value?: unknown }>).find((m) => m.id === "numRestarts") : undefined;
-    if (entry && Number.isFinite(Number(entry.value))) return Number(entry.value);
-    return (await this.exceptionHistory(jobId)).length;
-  }
-
-  private async exceptionHistory(jobId: string): Promise<Array<{ name: string; time: number }>> {
-    const answer = await this.api.client.call({ method: "GET", path: `/jobs/${jobId}/exceptions?maxExceptions=10`, idempotent: true, signal: this.signal });
-    const history = (answer.data as { exceptionHistory?: { entries?: unknown[] } } | undefined)?.exceptionHistory?.entries;
-    if (!Array.isArray(history)) return [];
-    return history.map((e) => {
-      const entry = e as { exceptionName?: unknown; timestamp?: unknown };
-      return { name: typeof entry.exceptionName === "string" ? entry.exceptionName : "?", time: typeof entry.timestamp === "number" ? entry.timestamp : 0 };
-    });
-  }
-
-  private async checkpointingOn(jobId: string): Promise<boolean> {
-    try {
-      const answer = await this.api.client.call({ method: "GET", path: `/jobs/${jobId}/checkpoints/config`, idempotent: true, signal: this.signal });
-      const interval = (answer.data as { interval?: unknown } | undefined)?.interval;
-      // Flink reports a disabled periodic checkpointing as Long.MAX_VALUE.
-      return typeof interval === "number" && interval > 0 && interval < 9e18;
-    } catch (error) {
-      if (error instanceof FlinkRestError && (error.status === 404 || error.says("not enabled"))) return false;
-      throw error;
-    }
-  }
-
-  private async checkpointCompletedSince(jobId: string): Promise<boolean> {
-    const stats = await this.api.checkpoints(jobId, this.signal);
-    const completed = stats?.latestCompleted;
-    return completed !== undefined && (stats?.latestRestored === undefined || completed.id > stats.latestRestored.id);
-  }
-
-  /** What failed, in Flink's words: the state, the restarts, the newest exception. */
-  private async failureReport(jobId: string, what: string): Promise<string> {
-    const [history, root] = await Promise.all([this.exceptionHistory(jobId).catch(() => []), this.api.rootException(jobId, this.signal).catch(() => undefined)]);
-    const names = [...new Set(history.map((h) => h.name))];
-    return `${what} (JobID ${jobId})` + (history.length ? `; exception history: ${history.length}${history.length >= 10 ? "+" : ""} failure(s) (${names.join(", ")})` : "") + (root ? `; newest: ${root}` : "");
-  }
-
-  rollback(failed: Started, savepoint: string | undefined) {
+  rollback(failed: Started | undefined, savepoint: string | undefined) {
     return this.guarded("rolling back", async () => {
-      const failedId = failed.job.jobId!;
-      const now = await this.api.jobDetails(failedId, this.signal);
-      if (now && isLive(now.state)) {
+      const failedId = failed?.job.jobId;
+      const now = failedId ? await this.api.jobDetails(failedId, this.signal) : undefined;
+      if (failedId && now && isLive(now.state)) {
         this.log.info(`Cancelling the failed version (${failedId}, ${now.state}).`);
         await this.cancelAndWait(failedId);
       }
+      // The artifact the live execution ran before the upgrade, as its JobID said: never a jar that never ran.
       const previous = this.previous!;
       this.phase = "starting the previous version";
       const back = await this.run(previous, savepoint, false);
-      const verdict = await this.waitFor((s) => this.api.jobDetails(back.job.jobId!, s), judgeStarted);
-      if (!verdict.ok) {
-        throw new JobStateError(`the previous version (jar ${previous.jarId}, JobID ${back.job.jobId}) did not start again: ${await this.failureReport(back.job.jobId!, verdict.failure)}`);
-      }
-      if (this.uploaded) await this.api.deleteJar(this.uploaded, this.signal).catch(() => undefined);
-      return { job: { ...back.job, jobStatus: verdict.value.state } };
+      if (this.uploaded && this.uploaded !== previous.jarId) await this.api.deleteJar(this.uploaded, this.signal).catch(() => undefined);
+      return back;
     });
   }
 
@@ -415,7 +332,8 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   async whereNow(): Promise<string> {
     try {
-      const signal = this.deadline.lastLookSignal();
+      // A signal of its own: after a cancel the step's signal is already aborted.
+      const signal = AbortSignal.timeout(15_000);
       const found = findExecutions(await this.api.jobsOverview(signal), this.jobName);
       const live = found.executions.filter((e) => isLive(e.state));
       const newest = found.executions[0];
@@ -425,8 +343,4 @@ class FlinkRestDeployTarget implements DeployTarget {
       return `unknown: the job could not be read (${(error as Error).message})`;
     }
   }
-}
-
-function isStringMap(value: unknown): value is Record<string, string> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
 }

@@ -2,11 +2,13 @@
  * How the tasks know a job on a Flink cluster across its executions and across pipeline runs,
  * with no store of their own (the Kubernetes operator's discipline, flink-rest-api.md §6):
  *
- * - **The JobID carries the job's tag.** Every run gets a JobID chosen before `/run`: the first
- *   8 hex of sha256("flink-jobs:" + jobName), then 24 random hex. Any later task finds every
- *   execution of the job in `/jobs/overview` by that prefix, even when the jar names its own job
- *   (`env.execute("X")` overrides `pipeline.name`). A retried `/run` carries the same JobID, and
- *   Flink refuses a second job with it ("already submitted" = the first got through).
+ * - **The JobID carries the job's tag and what the execution runs.** Every run gets a JobID chosen
+ *   before `/run`: the first 8 hex of sha256("flink-jobs:" + jobName), 8 hex of the jar's SHA-256,
+ *   8 hex of the settings' digest, 8 random hex. Any later task finds every execution of the job
+ *   in `/jobs/overview` by that prefix, even when the jar names its own job (`env.execute("X")`
+ *   overrides `pipeline.name`), and reads what each execution runs from its own JobID, never from
+ *   the newest upload. A retried `/run` carries the same JobID, and Flink refuses a second job with
+ *   it ("already submitted" = the first got through).
  * - **A job we did not start** (Flink's CLI or UI) is found by its Flink name when exactly one
  *   live job carries it; two or more → refuse, listing their JobIDs.
  * - **The jar's stored name carries the tag and the job's settings.** Flink stores an upload as
@@ -14,10 +16,11 @@
  *   (`/jobs/:id/jobmanager/config` is the cluster's configuration, not the job's, and
  *   `/jobs/:id/config` shows only ExecutionConfig). So we send
  *   `fj.<tag>.<base64url JSON {e: entryClass, a: args, p: parallelism, d: savepointDirectory}>.<jar's own name>`.
- *   Start, Update, Stop and Delete read it back from `/jars`. It lives on the JobManager's disk:
- *   after a JobManager restart it is gone, and the task asks for `jarFile` again. Settings too
- *   long for a file name are refused at submit with a message naming the input.
- *   `flinkConfiguration` is not remembered: a later run is given it again or runs without it.
+ *   Start, Update, Stop and Delete read it back from `/jars`; the jar an execution runs is the one
+ *   whose recorded SHA-256 prefix (`h`) and settings' digest (`s`) its JobID carries. It lives on the
+ *   JobManager's disk: after a JobManager restart it is gone, and the task asks for `jarFile`
+ *   again. The flinkConfiguration (`f`) is kept too as room allows; settings that do not fit in a
+ *   file name are left out, never refused, and the task names the inputs a later step must give again.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { isLive, type JarFile, type JobOverview } from "./api";
@@ -29,9 +32,29 @@ export function jobTag(jobName: string): string {
   return createHash("sha256").update(`flink-jobs:${jobName}`).digest("hex").slice(0, TAG_LENGTH);
 }
 
-/** A fresh JobID for an execution of this job. */
-export function newJobId(jobName: string): string {
-  return jobTag(jobName) + randomBytes(16).toString("hex").slice(0, 32 - TAG_LENGTH);
+/** Hex digits of the JobID, after the tag, that carry the jar's SHA-256 and then the settings' digest. */
+export const ARTIFACT_DIGEST_LENGTH = 8;
+
+/** What an execution runs, as its JobID carries it: the jar's SHA-256 (hex) and the digest of its settings (hex). */
+export interface RunsWhat {
+  jarSha256?: string;
+  settingsDigest?: string;
+}
+
+/**
+ * A fresh JobID for an execution of this job: tag (8 hex), then the first 8 hex of the jar's
+ * SHA-256, 8 hex of the settings' digest, 8 random hex. So the execution itself says what it runs;
+ * where a part is unknown its digits are random (1 in 4 billion to match a given jar by chance).
+ */
+export function newJobId(jobName: string, runs: RunsWhat = {}): string {
+  const random = randomBytes(16).toString("hex");
+  const part = (hex: string | undefined, at: number) => (hex && /^[0-9a-f]{8}/i.test(hex) ? hex.slice(0, ARTIFACT_DIGEST_LENGTH).toLowerCase() : random.slice(at, at + ARTIFACT_DIGEST_LENGTH));
+  return jobTag(jobName) + part(runs.jarSha256, 0) + part(runs.settingsDigest, 8) + random.slice(16, 16 + 32 - TAG_LENGTH - 2 * ARTIFACT_DIGEST_LENGTH);
+}
+
+/** What a JobID chosen by newJobId says the execution runs (digits only: a JobID we did not choose reads as random digits). */
+export function runsWhat(jobId: string): { jarDigest: string; settingsDigest: string } {
+  return { jarDigest: jobId.slice(TAG_LENGTH, TAG_LENGTH + ARTIFACT_DIGEST_LENGTH), settingsDigest: jobId.slice(TAG_LENGTH + ARTIFACT_DIGEST_LENGTH, TAG_LENGTH + 2 * ARTIFACT_DIGEST_LENGTH) };
 }
 
 export function isExecutionOf(jobId: string, jobName: string): boolean {
@@ -51,6 +74,41 @@ export const MAX_UPLOAD_NAME_BYTES = 255 - 37;
 const PREFIX = "fj";
 
 export class SettingsTooLongError extends Error {}
+
+/** Which settings, dropped in this order, a name keeps without when all do not fit (the input each comes from). */
+const DROPPABLE: Array<[key: string, input: string]> = [
+  ["f", "flinkConfiguration"],
+  ["a", "args"],
+  ["d", "savepointDirectory"],
+  ["e", "entryClass"],
+  ["p", "parallelism"],
+];
+
+/**
+ * jarUploadName, keeping as many settings as fit: never refuses. `dropped` names the inputs a
+ * later Start, Update or rollback must be given again.
+ */
+export function jarUploadNameFitting(jobName: string, settings: JobSettings, originalName: string, extra: Record<string, unknown> = {}): { name: string; dropped: string[] } {
+  const kept: JobSettings = { ...settings };
+  const keptExtra: Record<string, unknown> = { ...extra };
+  const dropped: string[] = [];
+  for (let i = 0; ; i++) {
+    try {
+      return { name: jarUploadName(jobName, kept, originalName, keptExtra), dropped };
+    } catch (error) {
+      const next = DROPPABLE[i];
+      if (!(error instanceof SettingsTooLongError) || !next) throw error;
+      const [key, input] = next;
+      const present = key === "f" ? keptExtra["f"] !== undefined : key === "a" ? kept.args.length > 0 : key === "d" ? kept.savepointDirectory !== undefined : key === "e" ? kept.entryClass !== undefined : kept.parallelism !== undefined;
+      if (key === "f") delete keptExtra["f"];
+      else if (key === "a") kept.args = [];
+      else if (key === "d") delete kept.savepointDirectory;
+      else if (key === "e") delete kept.entryClass;
+      else delete kept.parallelism;
+      if (present) dropped.push(input);
+    }
+  }
+}
 
 /**
  * The name we upload a jar under: tag, settings, and (as room allows) the jar's own name.
@@ -102,6 +160,75 @@ export function jarNameFields(listedName: string): Record<string, unknown> | und
   } catch {
     return undefined;
   }
+}
+
+/** A short digest of a flinkConfiguration, whatever the order of its keys (`c` in a jar's name). */
+export function configDigest(configuration: Record<string, string>): string {
+  const sorted = Object.entries(configuration).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash("sha256").update(JSON.stringify(sorted)).digest().subarray(0, 9).toString("base64url");
+}
+
+/** The digest (8 hex) of the settings an execution runs with, as its JobID carries it: equal digest, same job definition. */
+export function settingsDigest(settings: JobSettings, configuration: Record<string, string>): string {
+  const text = JSON.stringify({ entryClass: settings.entryClass ?? null, args: settings.args, parallelism: settings.parallelism ?? null, savepointDirectory: settings.savepointDirectory ?? null, configuration: configDigest(configuration) });
+  return createHash("sha256").update(text).digest("hex").slice(0, 8);
+}
+
+/** Hex digits of the jar's SHA-256 a jar's name keeps (`h`): room in a file name is short, and JobIDs carry only 8. */
+const RECORDED_SHA_HEX = 16;
+
+/**
+ * What an uploaded jar's name records besides the settings: a prefix of its SHA-256 (`h`), its
+ * settings' digest (`s`, which also covers the configuration) and, as room allows, the
+ * flinkConfiguration (`f`).
+ */
+export function recordedFields(jarSha256: string, settings: JobSettings, configuration: Record<string, string>): Record<string, unknown> {
+  return {
+    h: jarSha256.slice(0, RECORDED_SHA_HEX),
+    s: settingsDigest(settings, configuration),
+    ...(Object.keys(configuration).length ? { f: configuration } : {}),
+  };
+}
+
+/** `h` as hex: a hex prefix, or (jars uploaded by earlier versions) the whole SHA-256 in base64url. */
+function recordedSha(h: unknown): string | undefined {
+  if (typeof h !== "string") return undefined;
+  return /^[0-9a-f]{16,64}$/.test(h) ? h : Buffer.from(h, "base64url").toString("hex");
+}
+
+/** A jar kept for the job, with what its name recorded. */
+export interface KeptJar extends JarFile {
+  settings: JobSettings;
+  /** The jar's SHA-256 (hex), where recorded. */
+  sha256?: string;
+  /** The digest of the settings it was uploaded with (`s`), where recorded. */
+  settingsDigest?: string;
+  /** The flinkConfiguration it was uploaded with; undefined when it was not kept (too long). */
+  configuration?: Record<string, string>;
+  /** false: some settings it was uploaded with were too long to keep with it (a run from it must be given them again). */
+  complete: boolean;
+}
+
+/** The job's kept jar that the execution `jobId` runs, as its JobID says (jar and settings digests); undefined when none is kept. */
+export function jarRunBy(jars: JarFile[], jobName: string, jobId: string): KeptJar | undefined {
+  if (!isExecutionOf(jobId, jobName)) return undefined;
+  const runs = runsWhat(jobId);
+  return keptJars(jars, jobName).find((jar) => jar.sha256?.startsWith(runs.jarDigest) && jar.settingsDigest === runs.settingsDigest);
+}
+
+/** The jars the extension uploaded for this job, newest first, with what their names recorded. */
+export function keptJars(jars: JarFile[], jobName: string): KeptJar[] {
+  return jarsOf(jars, jobName).map((jar) => {
+    const fields = jarNameFields(jar.name) ?? jarNameFields(jar.id) ?? {};
+    const kept = fields["f"];
+    const digest = typeof fields["s"] === "string" ? fields["s"] : undefined;
+    const sha256 = recordedSha(fields["h"]);
+    const configurationKept = typeof kept === "object" && kept !== null && !Array.isArray(kept) && Object.values(kept).every((v) => typeof v === "string") ? (kept as Record<string, string>) : undefined;
+    // Complete when what was read back has the digest it was uploaded with (settings that did not fit were left out).
+    const complete = digest === undefined || settingsDigest(jar.settings, configurationKept ?? {}) === digest;
+    const configuration = configurationKept ?? (complete ? {} : undefined);
+    return { ...jar, complete, ...(sha256 ? { sha256 } : {}), ...(digest ? { settingsDigest: digest } : {}), ...(configuration ? { configuration } : {}) };
+  });
 }
 
 /** The jars the extension uploaded for this job, newest first. */

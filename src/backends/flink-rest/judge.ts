@@ -58,7 +58,7 @@ export function judgeStatus(state: string | undefined, wanted: string): Verdict<
 export function newestRestorePoint(stats: CheckpointStats | undefined): SnapshotPointer | undefined {
   if (!stats) return undefined;
   return [stats.latestRestored, stats.latestCompleted, stats.latestSavepoint]
-    .filter((p): p is SnapshotPointer => p?.externalPath !== undefined)
+    .filter((p): p is SnapshotPointer => p?.externalPath !== undefined && p.discarded !== true)
     .sort((a, b) => b.id - a.id)[0];
 }
 

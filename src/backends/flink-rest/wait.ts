@@ -46,14 +46,16 @@ export class FlinkWait {
 
   constructor(private readonly options: FlinkWaitOptions) {}
 
-  async until<O, T>(observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>, schedule: PollingSchedule): Promise<Settled<T>> {
+  /** `signal`: the step's (default) or a phase's own shorter one, whose end the caller handles. */
+  async until<O, T>(observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>, schedule: PollingSchedule, signal?: AbortSignal): Promise<Settled<T>> {
     const { deadline } = this.options;
+    const within = signal ?? deadline.signal;
     try {
       for (;;) {
-        const verdict = await this.look(observe, judge, deadline.signal);
+        const verdict = await this.look(observe, judge, within);
         if (verdict?.done) return verdict;
         this.options.onProgress?.(this.lastSeen);
-        await sleep(schedule.nextDelayMs(), deadline.signal);
+        await sleep(schedule.nextDelayMs(), within);
       }
     } catch (error) {
       if (!deadline.timedOut) throw error;

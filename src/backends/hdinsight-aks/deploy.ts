@@ -14,6 +14,7 @@ import type { JarBlobState, JarLocation, JarUploadResult } from "../../azure/jar
 import { CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
 import type { DeployRequest, JobView, WaitOptions } from "../../jobs/backend";
 import { Deadline, formatDuration } from "../../jobs/deadline";
+import type { JobRecord as DeployRecord } from "../../jobs/record";
 import { type DeployOutcome, type DeployTarget, deploy, type Health, hashJar, type LocalJar, type Started, type UpgradeMode } from "../../jobs/deploy";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
@@ -118,9 +119,7 @@ class HdInsightDeployTarget implements DeployTarget {
       return await body();
     } catch (error) {
       if (error instanceof CancelledError || error instanceof WaitTimeoutError) throw error;
-      if (this.deadline.cancelled) throw new CancelledError(`The pipeline was cancelled while ${this.phase}`);
-      if (this.deadline.timedOut) throw new WaitTimeoutError(`Timed out after ${formatDuration(this.options.timeoutMs)} while ${this.phase}; raise waitTimeoutInMinutes`);
-      throw error;
+      throw this.deadline.interruption(this.phase) ?? error;
     }
   }
 
@@ -157,7 +156,7 @@ class HdInsightDeployTarget implements DeployTarget {
       if (!this.live) {
         this.destination = { jobJarDirectory: wantedDir, jarName: this.jarName };
         this.pathWasThisJobs = named.some((r) => sameDirectory(r.properties.jobJarDirectory, wantedDir) && r.properties.jarName === this.jarName);
-        return { live: false, job: this.view(currentRecord(named, this.jobName)), rollbackPossible: false };
+        return { live: false, job: this.view(currentRecord(named, this.jobName)), rollbackPossible: false } satisfies DeployRecord;
       }
       const p = this.live.properties;
       if (!p.jobJarDirectory || !p.jarName) {
@@ -178,11 +177,13 @@ class HdInsightDeployTarget implements DeployTarget {
       }
       this.destination = { jobJarDirectory: p.jobJarDirectory, jarName: p.jarName };
       const blob = await this.ctx.jars.read(p.jobJarDirectory, p.jarName, this.deadline.signal);
+      const status = p.status ?? "unknown";
       return {
         live: true,
         job: this.view(this.live),
-        ...(blob?.sha256 ? { jarSha256: blob.sha256 } : {}),
-        settings: settingsText(p),
+        // The service runs one execution per job from the blob at its path: that blob's SHA-256 is what runs.
+        artifact: { ...(blob?.sha256 ? { sha256: blob.sha256 } : {}), settings: settingsText(p), location: `${p.jobJarDirectory}/${p.jarName}` },
+        health: { healthy: status === "RUNNING", evidence: `the service lists the job ${status}` },
         rollbackPossible: blob !== undefined,
         ...(blob ? {} : { rollbackImpossibleBecause: `the jar the running version was started from is no longer at ${p.jobJarDirectory}/${p.jarName}` }),
       };
@@ -217,6 +218,20 @@ class HdInsightDeployTarget implements DeployTarget {
       // Once posted, the running version may be stopped whatever the answer: from here a failure says where the job stands.
       onStopped(undefined);
       const outcome = await this.act(this.upgradeAction, { args: this.inputs.definition.args ?? "" });
+      const before = this.live!.properties;
+      const after = outcome.record?.properties;
+      if (outcome.actionResult !== "SUCCESS" && after?.status === "RUNNING" && (!before.jobId || after.jobId === before.jobId)) {
+        // The service refused the upgrade and the running version kept running: nothing was stopped.
+        // Its jar goes back (so the blob says what runs) and the job is left alone, not restarted.
+        await this.putPreviousJarBack();
+        throw Object.assign(
+          new JobStateError(
+            `${this.upgradeAction} of job '${this.jobName}' ended ${outcome.actionResult} (${recordState(outcome.record)}) and the running version kept running` +
+              `${after.jobId ? ` (JobID ${after.jobId})` : ""}: it was left alone, and its jar is back at ${this.uploaded!.jarPath}. The new version never ran.`,
+          ),
+          { oldVersionRuns: true, job: this.view(outcome.record) },
+        );
+      }
       const written = savepointWritten(outcome);
       if (written) {
         this.log.info(`${this.upgradeAction} took savepoint ${written} of the running version: the rollback point.`);
@@ -228,7 +243,11 @@ class HdInsightDeployTarget implements DeployTarget {
     });
   }
 
-  health(started: Started, seconds: number) {
+  remainingMs(): number {
+    return this.deadline.remainingMs();
+  }
+
+  health(started: Started, seconds: number, _budgetMs: number) {
     return this.guarded("checking the new version's health", async (): Promise<Health> => {
       const { action, outcome } = started as HdStarted;
       const first = outcome.record;
@@ -242,7 +261,7 @@ class HdInsightDeployTarget implements DeployTarget {
       const schedule = new PollingSchedule(this.options.maxPollIntervalMs, this.ctx.tuning.minPollIntervalMs);
       for (;;) {
         const elapsed = Date.now() - since;
-        if (elapsed >= seconds * 1000) return { healthy: true, seen: `RUNNING for ${Math.round(elapsed / 1000)} s (${describeRecord(first)})` };
+        if (elapsed >= seconds * 1000) return { healthy: true, seen: `RUNNING for ${Math.round(elapsed / 1000)} s (${describeRecord(first)})`, job: this.view(first) };
         await sleep(Math.min(schedule.nextDelayMs(), seconds * 1000 - elapsed), this.deadline.signal);
         const records = await readDuringWait(this.api, this.jobName, this.deadline.signal, this.log);
         if (!records) continue;
@@ -254,16 +273,21 @@ class HdInsightDeployTarget implements DeployTarget {
     });
   }
 
-  rollback(_failed: Started, savepoint: string | undefined) {
-    return this.guarded("rolling back", async (): Promise<Started> => {
-      const { jobJarDirectory, jarName } = this.destination;
-      const uploaded = this.uploaded!;
-      if (uploaded.previous) {
-        this.phase = "putting the previous jar back";
-        await this.ctx.jars.restore(uploaded.previous, jobJarDirectory, jarName, uploaded.etag, this.deadline.signal);
-      } else if (uploaded.status !== "unchanged") {
-        throw new JobStateError(`the previous jar's bytes were not kept when ${uploaded.jarPath} was written, so it cannot be put back`);
-      }
+  /** The running version's bytes back at the path it runs from (kept under .versions/ by the upload). */
+  private async putPreviousJarBack(): Promise<void> {
+    const { jobJarDirectory, jarName } = this.destination;
+    const uploaded = this.uploaded!;
+    if (uploaded.previous) {
+      this.phase = "putting the previous jar back";
+      await this.ctx.jars.restore(uploaded.previous, jobJarDirectory, jarName, uploaded.etag, this.deadline.signal);
+    } else if (uploaded.status !== "unchanged") {
+      throw new JobStateError(`the previous jar's bytes were not kept when ${uploaded.jarPath} was written, so it cannot be put back`);
+    }
+  }
+
+  rollback(_failed: Started | undefined, savepoint: string | undefined) {
+    return this.guarded("rolling back", async (): Promise<HdStarted> => {
+      await this.putPreviousJarBack();
       this.phase = "starting the previous version";
       const action: FlinkAction = savepoint ? "UPDATE" : "STATELESS_UPDATE";
       const args = this.live!.properties.args ?? "";
@@ -271,7 +295,7 @@ class HdInsightDeployTarget implements DeployTarget {
       if (outcome.actionResult !== "SUCCESS" || outcome.record?.properties.status !== "RUNNING") {
         throw new JobStateError(`the previous version did not start again: ${action}${savepoint ? ` from ${savepoint}` : ""} ended ${outcome.actionResult}, ${recordState(outcome.record)}`);
       }
-      return { job: this.view(outcome.record) };
+      return { action, outcome, job: this.view(outcome.record) } satisfies HdStarted;
     });
   }
 

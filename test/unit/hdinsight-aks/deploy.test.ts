@@ -30,7 +30,8 @@ class ServiceFake implements JobsApi {
   readonly client = { request: async () => ({ status: 200, headers: {}, data: undefined }), resolve: (u: string) => u, requestCount: 0 } as unknown as ArmClient;
   readonly records: JobRecord[] = [];
   readonly posts: RunJobBody["properties"][] = [];
-  failNext?: { action: string; jobOutput: string; keepSavepoint?: boolean };
+  /** The next such action ends FAILED; with jobStatus RUNNING the running version keeps running untouched. */
+  failNext?: { action: string; jobOutput: string; keepSavepoint?: boolean; jobStatus?: string };
   /** After this many list reads following a successful action, the job fails (a crash after start). */
   crashAfterReads?: number;
   private readsSinceAction = 0;
@@ -51,7 +52,7 @@ class ServiceFake implements JobsApi {
     const savepoint = () => (p.lastSavePoint = `${DIR}/sp/savepoint-${String(++counter).padStart(6, "0")}-aaaaaaaaaaaa`);
     if (this.failNext?.action === req.action) {
       if (this.failNext.keepSavepoint && p.status === "RUNNING") savepoint();
-      Object.assign(p, { actionResult: "FAILED", status: "FAILED", jobOutput: this.failNext.jobOutput });
+      Object.assign(p, { actionResult: "FAILED", status: this.failNext.jobStatus ?? "FAILED", jobOutput: this.failNext.jobOutput });
       this.failNext = undefined;
     } else if (!this.jars.blobs.has(`${p.jobJarDirectory}/${p.jarName}`)) {
       Object.assign(p, { actionResult: "FAILED", status: "JOB_LAUNCH_FAILED", jobOutput: "Job execution failed. \nFailed to download jar" });
@@ -212,6 +213,29 @@ describe("FlinkJobDeploy on HDInsight on AKS, in memory (adapter over fake job A
     assert.equal(outcome.job?.jobStatus, "RUNNING");
   });
 
+  it("an UPDATE refused while the old version keeps running: its jar goes back, the job is left alone (no STATELESS_UPDATE), the re-run upgrades again", async () => {
+    await run(build("v1"), { args: "--a 1" });
+    const running = { ...api.records[0]!.properties };
+    for (const rollbackOnFailure of [true, false]) {
+      // (Another jobOutput each time: the service's answer to a new action is a changed record.)
+      api.failNext = { action: "UPDATE", jobOutput: `Job update failed: invalid jar (rollbackOnFailure ${rollbackOnFailure})`, jobStatus: "RUNNING" };
+      const posted = api.posts.length;
+      await assert.rejects(run(build("v2"), { args: "--a 2" }, { rollbackOnFailure }), (error: Error) => {
+        assert.match(error.message, new RegExp(`UPDATE of job 'orders' ended FAILED .*the running version kept running \\(JobID ${running["jobId"]}\\): it was left alone, and its jar is back at .*app\\.jar\\. The new version never ran`, "s"));
+        assert.equal((error as Error & { job?: { jobId?: string } }).job?.jobId, running["jobId"], "the JobID named is not the one that runs");
+        return true;
+      });
+      assert.deepEqual(api.posts.slice(posted).map((p) => p.action), ["UPDATE"], "the running version was restarted");
+      assert.equal(jars.blobs.get(`${DIR}/app.jar`)?.sha256, shaOf("v1"), "the blob holds bytes that never ran");
+      assert.equal(api.records[0]!.properties["runningSha"], shaOf("v1"));
+      assert.equal(api.records[0]!.properties.jobId, running["jobId"]);
+    }
+    // The re-run of the same step: the new bytes never ran, so it is not unchanged: it upgrades.
+    const again = await run(build("v2"), { args: "--a 2" });
+    assert.equal(again.deployAction, "upgraded", again.failure);
+    assert.equal(api.records[0]!.properties["runningSha"], shaOf("v2"));
+  });
+
   it("a new version that fails during the health check is rolled back; with rollbackOnFailure false it is left, saying which savepoint holds the last good state", async () => {
     await run(build("v1"));
     api.crashAfterReads = 3;
@@ -242,7 +266,7 @@ describe("FlinkJobDeploy on HDInsight on AKS, in memory (adapter over fake job A
     jars.upload = async (_f, dir, name) => ({ jarPath: `${dir}/${name}`, jobJarDirectory: dir, jarName: name, blobUrl: "x", status: "created", sha256: "0", md5: "m", size: 1, etag: "e" });
     const outcome = await run(build("v1"));
     assert.equal(outcome.actionResult, "FAILED");
-    assert.match(outcome.failure ?? "", /NEW ended FAILED: status JOB_LAUNCH_FAILED, jobOutput 'Job execution failed. \nFailed to download jar'.*no previous version/s);
+    assert.match(outcome.failure ?? "", /NEW ended FAILED: status JOB_LAUNCH_FAILED, jobOutput 'Job execution failed. \nFailed to download jar'.*no healthy previous version/s);
   });
 
   it("a jar pattern matching none or two fails naming jarFile, before any call", async () => {
