@@ -50,7 +50,8 @@ export const TASKS: { readonly [Name in TaskName]: TaskSpec & { task: Name } } =
   },
   FlinkSavepoint: {
     task: "FlinkSavepoint",
-    action: { name: "operation", actions: { trigger: "SAVEPOINT", list: "LIST_SAVEPOINT" }, default: "trigger" },
+    action: { name: "operation", actions: { trigger: "SAVEPOINT", list: "LIST_SAVEPOINT", dispose: "DISPOSE_SAVEPOINT", prune: "PRUNE_SAVEPOINTS" }, default: "trigger" },
+    onlyWith: { savepointName: ["dispose"], keepLast: ["prune"], maxAgeDays: ["prune"] },
   },
   FlinkJobCancel: { task: "FlinkJobCancel", action: "CANCEL" },
   FlinkJobDelete: { task: "FlinkJobDelete", action: "DELETE" },

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { AmbiguousRequestError, CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
-import type { ActionOutcome, BackendRequest, JobView, StatusOutcome, WaitOptions } from "../../jobs/backend";
+import type { ActionOutcome, BackendRequest, JobAction, JobView, StatusOutcome, WaitOptions } from "../../jobs/backend";
 import { Deadline, formatDuration } from "../../jobs/deadline";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
@@ -25,9 +25,13 @@ import {
   type TriggerState,
 } from "./api";
 import { FlinkRestError } from "./client";
-import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarsOf, jarUploadName, jobTag, newJobId, SettingsTooLongError } from "./identity";
+import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarsOf, jarUploadName, jobTag, newJobId, type RunOrigin, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { describeDetails, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
+import { disposeSavepoint, listSavepoints, pruneSavepoints, resolveSavepoint, type SavepointContext } from "./savepoints";
+
+/** The action an execution is started by, as its JobID records it. */
+const RUN_ORIGIN: Partial<Record<JobAction, RunOrigin>> = { NEW: "submit", START: "start", RE_LAUNCH: "start", UPDATE: "update", STATELESS_UPDATE: "update", LAST_STATE_UPDATE: "update" };
 
 /** Where the wait stands, for the timeout and cancel messages. */
 interface Progress {
@@ -56,6 +60,7 @@ export class FlinkRestActions {
   private progress: Progress = { phase: "reading the job", lastSeen: "nothing yet", sent: false };
   private schedule!: PollingSchedule;
   private clusterConfigCache?: Record<string, string>;
+  private action?: JobAction;
 
   constructor(
     private readonly ctx: FlinkRestContext,
@@ -232,7 +237,7 @@ export class FlinkRestActions {
    * same JobID, so Flink can never run it twice: "already submitted" means the first got through.
    */
   private async run(jar: OwnJar, inputs: FlinkRestInputs, savepointPath: string | undefined): Promise<{ jobId: string; runError?: string } | { refused: string }> {
-    const jobId = newJobId(this.jobName!);
+    const jobId = newJobId(this.jobName!, this.action && RUN_ORIGIN[this.action]);
     const config: Record<string, string> = { ...inputs.flinkConfiguration };
     if (atLeast(this.version, 1, 17)) {
       config["pipeline.name"] = this.jobName!;
@@ -243,7 +248,7 @@ export class FlinkRestActions {
       args: jar.settings.args,
       ...(jar.settings.entryClass ? { entryClass: jar.settings.entryClass } : {}),
       ...(jar.settings.parallelism !== undefined ? { parallelism: jar.settings.parallelism } : {}),
-      ...(savepointPath ? { savepointPath, allowNonRestoredState: inputs.allowNonRestoredState } : {}),
+      ...(savepointPath ? { savepointPath, allowNonRestoredState: inputs.allowNonRestoredState, ...(inputs.claimMode ? { claimMode: inputs.claimMode } : {}) } : {}),
       flinkConfiguration: config,
     });
     this.progress.phase = "submitting the job";
@@ -350,7 +355,7 @@ export class FlinkRestActions {
     this.progress.phase = "sending the stop";
     this.progress.jobId = exec.jid;
     this.progress.sent = true;
-    const trigger = await this.api.stopWithSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
+    const trigger = await this.api.stopWithSavepoint(exec.jid, target.dir, newTriggerId(), this.signal, inputs.savepointFormat);
     const verdict = await this.savepointResult(exec.jid, trigger);
     if (!verdict.ok) {
       const now = await this.api.jobDetails(exec.jid, this.signal);
@@ -379,6 +384,7 @@ export class FlinkRestActions {
   }
 
   private async dispatch({ action, inputs }: BackendRequest<FlinkRestInputs>): Promise<ActionOutcome> {
+    this.action = action;
     switch (action) {
       case "NEW":
         return this.submit(inputs);
@@ -394,7 +400,9 @@ export class FlinkRestActions {
       case "SAVEPOINT":
         return this.savepoint(inputs);
       case "LIST_SAVEPOINT":
-        return this.listSavepoints();
+      case "DISPOSE_SAVEPOINT":
+      case "PRUNE_SAVEPOINTS":
+        return this.manageSavepoints(inputs, action);
       case "CANCEL":
         return this.cancel();
       case "DELETE":
@@ -417,8 +425,9 @@ export class FlinkRestActions {
       ...(inputs.parallelism !== undefined ? { parallelism: inputs.parallelism } : {}),
       ...(inputs.savepointDirectory ? { savepointDirectory: inputs.savepointDirectory } : {}),
     };
+    const from = inputs.savepointName && (await this.resolveSavepointName(inputs.savepointName, inputs.savepointDirectory, found.executions));
     const jar = await this.upload(inputs.jarFile!, settings);
-    return this.runAndWatch(jar, true, inputs, inputs.savepointName, jars);
+    return this.runAndWatch(jar, true, inputs, from, jars);
   }
 
   private async current(action: string): Promise<{ exec: JobOverview; found: JobExecutions }> {
@@ -452,7 +461,9 @@ export class FlinkRestActions {
     if (!latest && !inputs.jarFile && !jarsOf(jars, this.jobName!).length) throw this.notFound(all, action);
     let restoreFrom: string | undefined;
     if (action === "START") {
-      restoreFrom = inputs.savepointName ?? (await this.lastSavepoint(found.executions));
+      restoreFrom = inputs.savepointName
+        ? await this.resolveSavepointName(inputs.savepointName, inputs.savepointDirectory ?? jarsOf(jars, this.jobName!)[0]?.settings.savepointDirectory, found.executions)
+        : await this.lastSavepoint(found.executions);
       if (!restoreFrom) {
         throw new JobStateError(
           `START: the cluster no longer knows a savepoint of job '${this.jobName}' (it keeps ended jobs for jobstore.expiration-time, 1 hour by default). Give 'savepointName' (the savepointPath of the stop)` +
@@ -489,10 +500,12 @@ export class FlinkRestActions {
 
   private async update(inputs: FlinkRestInputs, action: "UPDATE" | "STATELESS_UPDATE" | "LAST_STATE_UPDATE"): Promise<ActionOutcome> {
     const jars = await this.preflight(true);
-    const { exec } = await this.current(action);
+    const { exec, found } = await this.current(action);
     if (!isLive(exec.state)) {
       throw new JobStateError(`Job '${this.jobName}' (JobID ${exec.jid}) is ${exec.state}, not running: use FlinkJobStart to run it again.`);
     }
+    // Before anything changes: a name that resolves to nothing must not leave the job stopped.
+    const named = inputs.savepointName && (await this.resolveSavepointName(inputs.savepointName, inputs.savepointDirectory ?? jarsOf(jars, this.jobName!)[0]?.settings.savepointDirectory, found.executions));
     if (action === "LAST_STATE_UPDATE" && (await this.api.checkpointsRetainedOnCancel(exec.jid, this.signal)) === false) {
       throw new JobStateError(
         `lastState update of job '${this.jobName}': its checkpoints are deleted when it is cancelled, so there would be no state to restart from. Set execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION (cluster or job), or use upgradeMode 'savepoint'.`,
@@ -507,7 +520,7 @@ export class FlinkRestActions {
         const now = await this.api.jobDetails(exec.jid, this.signal);
         return { actionResult: "FAILED", failure: stopped.failure, job: this.view({ jid: exec.jid, state: now?.state ?? exec.state }) };
       }
-      const from = inputs.savepointName ?? stopped.location;
+      const from = named || stopped.location;
       // The stop's savepoint is the job's newest: lastSavepoint (savepointPath is Stop's and Savepoint's output alone).
       const outcome = await this.runAndWatch(jar, uploaded, inputs, from, jars, stopped.location);
       if (outcome.actionResult === "FAILED") {
@@ -539,7 +552,7 @@ export class FlinkRestActions {
     this.log.info(`Triggering a savepoint of job '${this.jobName}' (${exec.jid}) in ${target.described}.`);
     this.progress.jobId = exec.jid;
     this.progress.sent = true;
-    const trigger = await this.api.triggerSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
+    const trigger = await this.api.triggerSavepoint(exec.jid, target.dir, newTriggerId(), this.signal, inputs.savepointFormat);
     const jar = jarsOf(jars, this.jobName!)[0];
     if (!this.options.waitForCompletion) return { actionResult: "IN_PROGRESS", job: this.view(exec, jar) };
     const verdict = await this.savepointResult(exec.jid, trigger);
@@ -547,19 +560,34 @@ export class FlinkRestActions {
     return { actionResult: "SUCCESS", savepointPath: verdict.value, job: this.view(exec, jar, verdict.value) };
   }
 
-  private async listSavepoints(): Promise<ActionOutcome> {
+  /** FlinkSavepoint list, dispose and prune (src/backends/flink-rest/savepoints.ts). */
+  private async manageSavepoints(inputs: FlinkRestInputs, action: "LIST_SAVEPOINT" | "DISPOSE_SAVEPOINT" | "PRUNE_SAVEPOINTS"): Promise<ActionOutcome> {
     await this.preflight(false);
-    const { exec, found } = await this.current("LIST_SAVEPOINT");
-    const all: Array<{ path: string; time: number }> = [];
-    for (const e of found.executions) {
-      for (const p of savepointsOf(await this.api.checkpoints(e.jid, this.signal))) all.push({ path: p.externalPath!, time: p.timestamp ?? 0 });
-    }
-    const paths = [...new Set(all.sort((a, b) => b.time - a.time).map((p) => p.path))];
-    const note =
-      `${paths.length} savepoint(s) Flink lists for the ${found.executions.length} execution(s) of job '${this.jobName}' it still knows. ` +
-      "Flink keeps an ended job for jobstore.expiration-time (1 hour by default) and lists each execution's latest savepoint and the savepoints among its last web.checkpoints.history (10) checkpoints; older savepoints are only on storage, in the savepoint directory.";
-    this.log.info(note);
-    return { actionResult: "SUCCESS", savepoints: paths, job: { ...this.view(exec, undefined, paths[0]), jobOutput: note } };
+    const jars = (await this.api.listJars(this.signal)) ?? [];
+    const { found, all } = await this.executions();
+    const jobDirectory = inputs.savepointDirectory ?? jarsOf(jars, this.jobName!)[0]?.settings.savepointDirectory;
+    if (!found.executions.length && !jobDirectory) throw this.notFound(all, action);
+    if (action === "LIST_SAVEPOINT") return listSavepoints(this.savepointContext(), found.executions, jobDirectory);
+    if (action === "DISPOSE_SAVEPOINT") return disposeSavepoint(this.savepointContext(), found.executions, jobDirectory, inputs.savepointName!);
+    return pruneSavepoints(this.savepointContext(), found.executions, jobDirectory, inputs.retention!);
+  }
+
+  private savepointContext(): SavepointContext {
+    return {
+      api: this.api,
+      jobName: this.jobName!,
+      version: this.version,
+      signal: this.signal,
+      log: this.log,
+      clusterConfig: () => this.clusterConfig(),
+      waitFor: (phase, observe, judge) => this.waitFor(phase, observe, judge),
+      sent: () => (this.progress.sent = true),
+    };
+  }
+
+  /** savepointName as a path: a name is looked up (savepoints.ts), a path is taken as given. */
+  private resolveSavepointName(nameOrPath: string, jobDirectory: string | undefined, executions: JobOverview[]): Promise<string> {
+    return resolveSavepoint(this.savepointContext(), nameOrPath, jobDirectory, executions);
   }
 
   private async cancel(): Promise<ActionOutcome> {

@@ -29,9 +29,23 @@ export function jobTag(jobName: string): string {
   return createHash("sha256").update(`flink-jobs:${jobName}`).digest("hex").slice(0, TAG_LENGTH);
 }
 
-/** A fresh JobID for an execution of this job. */
-export function newJobId(jobName: string): string {
-  return jobTag(jobName) + randomBytes(16).toString("hex").slice(0, 32 - TAG_LENGTH);
+/**
+ * The action that started an execution, kept in the two hex digits after the tag: Flink keeps no
+ * other per-execution text, and the savepoint history tells a stop from an update's stop by it.
+ */
+export const RUN_ORIGINS = { submit: "a1", start: "a2", update: "a3", deploy: "a4" } as const;
+export type RunOrigin = keyof typeof RUN_ORIGINS;
+
+/** A fresh JobID for an execution of this job, marked with the action that starts it. */
+export function newJobId(jobName: string, origin?: RunOrigin): string {
+  const mark = origin ? RUN_ORIGINS[origin] : "";
+  return jobTag(jobName) + mark + randomBytes(16).toString("hex").slice(0, 32 - TAG_LENGTH - mark.length);
+}
+
+/** The action that started an execution (by its JobID's mark); undefined for an unmarked one. */
+export function runOriginOf(jobId: string): RunOrigin | undefined {
+  const mark = jobId.slice(TAG_LENGTH, TAG_LENGTH + 2);
+  return (Object.keys(RUN_ORIGINS) as RunOrigin[]).find((o) => RUN_ORIGINS[o] === mark);
 }
 
 export function isExecutionOf(jobId: string, jobName: string): boolean {

@@ -30,6 +30,8 @@ export interface ActionSpec {
    * looks as it did before (listing twice gives the same text).
    */
   readOnly?: boolean;
+  /** Not a runJob action: the task works on the savepoints in storage itself. */
+  storageOnly?: boolean;
   /** The job statuses in which the action makes sense; elsewhere it is refused before posting. */
   needsStatus?: { running: boolean; advice: string };
 }
@@ -53,6 +55,8 @@ export const ACTIONS: Record<FlinkAction, ActionSpec> = {
     needsStatus: { running: true, advice: "Only a running job can take a savepoint: its last savepoint is in the lastSavepoint output of FlinkJobStatus, or list them with FlinkSavepoint (operation list)." },
   },
   LIST_SAVEPOINT: { since: "2023-06-01-preview", fields: [], listsSavepoints: true, readOnly: true },
+  DISPOSE_SAVEPOINT: { since: "2023-06-01-preview", fields: [], storageOnly: true },
+  PRUNE_SAVEPOINTS: { since: "2023-06-01-preview", fields: [], storageOnly: true },
   CANCEL: { since: "2023-06-01-preview", fields: [] },
   DELETE: { since: "2023-06-01-preview", fields: [], removesRecord: true },
 };

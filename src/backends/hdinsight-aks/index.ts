@@ -150,7 +150,7 @@ export class HdInsightBackend implements Backend<HdInsightInputs> {
       const written = savepointFromOutput(p?.jobOutput) ?? (p?.lastSavePoint !== result.before?.properties.lastSavePoint ? p?.lastSavePoint : undefined);
       if (written) outcome.savepointPath = written;
     }
-    if (spec.listsSavepoints && result.actionResult === "SUCCESS") outcome.savepoints = savepointsFromList(p?.jobOutput);
+    if (spec.listsSavepoints && result.actionResult === "SUCCESS") outcome.savepoints = savepointsFromList(p?.jobOutput).map((path) => ({ path, time: null, origin: null, jobId: null, restoredByLive: null }));
     if (result.actionResult === "FAILED") outcome.failure = p?.jobOutput ?? "(no job output)";
     return outcome;
   }

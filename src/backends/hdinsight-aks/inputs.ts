@@ -46,6 +46,20 @@ export function validateHdInsightInputs(common: CommonInputs, raw: RawInputs): H
       `${action} needs apiVersion ${ACTIONS[action].since} or later, but apiVersion is ${apiVersion}; choose ${ACTIONS[action].since} or 2024-05-01-preview`,
     );
   }
+  for (const flinkOnly of ["savepointFormat", "restoreMode"]) {
+    if ((raw(flinkOnly) ?? "").trim()) {
+      throw new InputError(
+        flinkOnly,
+        `HDInsight on AKS has no such switch: its runJob API takes no savepoint format or claim mode (the service writes canonical savepoints and decides itself who owns a restored one); clear '${flinkOnly}', or use target 'flinkRest'`,
+      );
+    }
+  }
+  if (action && ACTIONS[action].storageOnly) {
+    throw new InputError(common.actionInput ?? "operation", `'${action === "DISPOSE_SAVEPOINT" ? "dispose" : "prune"}' is not available with target 'hdinsightAks' yet; use target 'flinkRest'`);
+  }
+  if (common.deploy && (raw("retainSavepoints") ?? "").trim()) {
+    throw new InputError("retainSavepoints", "is not available with target 'hdinsightAks' yet; clear it, or use target 'flinkRest'");
+  }
   if (common.deploy) {
     // The jar's name comes from the file (or, for an upgrade, from the running job's record).
     const jarFile = rule.requiredText("jarFile", raw("jarFile"));
