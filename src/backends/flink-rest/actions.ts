@@ -585,6 +585,18 @@ export class FlinkRestActions {
     };
   }
 
+  /**
+   * FlinkJobDeploy's retainSavepoints, after a successful deploy: a prune of the job's savepoints.
+   * The deploy has succeeded whatever happens here, so a failure is a warning.
+   */
+  retainSavepoints(inputs: FlinkRestInputs): Promise<void> {
+    return this.bounded(`retainSavepoints of job '${this.jobName}'`, async () => {
+      this.log.info(`retainSavepoints: keeping the newest ${inputs.retention!.keepLast} savepoint(s) of job '${this.jobName}' and the protected ones.`);
+      const outcome = await this.manageSavepoints(inputs, "PRUNE_SAVEPOINTS");
+      if (outcome.actionResult === "FAILED") this.log.warning(`retainSavepoints: ${outcome.failure}`);
+    }).catch((error: Error) => this.log.warning(`retainSavepoints: the deploy succeeded, but its savepoints were not pruned: ${error.message}`));
+  }
+
   /** savepointName as a path: a name is looked up (savepoints.ts), a path is taken as given. */
   private resolveSavepointName(nameOrPath: string, jobDirectory: string | undefined, executions: JobOverview[]): Promise<string> {
     return resolveSavepoint(this.savepointContext(), nameOrPath, jobDirectory, executions);

@@ -17,7 +17,7 @@ import { type DeployOutcome, type DeployTarget, deploy, type Health, hashJar, ty
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
 import { atLeast, type FlinkVersion, isLive, type JarFile, type JobOverview, newTriggerId, OLDEST_SUPPORTED, runRequestBody, savepointDirKey } from "./api";
-import type { FlinkRestContext } from "./actions";
+import { FlinkRestActions, type FlinkRestContext } from "./actions";
 import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, jarNameFields, type JobSettings, jarsOf, jarUploadName, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
@@ -80,7 +80,9 @@ export async function flinkRestDeploy(ctx: FlinkRestContext, request: DeployRequ
   const deadline = new Deadline(options.timeoutMs, options.signal);
   try {
     const target = new FlinkRestDeployTarget(ctx, options, deadline, jobName, inputs, settings, file.path, uploadName);
-    return await deploy(target, jar, request.deploy, jobName, options.logger, options.waitForCompletion);
+    const outcome = await deploy(target, jar, request.deploy, jobName, options.logger, options.waitForCompletion);
+    if (outcome.actionResult === "SUCCESS" && inputs.retention) await new FlinkRestActions(ctx, options, jobName).retainSavepoints(inputs);
+    return outcome;
   } finally {
     deadline.dispose();
   }
@@ -251,7 +253,7 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   private async stopWithSavepoint(jobId: string, dir: string | undefined): Promise<string> {
     this.log.info(`Stopping job '${this.jobName}' (${jobId}) with a savepoint.`);
-    const trigger = await this.api.stopWithSavepoint(jobId, dir, newTriggerId(), this.signal);
+    const trigger = await this.api.stopWithSavepoint(jobId, dir, newTriggerId(), this.signal, this.inputs.savepointFormat);
     const verdict = await this.waitFor((s) => this.api.savepointStatus(jobId, trigger, s), judgeTrigger);
     if (!verdict.ok) {
       const now = await this.api.jobDetails(jobId, this.signal);
@@ -274,7 +276,7 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   /** POST /run once with a JobID chosen here; a retry after an ambiguous failure carries the same JobID. */
   private async run(version: Version, savepointPath: string | undefined, allowNonRestoredState: boolean): Promise<Started> {
-    const jobId = newJobId(this.jobName);
+    const jobId = newJobId(this.jobName, "deploy");
     if (!version.configuration) this.log.warning(`The configuration jar ${version.jarId} ran with was too long to keep with it: it runs now with the cluster's configuration only.`);
     const config: Record<string, string> = { ...version.configuration };
     if (atLeast(this.version, 1, 17)) {
@@ -286,7 +288,7 @@ class FlinkRestDeployTarget implements DeployTarget {
       args: version.settings.args,
       ...(version.settings.entryClass ? { entryClass: version.settings.entryClass } : {}),
       ...(version.settings.parallelism !== undefined ? { parallelism: version.settings.parallelism } : {}),
-      ...(savepointPath ? { savepointPath, allowNonRestoredState } : {}),
+      ...(savepointPath ? { savepointPath, allowNonRestoredState, ...(this.inputs.claimMode ? { claimMode: this.inputs.claimMode } : {}) } : {}),
       flinkConfiguration: config,
     });
     for (let attempt = 1; ; attempt++) {
