@@ -245,10 +245,16 @@ export async function disposeSavepoint(ctx: SavepointContext, executions: JobOve
       `Not disposing of ${savepointPath}: it is ${why} of job '${ctx.jobName}'. Protected now: ${[...protectedNames].map(([n, w]) => `${n} (${w})`).join(", ")}.`,
     );
   }
+  const job = { jobName: ctx.jobName, runId: "", ...(executions[0] ? { jobId: executions[0].jid, jobStatus: executions[0].state } : {}) };
+  const local = localPath(savepointPath);
+  if (local !== undefined && !fs.existsSync(path.join(local, "_metadata"))) {
+    // Disposed of already (a re-run after a failure, or by hand): nothing left to do.
+    ctx.log.info(`${savepointPath} is not on disk (any more): nothing to dispose of.`);
+    return { actionResult: "SUCCESS", job: { ...job, jobOutput: `${savepointPath} was already gone.` } };
+  }
   if (!entries.some((e) => e.name === name)) ctx.log.warning(`${savepointPath} is not among the savepoints known for job '${ctx.jobName}'; disposing of it as asked.`);
   ctx.log.info(`Disposing of savepoint ${savepointPath}.`);
   const result = await dispose(ctx, savepointPath);
-  const job = { jobName: ctx.jobName, runId: "", ...(executions[0] ? { jobId: executions[0].jid, jobStatus: executions[0].state } : {}) };
   if (!result.ok) return { actionResult: "FAILED", failure: `Flink could not dispose of ${savepointPath}: ${result.failure}`, job };
   return { actionResult: "SUCCESS", job: { ...job, jobOutput: `Disposed of ${savepointPath}.` } };
 }
