@@ -85,7 +85,11 @@ export async function resolveSavepoint(ctx: SavepointContext, nameOrPath: string
   if (!SAVEPOINT_NAME.test(nameOrPath)) return nameOrPath;
   for (const exec of executions) {
     const listed = savepointsOf(await ctx.api.checkpoints(exec.jid, ctx.signal)).find((p) => nameOf(p.externalPath!) === nameOrPath);
-    if (listed) return listed.externalPath!.replace(/\/_metadata$/, "");
+    if (listed) {
+      const found = listed.externalPath!.replace(/\/_metadata$/, "");
+      ctx.log.info(`savepointName ${nameOrPath}: ${found} (Flink lists it for execution ${exec.jid}).`);
+      return found;
+    }
   }
   const looked: string[] = [];
   for (const { dir, described } of await savepointDirectories(ctx, jobDirectory)) {
@@ -137,12 +141,15 @@ export async function savepointHistory(
     }
   }
   // Savepoint folders on the agent's disk: `savepoint-<first 6 hex of the JobID>-…`, and every
-  // JobID of this job starts with its tag.
+  // JobID of this job starts with its tag. Read: the job's and the cluster's directories, and
+  // every folder Flink wrote one of its savepoints to (a later run may have had no directory input).
   const prefix = `savepoint-${jobTag(ctx.jobName).slice(0, 6)}-`;
-  const dirs = await savepointDirectories(ctx, jobDirectory);
-  for (const { dir } of dirs) {
+  const dirs = [...(await savepointDirectories(ctx, jobDirectory)).map((d) => d.dir), ...[...byName.values()].map((e) => e.path.slice(0, e.path.length - e.name.length - 1))];
+  const read = new Set<string>();
+  for (const dir of dirs) {
     const local = localPath(dir);
-    if (local === undefined || !fs.existsSync(local)) continue;
+    if (local === undefined || read.has(path.resolve(local)) || !fs.existsSync(local)) continue;
+    read.add(path.resolve(local));
     for (const name of fs.readdirSync(local)) {
       if (!name.startsWith(prefix) || !SAVEPOINT_NAME.test(name)) continue;
       const metadata = path.join(local, name, "_metadata");
@@ -168,7 +175,7 @@ export async function savepointHistory(
   const restored = entries.find((e) => e.restoredByLive === true);
   if (restored) protectedNames.set(restored.name, `the savepoint the live execution ${live!.jid} restored from`);
   if (entries[0]) protectedNames.set(entries[0].name, protectedNames.has(entries[0].name) ? `${protectedNames.get(entries[0].name)} and the newest completed savepoint` : "the newest completed savepoint");
-  const localDirs = dirs.filter((d) => localPath(d.dir) !== undefined).map((d) => d.dir);
+  const localDirs = [...read];
   const note =
     `${entries.length} savepoint(s) of job '${ctx.jobName}': Flink lists them for the ${executions.length} execution(s) it still knows (it forgets an ended job after jobstore.expiration-time, 1 hour by default, ` +
     `and lists per execution its latest savepoint and those among its last web.checkpoints.history checkpoints, 10 by default)` +
