@@ -159,7 +159,8 @@ export async function savepointHistory(
         known.onDisk = true;
         continue;
       }
-      const millis = fs.statSync(metadata).mtimeMs;
+      // The folder's own time: set when _metadata was created in it, not changed by a rewrite of a file.
+      const millis = fs.statSync(path.join(local, name)).mtimeMs;
       byName.set(name, { name, millis, path: joinUri(dir, name), time: new Date(millis).toISOString(), origin: null, jobId: null, restoredByLive: false, onDisk: true });
     }
   }
