@@ -566,7 +566,10 @@ export class FlinkRestActions {
     const jars = (await this.api.listJars(this.signal)) ?? [];
     const { found, all } = await this.executions();
     const jobDirectory = inputs.savepointDirectory ?? jarsOf(jars, this.jobName!)[0]?.settings.savepointDirectory;
-    if (!found.executions.length && !jobDirectory) throw this.notFound(all, action);
+    // Savepoints outlive the executions Flink remembers: with none, the savepoint directories are still read.
+    if (!found.executions.length && !jobDirectory && !Object.keys(await this.clusterConfig()).some((k) => k === savepointDirKey(this.version) || k === "state.savepoints.dir")) {
+      throw this.notFound(all, action);
+    }
     if (action === "LIST_SAVEPOINT") return listSavepoints(this.savepointContext(), found.executions, jobDirectory);
     if (action === "DISPOSE_SAVEPOINT") return disposeSavepoint(this.savepointContext(), found.executions, jobDirectory, inputs.savepointName!);
     return pruneSavepoints(this.savepointContext(), found.executions, jobDirectory, inputs.retention!);
