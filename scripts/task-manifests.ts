@@ -142,36 +142,32 @@ function allowNonRestoredStateInput(): Input {
   };
 }
 
-/** Apache Flink (REST): Flink's formatType for the savepoint the task writes. */
-function savepointFormatInput(visibleRule = FLINK_REST_ONLY): Input {
-  return {
-    name: "savepointFormat",
-    type: "radio",
-    label: "Savepoint format",
-    defaultValue: "canonical",
-    required: false,
-    groupName: "job",
-    options: { canonical: "Canonical", native: "Native" },
-    visibleRule,
-    helpMarkDown:
-      "Apache Flink (REST): `canonical` (default) writes a savepoint any state backend can restore; `native` writes the state backend's own files, faster for large RocksDB state and the format Flink 2.x's asynchronous (ForSt) state backend needs. For example `native`. HDInsight on AKS has no such switch.",
-  };
+/** A two-way switch of Apache Flink (REST) alone: HDInsight on AKS has no such switch, and its help says so. */
+function flinkSwitch(name: string, label: string, options: Record<string, string>, visibleRule: string, help: string): Input {
+  const defaultValue = Object.keys(options)[0]!;
+  return { name, type: "radio", label, defaultValue, required: false, groupName: "job", options, visibleRule, helpMarkDown: `Apache Flink (REST): ${help} HDInsight on AKS has no such switch.` };
 }
 
-/** Apache Flink (REST): who owns the restored snapshot's files (claimMode; restoreMode before Flink 1.20). */
-function restoreModeInput(visibleRule = FLINK_REST_ONLY): Input {
-  return {
-    name: "restoreMode",
-    type: "radio",
-    label: "Restore mode",
-    defaultValue: "noClaim",
-    required: false,
-    groupName: "job",
-    options: { noClaim: "No claim", claim: "Claim" },
+/** Flink's formatType for the savepoint the task writes. */
+function savepointFormatInput(visibleRule = FLINK_REST_ONLY): Input {
+  return flinkSwitch(
+    "savepointFormat",
+    "Savepoint format",
+    { canonical: "Canonical", native: "Native" },
     visibleRule,
-    helpMarkDown:
-      "Apache Flink (REST): `noClaim` (default) leaves the savepoint to you (the job's first checkpoint is a full one, and the savepoint can restore again, for a rollback); `claim` hands it to Flink, which deletes it once newer checkpoints replace it. For example `claim`. HDInsight on AKS has no such switch.",
-  };
+    "`canonical` (default) writes a savepoint any state backend can restore; `native` writes the state backend's own files, faster for large RocksDB state and the format Flink 2.x's asynchronous (ForSt) state backend needs. For example `native`.",
+  );
+}
+
+/** Who owns the restored snapshot's files: Flink's claimMode (restoreMode before Flink 1.20). */
+function restoreModeInput(visibleRule = FLINK_REST_ONLY): Input {
+  return flinkSwitch(
+    "restoreMode",
+    "Restore mode",
+    { noClaim: "No claim", claim: "Claim" },
+    visibleRule,
+    "`noClaim` (default) leaves the savepoint to you (the job's first checkpoint is a full one, and the savepoint can restore again, for a rollback); `claim` hands it to Flink, which deletes it once newer checkpoints replace it. For example `claim`.",
+  );
 }
 
 /** More Flink settings, as `key=value` lines or one JSON object; the help says what they do for the task. */
