@@ -30,8 +30,6 @@ export interface ActionSpec {
    * looks as it did before (listing twice gives the same text).
    */
   readOnly?: boolean;
-  /** Not a runJob action: the task works on the savepoints in storage itself. */
-  storageOnly?: boolean;
   /** The job statuses in which the action makes sense; elsewhere it is refused before posting. */
   needsStatus?: { running: boolean; advice: string };
 }
@@ -55,8 +53,9 @@ export const ACTIONS: Record<FlinkAction, ActionSpec> = {
     needsStatus: { running: true, advice: "Only a running job can take a savepoint: its last savepoint is in the lastSavepoint output of FlinkJobStatus, or list them with FlinkSavepoint (operation list)." },
   },
   LIST_SAVEPOINT: { since: "2023-06-01-preview", fields: [], listsSavepoints: true, readOnly: true },
-  DISPOSE_SAVEPOINT: { since: "2023-06-01-preview", fields: [], storageOnly: true },
-  PRUNE_SAVEPOINTS: { since: "2023-06-01-preview", fields: [], storageOnly: true },
+  // Not runJob actions: a disposal lists with LIST_SAVEPOINT, then works on storage itself (savepoint-dispose.ts); prune is refused.
+  DISPOSE_SAVEPOINT: { since: "2023-06-01-preview", fields: ["savePointName"] },
+  PRUNE_SAVEPOINTS: { since: "2023-06-01-preview", fields: [] },
   CANCEL: { since: "2023-06-01-preview", fields: [] },
   DELETE: { since: "2023-06-01-preview", fields: [], removesRecord: true },
 };

@@ -54,9 +54,7 @@ export function validateHdInsightInputs(common: CommonInputs, raw: RawInputs): H
       );
     }
   }
-  if (action && ACTIONS[action].storageOnly) {
-    throw new InputError(common.actionInput ?? "operation", `'${action === "DISPOSE_SAVEPOINT" ? "dispose" : "prune"}' is not available with target 'hdinsightAks' yet; use target 'flinkRest'`);
-  }
+  if (action === "PRUNE_SAVEPOINTS") throw new InputError(common.actionInput ?? "operation", "'prune' is not available with target 'hdinsightAks' yet (dispose is); use target 'flinkRest'");
   if (common.deploy && (raw("retainSavepoints") ?? "").trim()) {
     throw new InputError("retainSavepoints", "is not available with target 'hdinsightAks' yet; clear it, or use target 'flinkRest'");
   }
@@ -68,6 +66,9 @@ export function validateHdInsightInputs(common: CommonInputs, raw: RawInputs): H
     inputs.jarFile = jarFile;
   }
   if (action) inputs.definition = definition(action, raw, inputs.warnings, common.deploy === true);
+  if (action === "DISPOSE_SAVEPOINT" && !inputs.definition.savePointName) {
+    throw new InputError("savepointName", "a value is required with operation 'dispose': the savepoint's name (savepoint-20e9e9-8a48c6b905e5) or its full abfs[s]:// path");
+  }
   if (common.waitForStatus && !(KNOWN_STATUSES as readonly string[]).includes(common.waitForStatus)) {
     const close = KNOWN_STATUSES.find((s) => similar(s, common.waitForStatus!));
     throw new InputError(
