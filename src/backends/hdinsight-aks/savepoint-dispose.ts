@@ -51,6 +51,11 @@ export async function disposeHdInsightSavepoint(api: JobsApi, jobName: string, w
   if (p?.lastSavePoint) protectedPaths.set(savepointName(p.lastSavePoint), "the job's last (newest) savepoint");
   const restoredFrom = p?.savePointName;
   if (restoredFrom && p?.status === "RUNNING") protectedPaths.set(savepointName(restoredFrom), "the savepoint the running job was started from");
+  else if (p?.status === "RUNNING") {
+    log.warning(
+      "The job record does not say which savepoint the running job was started from, so that one cannot be kept out here: dispose of a savepoint only once the running job has completed a checkpoint after it.",
+    );
+  }
   const why = protectedPaths.get(name);
   if (why) throw new JobStateError(`Not disposing of ${path}: it is ${why} of job '${jobName}'. Protected now: ${[...protectedPaths].map(([n, w]) => `${n} (${w})`).join(", ")}.`);
   log.info(`Removing the folder of savepoint ${path} from storage through the Blob API.`);
