@@ -268,6 +268,21 @@ for (const version of versions) {
       );
     });
 
+    it("prune with maxAgeDays also removes savepoints older than that among the newest keepLast, never a protected one", async () => {
+      const before = folders();
+      // Copies of a canonical savepoint (self-contained), dated 40 days back: only on disk, so dated by their folders.
+      const old = ["00000000aa01", "00000000aa02"].map((id) => path.join(jobDir, `${prefix}${id}`));
+      const longAgo = new Date(Date.now() - 40 * 86_400_000);
+      for (const folder of old) {
+        fs.cpSync(localPath(made["deploy"]!)!, folder, { recursive: true });
+        fs.utimesSync(folder, longAgo, longAgo);
+      }
+      const pruned = await run("PRUNE_SAVEPOINTS", { keepLast: "10", maxAgeDays: "30" });
+      assert.equal(pruned.outcome.actionResult, "SUCCESS", pruned.outcome.failure);
+      assert.match(pruned.outcome.job!.jobOutput!, /Removed 2: /);
+      assert.deepEqual(folders().sort(), before.sort(), "the two old copies are gone, everything newer stays");
+    });
+
     it("FlinkJobDeploy retainSavepoints prunes after a successful deploy, keeping the savepoint the new version restored from", async () => {
       const deployed = await task("FlinkJobDeploy", { jarFile: "v2/*.jar", args: "--records-per-second 30", upgradeMode: "savepoint", healthCheckSeconds: "1", retainSavepoints: "1" });
       assert.equal(deployed.result, "Succeeded", `${deployed.resultMessage}\n${deployed.visibleLog}`);
