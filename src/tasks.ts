@@ -51,7 +51,8 @@ export const TASKS: { readonly [Name in TaskName]: TaskSpec & { task: Name } } =
   FlinkSavepoint: {
     task: "FlinkSavepoint",
     action: { name: "operation", actions: { trigger: "SAVEPOINT", list: "LIST_SAVEPOINT", dispose: "DISPOSE_SAVEPOINT", prune: "PRUNE_SAVEPOINTS" }, default: "trigger" },
-    onlyWith: { savepointName: ["dispose"], keepLast: ["prune"], maxAgeDays: ["prune"] },
+    // Not keepLast: it has a default, which the agent sends whatever the operation.
+    onlyWith: { savepointName: ["dispose"], maxAgeDays: ["prune"] },
   },
   FlinkJobCancel: { task: "FlinkJobCancel", action: "CANCEL" },
   FlinkJobDelete: { task: "FlinkJobDelete", action: "DELETE" },

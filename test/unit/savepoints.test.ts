@@ -60,6 +60,8 @@ describe("savepoints: inputs", () => {
     refused(() => validateHdInsightInputs(common("STOP", "hdinsightAks"), raw({ savepointFormat: "native" })), "savepointFormat", /no such switch/);
     refused(() => validateHdInsightInputs(common("START", "hdinsightAks"), raw({ restoreMode: "claim" })), "restoreMode", /no such switch/);
     refused(() => validateHdInsightInputs(common("PRUNE_SAVEPOINTS", "hdinsightAks"), raw({})), "operation", /flinkRest/);
+    // The agent sends the defaults of hidden inputs: they are what the service does, and pass.
+    assert.doesNotThrow(() => validateHdInsightInputs(common("STOP", "hdinsightAks"), raw({ savepointFormat: "canonical", restoreMode: "noClaim" })));
   });
 });
 

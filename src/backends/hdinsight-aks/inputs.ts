@@ -46,8 +46,13 @@ export function validateHdInsightInputs(common: CommonInputs, raw: RawInputs): H
       `${action} needs apiVersion ${ACTIONS[action].since} or later, but apiVersion is ${apiVersion}; choose ${ACTIONS[action].since} or 2024-05-01-preview`,
     );
   }
-  for (const flinkOnly of ["savepointFormat", "restoreMode"]) {
-    if ((raw(flinkOnly) ?? "").trim()) {
+  // The agent sends a hidden input's default too: only a value other than what the service does anyway is refused.
+  for (const [flinkOnly, serviceDoes] of [
+    ["savepointFormat", "canonical"],
+    ["restoreMode", "noClaim"],
+  ] as const) {
+    const value = (raw(flinkOnly) ?? "").trim();
+    if (value && value !== serviceDoes) {
       throw new InputError(
         flinkOnly,
         `HDInsight on AKS has no such switch: its runJob API takes no savepoint format or claim mode (the service writes canonical savepoints and decides itself who owns a restored one); clear '${flinkOnly}', or use target 'flinkRest'`,
