@@ -142,6 +142,34 @@ function allowNonRestoredStateInput(): Input {
   };
 }
 
+/** A two-way switch of Apache Flink (REST) alone: HDInsight on AKS has no such switch, and its help says so. */
+function flinkSwitch(name: string, label: string, options: Record<string, string>, visibleRule: string, help: string): Input {
+  const defaultValue = Object.keys(options)[0]!;
+  return { name, type: "radio", label, defaultValue, required: false, groupName: "job", options, visibleRule, helpMarkDown: `Apache Flink (REST): ${help} HDInsight on AKS has no such switch.` };
+}
+
+/** Flink's formatType for the savepoint the task writes. */
+function savepointFormatInput(visibleRule = FLINK_REST_ONLY): Input {
+  return flinkSwitch(
+    "savepointFormat",
+    "Savepoint format",
+    { canonical: "Canonical", native: "Native" },
+    visibleRule,
+    "`canonical` (default) writes a savepoint any state backend can restore; `native` writes the state backend's own files, faster for large RocksDB state and the format Flink 2.x's asynchronous (ForSt) state backend needs. For example `native`.",
+  );
+}
+
+/** Who owns the restored snapshot's files: Flink's claimMode (restoreMode before Flink 1.20). */
+function restoreModeInput(visibleRule = FLINK_REST_ONLY): Input {
+  return flinkSwitch(
+    "restoreMode",
+    "Restore mode",
+    { noClaim: "No claim", claim: "Claim" },
+    visibleRule,
+    "`noClaim` (default) leaves the savepoint to you (the job's first checkpoint is a full one, and the savepoint can restore again, for a rollback); `claim` hands it to Flink, which deletes it once newer checkpoints replace it. For example `claim`.",
+  );
+}
+
 /** More Flink settings, as `key=value` lines or one JSON object; the help says what they do for the task. */
 function flinkConfigurationInput(help: string): Input {
   return { name: "flinkConfiguration", type: "multiLine", label: "More Flink configuration", required: false, groupName: "job", properties: { resizable: true, rows: "4" }, helpMarkDown: help };
@@ -387,6 +415,18 @@ export const TASKS: TaskManifestSource[] = [
         groupName: "job",
         helpMarkDown: "Where the savepoint before an upgrade (the rollback point) goes, for example `abfss://state@mystorage.dfs.core.windows.net/savepoints` or `s3://state/savepoints`. Empty: the cluster's default.",
       },
+      savepointFormatInput(),
+      restoreModeInput(),
+      {
+        name: "retainSavepoints",
+        type: "int",
+        label: "Savepoints to keep",
+        required: false,
+        groupName: "rollout",
+        visibleRule: FLINK_REST_ONLY,
+        helpMarkDown:
+          "Apache Flink (REST): after a successful deploy, keep the job's newest N savepoints and dispose of the older ones (never the one the running version restored from, nor the newest), for example `5`. Empty: keep them all.",
+      },
       flinkConfigurationInput("More Flink settings, one `key=value` a line (for example `execution.checkpointing.interval=30s`) or one JSON object. A change here is a change of the job: it upgrades it."),
       {
         name: "upgradeMode",
@@ -486,7 +526,7 @@ export const TASKS: TaskManifestSource[] = [
     description: "Stop an Apache Flink job with a savepoint (HDInsight on AKS or a Flink session cluster), and report the savepoint's path",
     instanceNameFormat: "Stop Flink job $(jobName) with a savepoint",
     jobNameRequired: true,
-    inputs: [],
+    inputs: [savepointFormatInput()],
     outputs: outputs([...RECORD_OUTPUTS, "savepointPath"]),
   },
   {
@@ -519,6 +559,7 @@ export const TASKS: TaskManifestSource[] = [
       { name: "args", type: "string", label: "Arguments", required: false, groupName: "job", helpMarkDown: "Program arguments for the restarted job, for example `--window 5m`." },
       jarFileInput(false, "Apache Flink (REST), optional: the jar to run, for example `**/target/orders-*.jar`; needed only when the cluster no longer holds the stopped job's jar (its JobManager restarted). Empty: the jar the job ran from."),
       allowNonRestoredStateInput(),
+      restoreModeInput(),
     ],
     outputs: outputs(RECORD_OUTPUTS),
   },
@@ -561,6 +602,8 @@ export const TASKS: TaskManifestSource[] = [
         helpMarkDown: "Apache Flink (REST), optional: the new jar's main class, for example `com.contoso.orders.OrdersJob`. Empty: the jar's manifest, or the class the job ran with.",
       },
       allowNonRestoredStateInput(),
+      savepointFormatInput("target = flinkRest && upgradeMode = savepoint"),
+      restoreModeInput(),
     ],
     outputs: outputs(RECORD_OUTPUTS),
   },
@@ -579,8 +622,38 @@ export const TASKS: TaskManifestSource[] = [
         defaultValue: "trigger",
         required: false,
         groupName: "job",
-        options: { trigger: "Trigger a savepoint (SAVEPOINT)", list: "List savepoints (LIST_SAVEPOINT)" },
-        helpMarkDown: "`trigger` writes a savepoint and sets `savepointPath`; `list` sets `savepoints` (a JSON array) and `savepointCount`.",
+        options: { trigger: "Trigger a savepoint (SAVEPOINT)", list: "List savepoints (LIST_SAVEPOINT)", dispose: "Dispose of a savepoint", prune: "Prune old savepoints" },
+        helpMarkDown:
+          "`trigger` writes a savepoint and sets `savepointPath`; `list` sets `savepoints` (a JSON array of `{path, time, origin, jobId, restoredByLive}`, newest first) and `savepointCount`; `dispose` removes the savepoint `savepointName`; `prune` keeps the newest `keepLast` and removes older ones. Neither removes the savepoint the running job restored from, nor the newest.",
+      },
+      savepointFormatInput("target = flinkRest && operation = trigger"),
+      {
+        name: "savepointName",
+        type: "string",
+        label: "Savepoint",
+        required: false,
+        groupName: "job",
+        visibleRule: "operation = dispose",
+        helpMarkDown: "The savepoint to remove: its name (`savepoint-493dc1-c5b00e42edc2`) or full path, for example `$(list.lastSavepoint)`.",
+      },
+      {
+        name: "keepLast",
+        type: "int",
+        label: "Savepoints to keep",
+        defaultValue: "5",
+        required: false,
+        groupName: "job",
+        visibleRule: "operation = prune",
+        helpMarkDown: "How many of the job's newest savepoints `prune` keeps, for example `5` (default); the one the running job restored from is kept as well.",
+      },
+      {
+        name: "maxAgeDays",
+        type: "int",
+        label: "Maximum age (days)",
+        required: false,
+        groupName: "job",
+        visibleRule: "operation = prune",
+        helpMarkDown: "Optional: `prune` also removes savepoints older than this many days, among the newest `keepLast` too (never the protected ones), for example `30`. Empty: age does not matter.",
       },
     ],
     outputs: outputs([...RECORD_OUTPUTS, "savepointPath", "savepoints", "savepointCount"]),

@@ -50,7 +50,9 @@ export const TASKS: { readonly [Name in TaskName]: TaskSpec & { task: Name } } =
   },
   FlinkSavepoint: {
     task: "FlinkSavepoint",
-    action: { name: "operation", actions: { trigger: "SAVEPOINT", list: "LIST_SAVEPOINT" }, default: "trigger" },
+    action: { name: "operation", actions: { trigger: "SAVEPOINT", list: "LIST_SAVEPOINT", dispose: "DISPOSE_SAVEPOINT", prune: "PRUNE_SAVEPOINTS" }, default: "trigger" },
+    // Not keepLast: it has a default, which the agent sends whatever the operation.
+    onlyWith: { savepointName: ["dispose"], maxAgeDays: ["prune"] },
   },
   FlinkJobCancel: { task: "FlinkJobCancel", action: "CANCEL" },
   FlinkJobDelete: { task: "FlinkJobDelete", action: "DELETE" },

@@ -47,14 +47,14 @@ const manifests: [string, Manifest][] = TASKS.map((t) => [t.folder, JSON.parse(f
 const COMMON = ["target", "flinkConnection", "entraIdConnection", "entraIdScope", "azureSubscription", "resourceGroupName", "clusterPoolName", "clusterName", "jobName", "apiVersion", "waitForCompletion", "waitTimeoutInMinutes", "pollingIntervalInSeconds"];
 const OWN: Record<string, string[]> = {
   FlinkJobSubmit: ["jobJarDirectory", "jarName", "jarFile", "entryClass", "args", "parallelism", "savepointDirectory", "savepointName", "allowNonRestoredState", "flinkConfiguration"],
-  FlinkJobStop: [],
-  FlinkJobStart: ["startMode", "savepointName", "args", "jarFile", "allowNonRestoredState"],
-  FlinkJobUpdate: ["upgradeMode", "args", "savepointName", "jarFile", "entryClass", "allowNonRestoredState"],
-  FlinkSavepoint: ["operation"],
+  FlinkJobStop: ["savepointFormat"],
+  FlinkJobStart: ["startMode", "savepointName", "args", "jarFile", "allowNonRestoredState", "restoreMode"],
+  FlinkJobUpdate: ["upgradeMode", "args", "savepointName", "jarFile", "entryClass", "allowNonRestoredState", "savepointFormat", "restoreMode"],
+  FlinkSavepoint: ["operation", "savepointFormat", "savepointName", "keepLast", "maxAgeDays"],
   FlinkJobCancel: [],
   FlinkJobDelete: [],
   FlinkJobStatus: ["waitForStatus"],
-  FlinkJobDeploy: ["jarFile", "jobJarDirectory", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration", "upgradeMode", "healthCheckSeconds", "rollbackOnFailure", "dryRun"],
+  FlinkJobDeploy: ["jarFile", "jobJarDirectory", "entryClass", "args", "parallelism", "savepointDirectory", "flinkConfiguration", "upgradeMode", "healthCheckSeconds", "rollbackOnFailure", "savepointFormat", "restoreMode", "retainSavepoints", "dryRun"],
 };
 const RECORD_OUTPUTS = ["jobName", "runId", "jobId", "jobStatus", "actionResult", "jobOutput", "lastSavepoint", "jarId"];
 const OUTPUTS: Record<string, string[]> = {
@@ -200,6 +200,15 @@ describe("task manifests", () => {
     const update = manifests.find(([f]) => f === "FlinkJobUpdate")![1];
     assert.equal(start.inputs.find((i) => i.name === "savepointName")?.visibleRule, "startMode = savepoint");
     assert.equal(update.inputs.find((i) => i.name === "savepointName")?.visibleRule, "upgradeMode = savepoint");
+  });
+
+  it("savepointFormat and restoreMode show only with target flinkRest (HDInsight on AKS has no such switch)", () => {
+    for (const [folder, m] of manifests) {
+      for (const name of ["savepointFormat", "restoreMode", "retainSavepoints"]) {
+        const rule = m.inputs.find((i) => i.name === name)?.visibleRule;
+        if (rule !== undefined) assert.match(rule, /(^|&& )target = flinkRest( &&|$)/, `${folder} ${name}`);
+      }
+    }
   });
 
   it("FlinkJobDeploy: the HDInsight inputs and jobJarDirectory only with target hdinsightAks, the Flink connection only with flinkRest", () => {

@@ -196,6 +196,14 @@ function prepare(req: JarUploadRequest, log: Logger): Target {
 
 /** The container and blob clients of <dir>/<jarName>, on the Blob host (or the test seam's endpoint). */
 function blobClients(dir: JarDirectory, jarName: string, req: BlobAccess, log: Logger, dirInput: string): Pick<Target, "container" | "blob"> {
+  const container = containerClient(dir, req, log, dirInput);
+  // Raw name: the SDK encodes each segment (Hadoop paths are unescaped: 'a b' is a space).
+  const blob = container.getBlockBlobClient(dir.directory ? `${dir.directory}/${jarName}` : jarName);
+  return { container, blob };
+}
+
+/** The container client of an abfs[s]:// directory, on the Blob host (or the test seam's endpoint). */
+export function containerClient(dir: JarDirectory, req: BlobAccess, log: Logger, dirInput: string): InstanceType<typeof storageBlob.ContainerClient> {
   let base = dir.blobServiceUrl;
   if (req.testBlobEndpoint) {
     const m = /^https:\/\/[^/?#]+\/([a-z0-9]{3,24})\/?$/.exec(req.testBlobEndpoint);
@@ -204,10 +212,7 @@ function blobClients(dir: JarDirectory, jarName: string, req: BlobAccess, log: L
     base = req.testBlobEndpoint.replace(/\/+$/, "");
     log.warning(`Test seam: Blob requests go to ${base} instead of ${dir.blobServiceUrl}.`);
   }
-  const container = new storageBlob.ContainerClient(`${base}/${dir.container}`, pipeline(req));
-  // Raw name: the SDK encodes each segment (Hadoop paths are unescaped: 'a b' is a space).
-  const blob = container.getBlockBlobClient(dir.directory ? `${dir.directory}/${jarName}` : jarName);
-  return { container, blob };
+  return new storageBlob.ContainerClient(`${base}/${dir.container}`, pipeline(req));
 }
 
 function pipeline(req: BlobAccess): Pipeline {
@@ -338,7 +343,7 @@ async function headOrAbsent(blob: BlockBlobClient, target: Target, req: BlobAcce
   }
 }
 
-function errorFacts(e: unknown): { status?: number; code?: string; requestId?: string; message?: string } {
+export function errorFacts(e: unknown): { status?: number; code?: string; requestId?: string; message?: string } {
   const err = e as { statusCode?: number; code?: string; details?: { errorCode?: string; message?: string; requestId?: string }; response?: { headers?: { get(n: string): string | undefined } }; message?: string };
   // HEAD answers carry the code only in a header (details.errorCode); code and message are empty.
   const code = err.details?.errorCode || err.code || undefined;

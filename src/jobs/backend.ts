@@ -24,6 +24,8 @@ export type JobAction =
   | "RE_LAUNCH"
   | "SAVEPOINT"
   | "LIST_SAVEPOINT"
+  | "DISPOSE_SAVEPOINT"
+  | "PRUNE_SAVEPOINTS"
   | "CANCEL"
   | "DELETE";
 
@@ -52,14 +54,27 @@ export interface ActionOutcome {
   job?: JobView;
   /** STOP and SAVEPOINT: the savepoint this action wrote (also on a failed stop that wrote one). */
   savepointPath?: string;
-  /** LIST_SAVEPOINT: every savepoint found. */
-  savepoints?: string[];
+  /** LIST_SAVEPOINT: every savepoint found, newest first; PRUNE_SAVEPOINTS: those kept. */
+  savepoints?: SavepointEntry[];
   /** FAILED: what the cluster said, in its own words (jobOutput, failure-cause, exception history). */
   failure?: string;
   /** The service's id for the request that carried the action, for support cases. */
   requestId?: string;
   /** Lines for the run summary and the log: what was seen and decided (health evidence, the plan). */
   notes?: string[];
+}
+
+/** One savepoint of the `savepoints` output; null where the cluster does not tell. */
+export interface SavepointEntry {
+  path: string;
+  /** When it completed (ISO 8601). */
+  time: string | null;
+  /** The action that wrote it: trigger, stop, update or deploy. */
+  origin: "trigger" | "stop" | "update" | "deploy" | null;
+  /** The execution it was taken of. */
+  jobId: string | null;
+  /** Whether the live execution restored from it. */
+  restoredByLive: boolean | null;
 }
 
 /** FlinkJobStatus: one job (when named) and every record read. */

@@ -50,10 +50,26 @@ export function actionOutputs(outcome: ActionOutcome, jobName: string): Outputs 
   outputs.actionResult = outcome.actionResult;
   if (outcome.savepointPath !== undefined) outputs.savepointPath = outcome.savepointPath;
   if (outcome.savepoints !== undefined) {
-    outputs.savepoints = JSON.stringify(outcome.savepoints);
+    // savepointCount counts them all; the list holds the newest that fit (see MAX_JOBS_OUTPUT_CHARS).
+    outputs.savepoints = boundedJson(outcome.savepoints).json;
     outputs.savepointCount = String(outcome.savepoints.length);
   }
   return outputs;
+}
+
+/** A JSON array of whole records, the first ones that fit in MAX_JOBS_OUTPUT_CHARS, so the value stays valid JSON. */
+function boundedJson(records: readonly object[]): { json: string; kept: number } {
+  const all = JSON.stringify(records);
+  if (all.length <= MAX_JOBS_OUTPUT_CHARS) return { json: all, kept: records.length };
+  let kept = 0;
+  let size = 2;
+  for (const record of records) {
+    const next = JSON.stringify(record).length + (kept ? 1 : 0);
+    if (size + next > MAX_JOBS_OUTPUT_CHARS) break;
+    size += next;
+    kept++;
+  }
+  return { json: JSON.stringify(records.slice(0, kept)), kept };
 }
 
 /** FlinkJobStatus: the named job, and every record read (capped: see MAX_JOBS_OUTPUT_CHARS). */
@@ -61,22 +77,9 @@ export function statusOutputs(status: StatusOutcome, jobName: string | undefined
   const outputs: Outputs = status.job ? jobOutputs(status.job, jobName) : {};
   if (status.actionResult !== undefined) outputs.actionResult = status.actionResult;
   outputs.jobCount = String(status.jobs.length);
-  const all = JSON.stringify(status.jobs);
-  if (all.length <= MAX_JOBS_OUTPUT_CHARS) {
-    outputs.jobs = all;
-    return { outputs };
-  }
-  // Whole records only, so the output stays valid JSON.
-  let kept = 0;
-  let size = 2;
-  for (const job of status.jobs) {
-    const next = JSON.stringify(job).length + (kept ? 1 : 0);
-    if (size + next > MAX_JOBS_OUTPUT_CHARS) break;
-    size += next;
-    kept++;
-  }
-  outputs.jobs = JSON.stringify(status.jobs.slice(0, kept));
-  return { outputs, jobsCut: { kept, total: status.jobs.length } };
+  const { json, kept } = boundedJson(status.jobs);
+  outputs.jobs = json;
+  return kept === status.jobs.length ? { outputs } : { outputs, jobsCut: { kept, total: status.jobs.length } };
 }
 
 /** FlinkJobDeploy: the action's outputs and what the deployment adds (also on failure). */

@@ -88,6 +88,7 @@ export function renderSummary(s: SummaryInput): string {
   for (const note of s.notes ?? []) lines.push(`*${cell(note)}*`, "");
   if (s.facts?.executions?.length) lines.push(...executionsTable(s.facts));
   if (o.jobs) lines.push(...(flink ? flinkJobsTable(o.jobs) : jobsTable(o.jobs)));
+  if (o.savepoints) lines.push(...savepointsTable(o.savepoints, Number(o.savepointCount)));
   if (o.jobOutput) lines.push("**Job output**", "", fence(o.jobOutput), "");
   if (s.error) lines.push("**Error**", "", fence(s.error), "");
   if (s.timeline?.length) lines.push(...timelineBlock(s.timeline, s.durationMs));
@@ -161,4 +162,23 @@ function jobsTable(json: string): string[] {
     .slice(0, MAX_JOB_ROWS)
     .map((j) => `| ${cell(text(j["jobName"]))} | ${cell(text(j["status"]))} | ${cell(text(j["action"]))} | ${cell(text(j["actionResult"]))} | ${code(text(j["runId"]))} |`);
   return ["**Jobs**", "", "| Job | Status | Last action | Result | Run id |", "|---|---|---|---|---|", ...rows, "", ...moreJobs(jobs.length)];
+}
+
+/** FlinkSavepoint list and prune: the savepoints, newest first, one row each. */
+function savepointsTable(json: string, total: number): string[] {
+  let savepoints: Record<string, unknown>[];
+  try {
+    savepoints = JSON.parse(json) as Record<string, unknown>[];
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(savepoints) || !savepoints.length || typeof savepoints[0] !== "object") return [];
+  const text = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const yesNo = (v: unknown) => (v === true ? "yes" : v === false ? "no" : undefined);
+  const rows = savepoints
+    .slice(0, MAX_JOB_ROWS)
+    .map((s) => `| ${code(text(s["path"]))} | ${cell(text(s["time"]))} | ${cell(text(s["origin"]))} | ${code(text(s["jobId"]))} | ${cell(yesNo(s["restoredByLive"]))} |`);
+  const shown = Math.min(savepoints.length, MAX_JOB_ROWS);
+  const more = total > shown ? [`… and ${total - shown} more (see the \`savepoints\` output variable; savepointCount counts them all).`, ""] : [];
+  return ["**Savepoints**", "", "| Path | Time | Origin | Execution | Restored by the live job |", "|---|---|---|---|---|", ...rows, "", ...more];
 }

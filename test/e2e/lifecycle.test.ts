@@ -199,7 +199,7 @@ describe("the job lifecycle end to end (each task bundled, against the emulator)
       ok(second);
       const list = await run("FlinkSavepoint", { jobName, operation: "list" });
       ok(list);
-      const savepoints = JSON.parse(list.outputs["savepoints"]!) as string[];
+      const savepoints = (JSON.parse(list.outputs["savepoints"]!) as Array<{ path: string }>).map((e) => e.path);
       assert.deepEqual(savepoints, fixture.emulator.jobs.savepoints(jobName));
       assert.ok(savepoints.includes(first.outputs["savepointPath"]!) && savepoints.includes(second.outputs["savepointPath"]!));
       assert.equal(list.outputs["savepointCount"], String(savepoints.length));

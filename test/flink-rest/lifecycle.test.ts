@@ -158,7 +158,8 @@ for (const version of versions) {
     it("lists the savepoints Flink still knows for the job's executions", async () => {
       const { outcome } = await run("LIST_SAVEPOINT");
       assert.equal(outcome.actionResult, "SUCCESS");
-      for (const sp of savepoints) assert.ok(outcome.savepoints!.includes(sp), `${sp} not in ${outcome.savepoints!.join(", ")}`);
+      const listed = outcome.savepoints!.map((e) => e.path);
+      for (const sp of savepoints) assert.ok(listed.includes(sp), `${sp} not in ${listed.join(", ")}`);
       assert.match(outcome.job!.jobOutput!, /jobstore\.expiration-time/);
     });
 

@@ -236,7 +236,7 @@ describe("Flink REST: inputs", () => {
     expect({ jarFile: "a.jar", parallelism: "0" }, "NEW", "parallelism");
     expect({ jarFile: "a.jar", savepointDirectory: "relative/dir" }, "NEW", "savepointDirectory");
     expect({ jarFile: "a.jar", flinkConfiguration: "pipeline.name=x" }, "NEW", "flinkConfiguration");
-    expect({ jarFile: "a.jar", savepointName: "savepoint-20e9e9-8a48c6b905e5" }, "NEW", "savepointName");
+    expect({ jarFile: "a.jar", savepointName: "last night's savepoint" }, "NEW", "savepointName");
     expect({ jarFile: "a.jar", allowNonRestoredState: "yes" }, "NEW", "allowNonRestoredState");
     assert.throws(() => validate("STOP", {}), (e: Error) => e instanceof InputError && e.input === "flinkConnection");
     assert.throws(

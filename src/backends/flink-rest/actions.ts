@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CancelledError, InputError, JobStateError, WaitTimeoutError } from "../../errors";
-import type { ActionOutcome, BackendRequest, JobView, StatusOutcome, WaitOptions } from "../../jobs/backend";
+import type { ActionOutcome, BackendRequest, JobAction, JobView, StatusOutcome, WaitOptions } from "../../jobs/backend";
 import { Deadline, formatDuration } from "../../jobs/deadline";
 import { PollingSchedule } from "../../jobs/polling";
 import {
@@ -21,13 +21,17 @@ import {
   OLDEST_SUPPORTED,
   savepointDirKey,
 } from "./api";
-import { cancelAndWait, type Conduct, conductOf, postRun, runBody, savepointResult, stopWithSavepoint } from "./primitives";
+import { cancelAndWait, type Conduct, conductOf, postRun, runBody, savepointResult, sendStop, stopWithSavepoint } from "./primitives";
 import { hashJar } from "../../jobs/deploy";
-import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, jobTag, type KeptJar, keptJars, newJobId, recordedFields, settingsDigest } from "./identity";
+import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, jobTag, type KeptJar, keptJars, newJobId, recordedFields, type RunOrigin, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { shortJarId } from "./messages";
 import { describeDetails, judgeStarted, judgeStatus, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
+import { disposeSavepoint, listSavepoints, pruneSavepoints, resolveSavepoint, type SavepointContext } from "./savepoints";
 import { FlinkWait, type Settled } from "./wait";
+
+/** The action an execution is started by, as its JobID records it. */
+const RUN_ORIGIN: Partial<Record<JobAction, RunOrigin>> = { NEW: "submit", START: "start", RE_LAUNCH: "start", UPDATE: "update", STATELESS_UPDATE: "update", LAST_STATE_UPDATE: "update" };
 
 /** Where the wait stands, for the timeout and cancel messages. */
 interface Progress {
@@ -63,6 +67,7 @@ export class FlinkRestActions {
   private schedule!: PollingSchedule;
   private wait!: FlinkWait;
   private clusterConfigCache?: Record<string, string>;
+  private action?: JobAction;
 
   constructor(
     private readonly ctx: FlinkRestContext,
@@ -254,9 +259,10 @@ export class FlinkRestActions {
    * same JobID, so Flink can never run it twice: "already submitted" means the first got through.
    */
   private async run(jar: OwnJar, inputs: FlinkRestInputs, savepointPath: string | undefined): Promise<{ jobId: string; runError?: string } | { refused: string }> {
-    // The JobID says what this execution runs: the jar's SHA-256 and the settings' digest (identity.ts).
-    const jobId = newJobId(this.jobName!, { ...(jar.sha256 ? { jarSha256: jar.sha256 } : {}), settingsDigest: settingsDigest(jar.settings, jar.configuration) });
-    const body = runBody(this.version, this.jobName!, jobId, jar, savepointPath, inputs.allowNonRestoredState);
+    // The JobID says what this execution runs (the jar's SHA-256 and the settings' digest) and which action started it (identity.ts).
+    const runs = { ...(jar.sha256 ? { jarSha256: jar.sha256 } : {}), settingsDigest: settingsDigest(jar.settings, jar.configuration) };
+    const jobId = newJobId(this.jobName!, runs, this.action && RUN_ORIGIN[this.action]);
+    const body = runBody(this.version, this.jobName!, jobId, jar, savepointPath, inputs.allowNonRestoredState, inputs.claimMode);
     return postRun(this.conduct, jar.id, jobId, body);
   }
 
@@ -326,8 +332,12 @@ export class FlinkRestActions {
   private async stopWithSavepoint(exec: JobOverview, inputs: FlinkRestInputs, jars: JarFile[], waitForResult = true): Promise<{ ok: true; location: string; state: string } | { ok: false; failure: string } | { ok: "sent" }> {
     const target = await this.savepointTarget(inputs, jars, exec.jid);
     this.log.info(`Stopping job '${this.jobName}' (${exec.jid}) with a savepoint in ${target.described}.`);
-    const stopped = await stopWithSavepoint(this.conduct, exec.jid, target.dir, waitForResult);
-    if (stopped.ok !== false) return stopped;
+    if (!waitForResult) {
+      await sendStop(this.conduct, exec.jid, target.dir, inputs.savepointFormat);
+      return { ok: "sent" };
+    }
+    const stopped = await stopWithSavepoint(this.conduct, exec.jid, target.dir, inputs.savepointFormat);
+    if (stopped.ok) return stopped;
     return { ok: false, failure: `stop-with-savepoint failed: ${stopped.failure}. The job is ${stopped.state}.` };
   }
 
@@ -338,6 +348,7 @@ export class FlinkRestActions {
   }
 
   private async dispatch({ action, inputs }: BackendRequest<FlinkRestInputs>): Promise<ActionOutcome> {
+    this.action = action;
     switch (action) {
       case "NEW":
         return this.submit(inputs);
@@ -353,7 +364,9 @@ export class FlinkRestActions {
       case "SAVEPOINT":
         return this.savepoint(inputs);
       case "LIST_SAVEPOINT":
-        return this.listSavepoints();
+      case "DISPOSE_SAVEPOINT":
+      case "PRUNE_SAVEPOINTS":
+        return this.manageSavepoints(inputs, action);
       case "CANCEL":
         return this.cancel();
       case "DELETE":
@@ -376,8 +389,9 @@ export class FlinkRestActions {
       ...(inputs.parallelism !== undefined ? { parallelism: inputs.parallelism } : {}),
       ...(inputs.savepointDirectory ? { savepointDirectory: inputs.savepointDirectory } : {}),
     };
+    const from = inputs.savepointName && (await this.resolveSavepointName(inputs.savepointName, inputs.savepointDirectory, found.executions));
     const jar = await this.upload(inputs.jarFile!, settings, inputs.flinkConfiguration);
-    return this.runAndWatch(jar, true, inputs, inputs.savepointName, jars);
+    return this.runAndWatch(jar, true, inputs, from, jars);
   }
 
   private async current(action: string): Promise<{ exec: JobOverview; found: JobExecutions }> {
@@ -417,8 +431,11 @@ export class FlinkRestActions {
     // The execution whose state is restored: its jar and settings run again (never merely the newest upload).
     let ranBy: string | undefined = latest?.jid;
     if (action === "START") {
-      const last = await this.lastSavepoint(found.executions, inputs.savepointName);
-      restoreFrom = inputs.savepointName ?? last?.path;
+      const named = inputs.savepointName
+        ? await this.resolveSavepointName(inputs.savepointName, inputs.savepointDirectory ?? (latest ? this.jarOf(jars, latest.jid) : jarsOf(jars, this.jobName!)[0])?.settings.savepointDirectory, found.executions)
+        : undefined;
+      const last = await this.lastSavepoint(found.executions, named);
+      restoreFrom = named ?? last?.path;
       if (last) ranBy = last.jobId;
       if (!restoreFrom) {
         throw new JobStateError(
@@ -458,10 +475,12 @@ export class FlinkRestActions {
 
   private async update(inputs: FlinkRestInputs, action: "UPDATE" | "STATELESS_UPDATE" | "LAST_STATE_UPDATE"): Promise<ActionOutcome> {
     const jars = await this.preflight(true);
-    const { exec } = await this.current(action);
+    const { exec, found } = await this.current(action);
     if (!isLive(exec.state)) {
       throw new JobStateError(`Job '${this.jobName}' (JobID ${exec.jid}) is ${exec.state}, not running: use FlinkJobStart to run it again.`);
     }
+    // Before anything changes: a name that resolves to nothing must not leave the job stopped.
+    const named = inputs.savepointName && (await this.resolveSavepointName(inputs.savepointName, inputs.savepointDirectory ?? this.jarOf(jars, exec.jid)?.settings.savepointDirectory, found.executions));
     if (action === "LAST_STATE_UPDATE" && (await this.api.checkpointsRetainedOnCancel(exec.jid, this.signal)) === false) {
       throw new JobStateError(
         `lastState update of job '${this.jobName}': its checkpoints are deleted when it is cancelled, so there would be no state to restart from. Set execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION (cluster or job), or use upgradeMode 'savepoint'.`,
@@ -477,7 +496,7 @@ export class FlinkRestActions {
         return { actionResult: "FAILED", failure: stopped.failure, job: this.view({ jid: exec.jid, state: now?.state ?? exec.state }) };
       }
       this.progress.stoppedWith = stopped.location;
-      const from = inputs.savepointName ?? stopped.location;
+      const from = named || stopped.location;
       // The stop's savepoint is the job's newest: lastSavepoint (savepointPath is Stop's and Savepoint's output alone).
       const outcome = await this.runAndWatch(jar, uploaded, inputs, from, jars, stopped.location);
       if (outcome.actionResult === "FAILED") {
@@ -515,7 +534,7 @@ export class FlinkRestActions {
     this.progress.jobId = exec.jid;
     this.progress.sent = true;
     const sentAt = Date.now();
-    const trigger = await this.api.triggerSavepoint(exec.jid, target.dir, newTriggerId(), this.signal);
+    const trigger = await this.api.triggerSavepoint(exec.jid, target.dir, newTriggerId(), this.signal, inputs.savepointFormat);
     const jar = this.jarOf(jars, exec.jid);
     if (!this.options.waitForCompletion) return { actionResult: "IN_PROGRESS", job: this.view(exec, jar) };
     const verdict = await savepointResult(this.conduct, exec.jid, trigger, sentAt);
@@ -523,19 +542,49 @@ export class FlinkRestActions {
     return { actionResult: "SUCCESS", savepointPath: verdict.value, job: this.view(exec, jar, verdict.value) };
   }
 
-  private async listSavepoints(): Promise<ActionOutcome> {
+  /** FlinkSavepoint list, dispose and prune (src/backends/flink-rest/savepoints.ts). */
+  private async manageSavepoints(inputs: FlinkRestInputs, action: "LIST_SAVEPOINT" | "DISPOSE_SAVEPOINT" | "PRUNE_SAVEPOINTS"): Promise<ActionOutcome> {
     await this.preflight(false);
-    const { exec, found } = await this.current("LIST_SAVEPOINT");
-    const all: Array<{ path: string; time: number }> = [];
-    for (const e of found.executions) {
-      for (const p of savepointsOf(await this.api.checkpoints(e.jid, this.signal))) all.push({ path: p.externalPath!, time: p.timestamp ?? 0 });
+    const jars = (await this.api.listJars(this.signal)) ?? [];
+    const { found, all } = await this.executions();
+    const jobDirectory = inputs.savepointDirectory ?? jarsOf(jars, this.jobName!)[0]?.settings.savepointDirectory;
+    // Savepoints outlive the executions Flink remembers: with none, the savepoint directories are still read.
+    if (!found.executions.length && !jobDirectory && !Object.keys(await this.clusterConfig()).some((k) => k === savepointDirKey(this.version) || k === "state.savepoints.dir")) {
+      throw this.notFound(all, action);
     }
-    const paths = [...new Set(all.sort((a, b) => b.time - a.time).map((p) => p.path))];
-    const note =
-      `${paths.length} savepoint(s) Flink lists for the ${found.executions.length} execution(s) of job '${this.jobName}' it still knows. ` +
-      "Flink keeps an ended job for jobstore.expiration-time (1 hour by default) and lists each execution's latest savepoint and the savepoints among its last web.checkpoints.history (10) checkpoints; older savepoints are only on storage, in the savepoint directory.";
-    this.log.info(note);
-    return { actionResult: "SUCCESS", savepoints: paths, job: { ...this.view(exec, undefined, paths[0]), jobOutput: note } };
+    if (action === "LIST_SAVEPOINT") return listSavepoints(this.savepointContext(), found.executions, jobDirectory);
+    if (action === "DISPOSE_SAVEPOINT") return disposeSavepoint(this.savepointContext(), found.executions, jobDirectory, inputs.savepointName!);
+    return pruneSavepoints(this.savepointContext(), found.executions, jobDirectory, inputs.retention!);
+  }
+
+  private savepointContext(): SavepointContext {
+    return {
+      api: this.api,
+      jobName: this.jobName!,
+      version: this.version,
+      signal: this.signal,
+      log: this.log,
+      clusterConfig: () => this.clusterConfig(),
+      waitFor: (phase, observe, judge) => this.waitFor(phase, observe, judge),
+      sent: () => (this.progress.sent = true),
+    };
+  }
+
+  /**
+   * FlinkJobDeploy's retainSavepoints, after a successful deploy: a prune of the job's savepoints.
+   * The deploy has succeeded whatever happens here, so a failure is a warning.
+   */
+  retainSavepoints(inputs: FlinkRestInputs): Promise<void> {
+    return this.bounded(`retainSavepoints of job '${this.jobName}'`, async () => {
+      this.log.info(`retainSavepoints: keeping the newest ${inputs.retention!.keepLast} savepoint(s) of job '${this.jobName}' and the protected ones.`);
+      const outcome = await this.manageSavepoints(inputs, "PRUNE_SAVEPOINTS");
+      if (outcome.actionResult === "FAILED") this.log.warning(`retainSavepoints: ${outcome.failure}`);
+    }).catch((error: Error) => this.log.warning(`retainSavepoints: the deploy succeeded, but its savepoints were not pruned: ${error.message}`));
+  }
+
+  /** savepointName as a path: a name is looked up (savepoints.ts), a path is taken as given. */
+  private resolveSavepointName(nameOrPath: string, jobDirectory: string | undefined, executions: JobOverview[]): Promise<string> {
+    return resolveSavepoint(this.savepointContext(), nameOrPath, jobDirectory, executions);
   }
 
   private async cancel(): Promise<ActionOutcome> {

@@ -60,6 +60,10 @@ export interface SnapshotPointer {
   timestamp?: number;
   /** Flink deleted its files (a checkpoint not retained past its job's end): nothing to restore from. */
   discarded?: boolean;
+  /** Flink's checkpoint_type: SAVEPOINT (a trigger), SYNC_SAVEPOINT (stop with savepoint), CHECKPOINT, … */
+  checkpointType?: string;
+  /** Flink's savepointFormat: CANONICAL or NATIVE (savepoints only). */
+  savepointFormat?: string;
 }
 
 export interface CheckpointStats {
@@ -87,8 +91,15 @@ export interface RunSpec {
   parallelism?: number;
   savepointPath?: string;
   allowNonRestoredState?: boolean;
+  /** Who owns the restored snapshot's files (default NO_CLAIM). */
+  claimMode?: ClaimMode;
   flinkConfiguration: Record<string, string>;
 }
+
+/** Flink's RecoveryClaimMode (RestoreMode before 2.0): who owns a restored snapshot's files. */
+export type ClaimMode = "CLAIM" | "NO_CLAIM";
+/** Flink's SavepointFormatType. */
+export type SavepointFormat = "CANONICAL" | "NATIVE";
 
 /**
  * The `/jars/:id/run` body for this version: `programArgsList` always (the string form is gone in
@@ -101,8 +112,8 @@ export function runRequestBody(version: FlinkVersion, spec: RunSpec): Record<str
   if (spec.savepointPath) {
     body["savepointPath"] = spec.savepointPath;
     body["allowNonRestoredState"] = spec.allowNonRestoredState ?? false;
-    // NO_CLAIM: Flink does not take ownership, so the same savepoint can serve a rollback.
-    body[atLeast(version, 1, 20) ? "claimMode" : "restoreMode"] = "NO_CLAIM";
+    // NO_CLAIM by default: Flink does not take ownership, so the same savepoint can serve a rollback.
+    body[atLeast(version, 1, 20) ? "claimMode" : "restoreMode"] = spec.claimMode ?? "NO_CLAIM";
   }
   if (Object.keys(spec.flinkConfiguration).length) {
     if (!atLeast(version, 1, 17)) {
@@ -263,6 +274,8 @@ export class FlinkApi {
       const ts = v["latest_ack_timestamp"] ?? v["restore_timestamp"];
       if (num(ts)) p.timestamp = ts;
       if (v["discarded"] === true) p.discarded = true;
+      if (str(v["checkpoint_type"])) p.checkpointType = v["checkpoint_type"];
+      if (str(v["savepointFormat"])) p.savepointFormat = v["savepointFormat"];
       return p;
     };
     const stats: CheckpointStats = { historySavepoints: [] };
@@ -290,15 +303,17 @@ export class FlinkApi {
   }
 
   /** POST /jobs/:jobid/stop (stop with savepoint, no drain) → the trigger id. A retry with the same trigger id is safe. */
-  stopWithSavepoint(jobId: string, targetDirectory: string | undefined, triggerId: string, signal?: AbortSignal): Promise<string> {
+  stopWithSavepoint(jobId: string, targetDirectory: string | undefined, triggerId: string, signal?: AbortSignal, formatType?: SavepointFormat): Promise<string> {
     const body: Record<string, unknown> = { drain: false, triggerId };
+    if (formatType) body["formatType"] = formatType;
     if (targetDirectory) body["targetDirectory"] = targetDirectory;
     return this.trigger(`/jobs/${jobId}/stop`, body, signal);
   }
 
   /** POST /jobs/:jobid/savepoints → the trigger id. */
-  triggerSavepoint(jobId: string, targetDirectory: string | undefined, triggerId: string, signal?: AbortSignal): Promise<string> {
+  triggerSavepoint(jobId: string, targetDirectory: string | undefined, triggerId: string, signal?: AbortSignal, formatType?: SavepointFormat): Promise<string> {
     const body: Record<string, unknown> = { "cancel-job": false, triggerId };
+    if (formatType) body["formatType"] = formatType;
     if (targetDirectory) body["target-directory"] = targetDirectory;
     return this.trigger(`/jobs/${jobId}/savepoints`, body, signal);
   }
@@ -328,6 +343,25 @@ export class FlinkApi {
     const savepoint = stats?.latestSavepoint;
     if (savepoint?.externalPath && (savepoint.timestamp ?? 0) >= sentAt) return { status: "COMPLETED", location: savepoint.externalPath };
     return { status: "FORGOTTEN", ...(details ? { jobState: details.state } : {}) };
+  }
+
+  /** POST /savepoint-disposal → the trigger id. Not idempotent: a second disposal of a removed savepoint fails. */
+  disposeSavepoint(savepointPath: string, signal?: AbortSignal): Promise<string> {
+    return this.client.json({ method: "POST", path: "/savepoint-disposal", body: { "savepoint-path": savepointPath }, idempotent: false, signal }, (d) =>
+      isObject(d) && str(d["request-id"]) ? d["request-id"] : undefined,
+    );
+  }
+
+  /** GET /savepoint-disposal/:triggerid: IN_PROGRESS, done, or the failure Flink recorded. */
+  disposalStatus(triggerId: string, signal?: AbortSignal): Promise<{ status: "IN_PROGRESS" } | { status: "COMPLETED"; failure?: string }> {
+    return this.client.json({ method: "GET", path: `/savepoint-disposal/${triggerId}`, idempotent: true, signal }, (d) => {
+      if (!isObject(d) || !isObject(d["status"])) return undefined;
+      if (d["status"]["id"] === "IN_PROGRESS") return { status: "IN_PROGRESS" as const };
+      if (d["status"]["id"] !== "COMPLETED") return undefined;
+      const op = d["operation"];
+      if (isObject(op) && isObject(op["failure-cause"])) return { status: "COMPLETED" as const, failure: describeThrowable(op["failure-cause"]) };
+      return { status: "COMPLETED" as const };
+    });
   }
 
   /** PATCH /jobs/:jobid?mode=cancel. 409: the job had already ended. */

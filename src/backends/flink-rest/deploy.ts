@@ -18,7 +18,7 @@ import type { HealthNow, JobRecord } from "../../jobs/record";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
 import { type FlinkVersion, isLive, type JarFile, type JobOverview, savepointDirKey } from "./api";
-import type { FlinkRestContext } from "./actions";
+import { FlinkRestActions, type FlinkRestContext } from "./actions";
 import { cancelAndWait, type Conduct, conductOf, postRun, runBody, stopWithSavepoint } from "./primitives";
 import { AmbiguousJobError, findExecutions, type JobSettings, jarsOf, jarUploadNameFitting, newJobId, recordedFields, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
@@ -46,7 +46,9 @@ export async function flinkRestDeploy(ctx: FlinkRestContext, request: DeployRequ
   const deadline = new Deadline(options.timeoutMs, options.signal);
   try {
     const target = new FlinkRestDeployTarget(ctx, options, deadline, jobName, inputs, { jarId: "", settings, configuration: inputs.flinkConfiguration, runs: { jarSha256: jar.sha256, settingsDigest: digest } }, file.path, upload, request.deploy.healthCheckSeconds * 1000);
-    return await deploy(target, jar, request.deploy, jobName, options.logger, options.waitForCompletion);
+    const outcome = await deploy(target, jar, request.deploy, jobName, options.logger, options.waitForCompletion);
+    if (outcome.actionResult === "SUCCESS" && inputs.retention) await new FlinkRestActions(ctx, options, jobName).retainSavepoints(inputs);
+    return outcome;
   } finally {
     deadline.dispose();
   }
@@ -217,7 +219,7 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   private async stopWithSavepoint(jobId: string, dir: string | undefined): Promise<string> {
     this.log.info(`Stopping job '${this.jobName}' (${jobId}) with a savepoint.`);
-    const stopped = await stopWithSavepoint(this.conduct, jobId, dir);
+    const stopped = await stopWithSavepoint(this.conduct, jobId, dir, this.inputs.savepointFormat);
     if (!stopped.ok) {
       throw new JobStateError(
         `stop-with-savepoint of job ${jobId} failed: ${stopped.failure}. The running version is ${stopped.state}; nothing new was started.` +
@@ -233,9 +235,9 @@ class FlinkRestDeployTarget implements DeployTarget {
 
   /** Starts `version` as a new execution whose JobID says what it runs. */
   private async run(version: Version, savepointPath: string | undefined, allowNonRestoredState: boolean): Promise<Started> {
-    const jobId = newJobId(this.jobName, version.runs);
+    const jobId = newJobId(this.jobName, version.runs, "deploy");
     if (!version.configuration) this.log.warning(`The configuration jar ${version.jarId} ran with was too long to keep with it: it runs now with the cluster's configuration only.`);
-    const posted = await postRun(this.conduct, version.jarId, jobId, runBody(this.version, this.jobName, jobId, version, savepointPath, allowNonRestoredState));
+    const posted = await postRun(this.conduct, version.jarId, jobId, runBody(this.version, this.jobName, jobId, version, savepointPath, allowNonRestoredState, this.inputs.claimMode));
     // Registered before main() failed (a restore that fails at start): the health check reads the job's failure.
     if ("refused" in posted) throw new JobStateError(posted.refused);
     return { job: this.view(jobId, "INITIALIZING", version.jarId) };

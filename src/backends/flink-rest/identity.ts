@@ -42,19 +42,36 @@ export interface RunsWhat {
 }
 
 /**
- * A fresh JobID for an execution of this job: tag (8 hex), then the first 8 hex of the jar's
- * SHA-256, 8 hex of the settings' digest, 8 random hex. So the execution itself says what it runs;
- * where a part is unknown its digits are random (1 in 4 billion to match a given jar by chance).
+ * The action that started an execution, kept in two hex digits of its JobID: Flink keeps no other
+ * per-execution text, and the savepoint history tells a stop from an update's stop by it.
  */
-export function newJobId(jobName: string, runs: RunsWhat = {}): string {
+export const RUN_ORIGINS = { submit: "a1", start: "a2", update: "a3", deploy: "a4" } as const;
+export type RunOrigin = keyof typeof RUN_ORIGINS;
+/** Where the origin's two digits sit: after the tag and the two digests. */
+const ORIGIN_AT = TAG_LENGTH + 2 * ARTIFACT_DIGEST_LENGTH;
+
+/**
+ * A fresh JobID for an execution of this job: tag (8 hex), the first 8 hex of the jar's SHA-256,
+ * 8 hex of the settings' digest, 2 hex naming the action that starts it ("00": not said), 6 random
+ * hex. So the execution itself says what it runs and why; where a digest is unknown its digits are
+ * random (1 in 4 billion to match a given jar by chance).
+ */
+export function newJobId(jobName: string, runs: RunsWhat = {}, origin?: RunOrigin): string {
   const random = randomBytes(16).toString("hex");
   const part = (hex: string | undefined, at: number) => (hex && /^[0-9a-f]{8}/i.test(hex) ? hex.slice(0, ARTIFACT_DIGEST_LENGTH).toLowerCase() : random.slice(at, at + ARTIFACT_DIGEST_LENGTH));
-  return jobTag(jobName) + part(runs.jarSha256, 0) + part(runs.settingsDigest, 8) + random.slice(16, 16 + 32 - TAG_LENGTH - 2 * ARTIFACT_DIGEST_LENGTH);
+  const mark = origin ? RUN_ORIGINS[origin] : "00";
+  return jobTag(jobName) + part(runs.jarSha256, 0) + part(runs.settingsDigest, 8) + mark + random.slice(16, 16 + 32 - ORIGIN_AT - mark.length);
 }
 
 /** What a JobID chosen by newJobId says the execution runs (digits only: a JobID we did not choose reads as random digits). */
 export function runsWhat(jobId: string): { jarDigest: string; settingsDigest: string } {
-  return { jarDigest: jobId.slice(TAG_LENGTH, TAG_LENGTH + ARTIFACT_DIGEST_LENGTH), settingsDigest: jobId.slice(TAG_LENGTH + ARTIFACT_DIGEST_LENGTH, TAG_LENGTH + 2 * ARTIFACT_DIGEST_LENGTH) };
+  return { jarDigest: jobId.slice(TAG_LENGTH, TAG_LENGTH + ARTIFACT_DIGEST_LENGTH), settingsDigest: jobId.slice(TAG_LENGTH + ARTIFACT_DIGEST_LENGTH, ORIGIN_AT) };
+}
+
+/** The action that started an execution (by its JobID's mark); undefined for an unmarked one. */
+export function runOriginOf(jobId: string): RunOrigin | undefined {
+  const mark = jobId.slice(ORIGIN_AT, ORIGIN_AT + 2);
+  return (Object.keys(RUN_ORIGINS) as RunOrigin[]).find((o) => RUN_ORIGINS[o] === mark);
 }
 
 export function isExecutionOf(jobId: string, jobName: string): boolean {

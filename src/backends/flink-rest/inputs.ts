@@ -8,7 +8,8 @@ import { InputError } from "../../errors";
 import type { CommonInputs, JobAction, RawInputs } from "../../jobs/backend";
 import { parseFlinkConfiguration } from "../../validation/flink-configuration";
 import * as rule from "../../validation/rules";
-import { JOB_STATES } from "./api";
+import { type ClaimMode, JOB_STATES, type SavepointFormat } from "./api";
+import { SAVEPOINT_NAME } from "./savepoints";
 import { type EntraTokenInputs, entraScope } from "./connection";
 
 export interface FlinkRestInputs {
@@ -25,10 +26,23 @@ export interface FlinkRestInputs {
   /** Any URI the cluster can write (file://, s3://, abfss://, hdfs://…). */
   savepointDirectory?: string;
   flinkConfiguration: Record<string, string>;
-  /** A savepoint's path or URI to start from. */
+  /** A savepoint's path or URI, or its name (`savepoint-xxxxxx-xxxxxxxxxxxx`), resolved when the action runs. */
   savepointName?: string;
   allowNonRestoredState: boolean;
+  /** Actions that write a savepoint: Flink's formatType. */
+  savepointFormat?: SavepointFormat;
+  /** Actions that restore: Flink's claimMode (restoreMode before 1.20). */
+  claimMode?: ClaimMode;
+  /** PRUNE_SAVEPOINTS (and FlinkJobDeploy's retainSavepoints): how many of the newest to keep, and the oldest age kept. */
+  retention?: { keepLast: number; maxAgeDays?: number };
 }
+
+/** Actions that write a savepoint (savepointFormat); FlinkJobDeploy too. */
+const WRITES_SAVEPOINT = new Set<JobAction>(["STOP", "SAVEPOINT", "UPDATE"]);
+/** Actions that restore a snapshot (restoreMode); FlinkJobDeploy too. */
+const RESTORES = new Set<JobAction>(["START", "RE_LAUNCH", "UPDATE", "LAST_STATE_UPDATE"]);
+/** Actions whose savepointName names a savepoint to restore or dispose of. */
+const TAKES_SAVEPOINT = new Set<JobAction>(["NEW", "START", "UPDATE", "DISPOSE_SAVEPOINT"]);
 
 /** Actions that run a jar: they may take the job-definition inputs. */
 const RUNS_JAR = new Set<JobAction>(["NEW", "START", "RE_LAUNCH", "UPDATE", "STATELESS_UPDATE", "LAST_STATE_UPDATE"]);
@@ -97,7 +111,24 @@ export function validateFlinkRestInputs(common: CommonInputs, raw: RawInputs): F
   const dir = (raw("savepointDirectory") ?? "").trim();
   if (dir) inputs.savepointDirectory = uri("savepointDirectory", dir);
   const savepoint = (raw("savepointName") ?? "").trim();
-  if (savepoint && (action === "NEW" || action === "START" || action === "UPDATE")) inputs.savepointName = savepointPath("savepointName", savepoint);
+  if (savepoint && action && TAKES_SAVEPOINT.has(action) && !common.deploy) inputs.savepointName = savepointPath("savepointName", savepoint);
+  if (action === "DISPOSE_SAVEPOINT" && !inputs.savepointName) {
+    throw new InputError("savepointName", "a value is required with operation 'dispose': the savepoint's name (savepoint-493dc1-c5b00e42edc2) or its full path");
+  }
+  if (action && (WRITES_SAVEPOINT.has(action) || common.deploy)) {
+    inputs.savepointFormat = rule.oneOf("savepointFormat", raw("savepointFormat"), ["canonical", "native"], "canonical") === "native" ? "NATIVE" : "CANONICAL";
+  }
+  if (action && (RESTORES.has(action) || common.deploy)) {
+    inputs.claimMode = rule.oneOf("restoreMode", raw("restoreMode"), ["noClaim", "claim"], "noClaim") === "claim" ? "CLAIM" : "NO_CLAIM";
+    if (common.deploy && inputs.claimMode === "CLAIM" && rule.boolean("rollbackOnFailure", raw("rollbackOnFailure"), true)) {
+      throw new InputError(
+        "restoreMode",
+        "'claim' lets Flink delete the pre-upgrade savepoint once the new version's checkpoints replace it, and a rollback needs that savepoint; use 'noClaim', or set rollbackOnFailure to false",
+      );
+    }
+  }
+  if (action === "PRUNE_SAVEPOINTS") inputs.retention = retention(raw, "keepLast", 5);
+  if (common.deploy && (raw("retainSavepoints") ?? "").trim()) inputs.retention = retention(raw, "retainSavepoints");
   return inputs;
 }
 
@@ -111,13 +142,28 @@ function uri(input: string, value: string): string {
   return value.replace(/\/+$/, "");
 }
 
-/** A savepoint (or retained checkpoint): its directory or `_metadata` path, as Flink reported it. */
+/** How many savepoints a prune keeps (`keepLast` or Deploy's `retainSavepoints`), and optionally `maxAgeDays`. */
+function retention(raw: RawInputs, countInput: "keepLast" | "retainSavepoints", fallback?: number): { keepLast: number; maxAgeDays?: number } {
+  const keepLast = rule.integer(countInput, raw(countInput), { min: 0, max: 10_000, ...(fallback !== undefined ? { fallback } : {}) });
+  const age = (raw("maxAgeDays") ?? "").trim();
+  return { keepLast, ...(age && countInput === "keepLast" ? { maxAgeDays: rule.integer("maxAgeDays", age, { min: 1, max: 36_500 }) } : {}) };
+}
+
+/**
+ * A savepoint (or retained checkpoint): its name (`savepoint-493dc1-c5b00e42edc2`, resolved under
+ * the job's savepoint directory when the action runs), or its directory or `_metadata` path.
+ */
 function savepointPath(input: string, value: string): string {
-  const clean = uri(input, value);
-  if (/^savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/.test(value)) {
-    throw new InputError(input, `${rule.show(value)} is a savepoint's name; with target 'flinkRest' give its full path, as FlinkJobStop's savepointPath output gives it`);
+  rule.plainText(input, value, { maxLength: 2048 });
+  if (SAVEPOINT_NAME.test(value)) return value;
+  if (/\s/.test(value)) throw new InputError(input, `${rule.show(value)} contains white space; give a savepoint's name or its full path`);
+  if (!/^[a-z][a-z0-9+.-]*:\/\/?\S/i.test(value) && !value.startsWith("/")) {
+    throw new InputError(
+      input,
+      `${rule.show(value)} is neither a savepoint's name (such as savepoint-493dc1-c5b00e42edc2) nor its full path (such as file:///flink/savepoints/savepoint-493dc1-c5b00e42edc2 or s3://bucket/savepoints/savepoint-493dc1-c5b00e42edc2, as FlinkJobStop's savepointPath gives it)`,
+    );
   }
-  return clean;
+  return value.replace(/\/+$/, "");
 }
 
 /**

@@ -8,7 +8,7 @@ import { AmbiguousRequestError } from "../../errors";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
 import type { Logger } from "../../util/logger";
-import { atLeast, type FlinkApi, type FlinkVersion, newTriggerId, runRequestBody, savepointDirKey } from "./api";
+import { atLeast, type ClaimMode, type FlinkApi, type FlinkVersion, newTriggerId, runRequestBody, type SavepointFormat, savepointDirKey } from "./api";
 import { FlinkRestError } from "./client";
 import type { JobSettings } from "./identity";
 import { judgeEnded, judgeTrigger, type Verdict } from "./judge";
@@ -55,6 +55,7 @@ export function runBody(
   run: { settings: JobSettings; configuration: Record<string, string> | undefined },
   savepointPath: string | undefined,
   allowNonRestoredState: boolean,
+  claimMode?: ClaimMode,
 ): RunBody {
   const config: Record<string, string> = { ...run.configuration };
   if (atLeast(version, 1, 17)) {
@@ -66,7 +67,7 @@ export function runBody(
     args: run.settings.args,
     ...(run.settings.entryClass ? { entryClass: run.settings.entryClass } : {}),
     ...(run.settings.parallelism !== undefined ? { parallelism: run.settings.parallelism } : {}),
-    ...(savepointPath ? { savepointPath, allowNonRestoredState } : {}),
+    ...(savepointPath ? { savepointPath, allowNonRestoredState, ...(claimMode ? { claimMode } : {}) } : {}),
     flinkConfiguration: config,
   });
 }
@@ -130,17 +131,17 @@ export function savepointResult(c: Conduct, jobId: string, triggerId: string, se
 
 export type Stopped = { ok: true; location: string; state: string } | { ok: false; failure: string; state: string };
 
-/**
- * Stop with a savepoint in `dir` (undefined: the cluster's default) and wait for the job to end; on
- * failure, the state the job is in. `waitForResult` false: return once Flink accepted the stop.
- */
-export async function stopWithSavepoint(c: Conduct, jobId: string, dir: string | undefined): Promise<Stopped>;
-export async function stopWithSavepoint(c: Conduct, jobId: string, dir: string | undefined, waitForResult: boolean): Promise<Stopped | { ok: "sent" }>;
-export async function stopWithSavepoint(c: Conduct, jobId: string, dir: string | undefined, waitForResult = true): Promise<Stopped | { ok: "sent" }> {
+/** Sends a stop with a savepoint in `dir` (undefined: the cluster's default); resolves once Flink accepted it. */
+export async function sendStop(c: Conduct, jobId: string, dir: string | undefined, formatType?: SavepointFormat): Promise<{ trigger: string; sentAt: number }> {
   c.sending("sending the stop", jobId);
   const sentAt = Date.now();
-  const trigger = await c.api.stopWithSavepoint(jobId, dir, newTriggerId(), c.signal());
-  if (!waitForResult) return { ok: "sent" };
+  const trigger = await c.api.stopWithSavepoint(jobId, dir, newTriggerId(), c.signal(), formatType);
+  return { trigger, sentAt };
+}
+
+/** Stop with a savepoint in `dir` (undefined: the cluster's default) and wait for the job to end; on failure, the state the job is in. */
+export async function stopWithSavepoint(c: Conduct, jobId: string, dir: string | undefined, formatType?: SavepointFormat): Promise<Stopped> {
+  const { trigger, sentAt } = await sendStop(c, jobId, dir, formatType);
   const verdict = await savepointResult(c, jobId, trigger, sentAt);
   if (!verdict.ok) {
     const now = await c.api.jobDetails(jobId, c.signal());

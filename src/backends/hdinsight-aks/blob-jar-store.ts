@@ -9,24 +9,26 @@ import type { JarStorageOptions } from "./jar-storage";
  * and the agent's proxy decided for the Blob host itself.
  */
 export function blobJarStore(o: JarStorageOptions): JarStore {
-  // Test seam only (Azurite): see TEST_BLOB_ENDPOINT_ENV.
-  const testBlobEndpoint = process.env[TEST_BLOB_ENDPOINT_ENV]?.trim() || undefined;
-  const access = (jobJarDirectory: string, signal: AbortSignal): BlobAccess => {
-    const blobHost = testBlobEndpoint ?? blobServiceUrlOf(jobJarDirectory);
-    const proxy = identityProxyFor(o.network, blobHost);
-    return {
-      credential: o.credential,
-      network: { ...(proxy ? { proxy } : {}), ...(o.network.caCertificates ? { caCertificates: o.network.caCertificates } : {}) },
-      userAgentPrefix: o.userAgentPrefix,
-      signal,
-      ...(testBlobEndpoint ? { testBlobEndpoint } : {}),
-    };
-  };
+  const access = (jobJarDirectory: string, signal: AbortSignal): BlobAccess => blobAccess(o, blobServiceUrlOf(jobJarDirectory), signal);
   return {
     read: (jobJarDirectory, jarName, signal) => readJarBlob({ ...access(jobJarDirectory, signal), jobJarDirectory, jarName, logger: o.logger }),
     upload: (filePath, jobJarDirectory, jarName, overwrite, signal) =>
       uploadJar({ ...access(jobJarDirectory, signal), filePath, jobJarDirectory, jarName, overwrite, logger: o.logger, inputs: { jobJarDirectory: "jobJarDirectory", jarFile: "jarFile" } }),
     restore: (from, jobJarDirectory, jarName, ifMatch, signal) => restoreJar({ ...access(jobJarDirectory, signal), from, jobJarDirectory, jarName, ifMatch, logger: o.logger }),
+  };
+}
+
+/** How to reach a Blob host with the connection's credential, through the proxy decided for that host. */
+export function blobAccess(o: JarStorageOptions, blobServiceUrl: string, signal: AbortSignal): BlobAccess {
+  // Test seam only (Azurite): see TEST_BLOB_ENDPOINT_ENV.
+  const testBlobEndpoint = process.env[TEST_BLOB_ENDPOINT_ENV]?.trim() || undefined;
+  const proxy = identityProxyFor(o.network, testBlobEndpoint ?? blobServiceUrl);
+  return {
+    credential: o.credential,
+    network: { ...(proxy ? { proxy } : {}), ...(o.network.caCertificates ? { caCertificates: o.network.caCertificates } : {}) },
+    userAgentPrefix: o.userAgentPrefix,
+    signal,
+    ...(testBlobEndpoint ? { testBlobEndpoint } : {}),
   };
 }
 

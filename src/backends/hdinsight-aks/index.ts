@@ -17,6 +17,7 @@ import { FlinkJobsApi, type JobsApi } from "./jobs-api";
 import { readStatus, type RecordsRead } from "./read-status";
 import { type RecordOutcome, runAction, type RunActionOptions } from "./run-action";
 import { checkSavepointExists } from "./savepoint-check";
+import { disposeHdInsightSavepoint, type SavepointStore, savepointStore } from "./savepoint-dispose";
 import { savepointFromOutput, savepointsFromList } from "./savepoints";
 import { jobView } from "./view";
 
@@ -45,6 +46,11 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
       if (!make) throw new Error("This task was built without jar storage (only FlinkJobDeploy uploads jars)");
       return make({ credential, network, userAgentPrefix: host.userAgent, logger: host.logger });
     };
+    const savepoints = () => {
+      const make = savepointStore();
+      if (!make) throw new Error("This task was built without savepoint storage (only FlinkSavepoint disposes of savepoints)");
+      return make({ credential, network, userAgentPrefix: host.userAgent, logger: host.logger });
+    };
     return new HdInsightBackend(
       new FlinkJobsApi(client, cluster, inputs.apiVersion),
       () => {
@@ -52,7 +58,7 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
         httpsAgent?.destroy();
       },
       {},
-      { jars, workingDirectory: host.workingDirectory() },
+      { jars, savepoints, workingDirectory: host.workingDirectory() },
     );
   },
 };
@@ -61,6 +67,8 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
 export interface DeploySupport {
   /** Made on first use: a task that does not deploy never builds the storage client. */
   jars: () => JarStore;
+  /** FlinkSavepoint dispose: the savepoint folders in the same storage, with the same credential. */
+  savepoints?: () => SavepointStore;
   workingDirectory: string;
 }
 
@@ -106,6 +114,7 @@ export class HdInsightBackend implements Backend<HdInsightInputs> {
       onProgress: options.onProgress ?? ((seen) => log.debug(`Waiting: ${seen}`)),
       ...this.tuning,
     };
+    if (request.action === "DISPOSE_SAVEPOINT") return disposeHdInsightSavepoint(this.api, request.jobName, request.inputs.definition.savePointName!, runOptions, this.deploySupport?.savepoints);
     const actionRequest = { action: request.action, jobName: request.jobName, definition: request.inputs.definition };
     const named = request.inputs.definition.savePointName;
     if (named) await checkSavepointExists(this.api, request.jobName, named, runOptions);
@@ -150,7 +159,7 @@ export class HdInsightBackend implements Backend<HdInsightInputs> {
       const written = savepointFromOutput(p?.jobOutput) ?? (p?.lastSavePoint !== result.before?.properties.lastSavePoint ? p?.lastSavePoint : undefined);
       if (written) outcome.savepointPath = written;
     }
-    if (spec.listsSavepoints && result.actionResult === "SUCCESS") outcome.savepoints = savepointsFromList(p?.jobOutput);
+    if (spec.listsSavepoints && result.actionResult === "SUCCESS") outcome.savepoints = savepointsFromList(p?.jobOutput).map((path) => ({ path, time: null, origin: null, jobId: null, restoredByLive: null }));
     if (result.actionResult === "FAILED") outcome.failure = p?.jobOutput ?? "(no job output)";
     return outcome;
   }

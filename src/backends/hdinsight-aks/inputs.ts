@@ -46,6 +46,23 @@ export function validateHdInsightInputs(common: CommonInputs, raw: RawInputs): H
       `${action} needs apiVersion ${ACTIONS[action].since} or later, but apiVersion is ${apiVersion}; choose ${ACTIONS[action].since} or 2024-05-01-preview`,
     );
   }
+  // The agent sends a hidden input's default too: only a value other than what the service does anyway is refused.
+  for (const [flinkOnly, serviceDoes] of [
+    ["savepointFormat", "canonical"],
+    ["restoreMode", "noClaim"],
+  ] as const) {
+    const value = (raw(flinkOnly) ?? "").trim();
+    if (value && value !== serviceDoes) {
+      throw new InputError(
+        flinkOnly,
+        `HDInsight on AKS has no such switch: its runJob API takes no savepoint format or claim mode (the service writes canonical savepoints and decides itself who owns a restored one); clear '${flinkOnly}', or use target 'flinkRest'`,
+      );
+    }
+  }
+  if (action === "PRUNE_SAVEPOINTS") throw new InputError(common.actionInput ?? "operation", "'prune' is not available with target 'hdinsightAks' yet (dispose is); use target 'flinkRest'");
+  if (common.deploy && (raw("retainSavepoints") ?? "").trim()) {
+    throw new InputError("retainSavepoints", "is not available with target 'hdinsightAks' yet; clear it, or use target 'flinkRest'");
+  }
   if (common.deploy) {
     // The jar's name comes from the file (or, for an upgrade, from the running job's record).
     const jarFile = rule.requiredText("jarFile", raw("jarFile"));
@@ -54,6 +71,9 @@ export function validateHdInsightInputs(common: CommonInputs, raw: RawInputs): H
     inputs.jarFile = jarFile;
   }
   if (action) inputs.definition = definition(action, raw, inputs.warnings, common.deploy === true);
+  if (action === "DISPOSE_SAVEPOINT" && !inputs.definition.savePointName) {
+    throw new InputError("savepointName", "a value is required with operation 'dispose': the savepoint's name (savepoint-20e9e9-8a48c6b905e5) or its full abfs[s]:// path");
+  }
   if (common.waitForStatus && !(KNOWN_STATUSES as readonly string[]).includes(common.waitForStatus)) {
     const close = KNOWN_STATUSES.find((s) => similar(s, common.waitForStatus!));
     throw new InputError(
