@@ -110,27 +110,28 @@ for (const version of flinkVersionsUnderTest()) {
       assert.match(again.resultMessage ?? "", new RegExp(`already RUNNING \\(JobID ${jobId}\\)`));
       assert.deepEqual((await jobsOf(jobName)).map((j) => j.jid), [jobId], "one job, never two");
     };
+    /** Submit with `fault` once the run is sent: one job, RUNNING, the step's jobId; the re-run refused. */
+    const submitThrough = async (jobName: string, fault: () => Promise<void>) => {
+      const from = forwarder.requests.length;
+      const submit = step("FlinkJobSubmit", jobName, { jarFile: "job.jar" });
+      await reached(/^POST \/jars\/[^/]+\/run$/, 1, from);
+      await fault();
+      const run = await submit;
+      const jobs = await jobsOf(jobName);
+      assert.equal(jobs.length, 1, `one job, never two: ${JSON.stringify(jobs)}`);
+      await untilJobState(jobs[0]!.jid, "RUNNING");
+      assert.equal(run.result, "Succeeded", explain(run));
+      assert.equal(run.outputs["jobId"], jobs[0]!.jid);
+      await submitRerunEndsRight(jobName, jobs[0]!.jid);
+      await cancelled(jobName);
+    };
     const cancelled = async (jobName: string) => {
       const cancel = await step("FlinkJobCancel", jobName);
       assert.equal(cancel.result, "Succeeded", explain(cancel));
     };
 
     describe(`the JobManager killed and started again (Flink ${version}, ZooKeeper HA)`, () => {
-      it("during Submit's wait: the job runs once with its JobID and the step succeeds; its re-run is refused naming it", async () => {
-        const jobName = "jm-submit";
-        const from = forwarder.requests.length;
-        const submit = step("FlinkJobSubmit", jobName, { jarFile: "job.jar" });
-        await reached(/^POST \/jars\/[^/]+\/run$/, 1, from);
-        await failover();
-        const run = await submit;
-        const jobs = await jobsOf(jobName);
-        assert.equal(jobs.length, 1, `one job, never two: ${JSON.stringify(jobs)}`);
-        await untilJobState(jobs[0]!.jid, "RUNNING");
-        assert.equal(run.result, "Succeeded", explain(run));
-        assert.equal(run.outputs["jobId"], jobs[0]!.jid);
-        await submitRerunEndsRight(jobName, jobs[0]!.jid);
-        await cancelled(jobName);
-      });
+      it("during Submit's wait: the job runs once with its JobID and the step succeeds; its re-run is refused naming it", () => submitThrough("jm-submit", failover));
 
       it("during Stop's savepoint: fails saying the job is RUNNING with no savepoint; the re-run stops it with one on disk", async () => {
         const jobName = "jm-stop";
@@ -190,21 +191,7 @@ for (const version of flinkVersionsUnderTest()) {
     });
 
     describe(`the REST API unreachable for ${OUTAGE_MS / 1000} s (Flink ${version})`, () => {
-      it("in the middle of Submit's wait: the step succeeds with the one job it started", async () => {
-        const jobName = "outage-submit";
-        const from = forwarder.requests.length;
-        const submit = step("FlinkJobSubmit", jobName, { jarFile: "job.jar" });
-        await reached(/^POST \/jars\/[^/]+\/run$/, 1, from);
-        await outage();
-        const run = await submit;
-        const jobs = await jobsOf(jobName);
-        assert.equal(jobs.length, 1, `one job, never two: ${JSON.stringify(jobs)}`);
-        assert.equal(run.result, "Succeeded", explain(run));
-        assert.equal(run.outputs["jobId"], jobs[0]!.jid);
-        await untilJobState(jobs[0]!.jid, "RUNNING");
-        await submitRerunEndsRight(jobName, jobs[0]!.jid);
-        await cancelled(jobName);
-      });
+      it("in the middle of Submit's wait: the step succeeds with the one job it started; its re-run is refused naming it", () => submitThrough("outage-submit", outage));
 
       it("in the middle of Stop's savepoint: the savepoint completed during the outage is the step's savepointPath", async () => {
         const jobName = "outage-stop";
