@@ -139,7 +139,9 @@ for (const version of flinkVersionsUnderTest()) {
         // A 10 s snapshot: the JobManager dies while the savepoint is IN_PROGRESS; no periodic checkpoint competes.
         const jobId = await submitted(jobName, { args: "--snapshot-sleep-ms 10000", savepointDirectory: `file://${savepointDir}`, flinkConfiguration: "execution.checkpointing.interval=1h" });
         const from = forwarder.requests.length;
-        const stop = step("FlinkJobStop", jobName);
+        // The savepoint is lost with the JobManager: a wait that keeps observing until its deadline
+        // then judges from the job; 2 minutes covers the restart (under 90 s) and bounds CI time.
+        const stop = step("FlinkJobStop", jobName, { waitTimeoutInMinutes: "2" });
         await forwarder.waitForRequest(new RegExp(`^POST /jobs/${jobId}/stop$`), { from });
         for (let i = 0; (await flinkGet<Checkpoints>(flink.cluster.restUrl, `/jobs/${jobId}/checkpoints`)).counts.in_progress === 0; i++) {
           assert.ok(i < 100, "Flink never listed the savepoint in progress");
