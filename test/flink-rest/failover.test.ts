@@ -211,7 +211,7 @@ for (const version of flinkVersionsUnderTest()) {
         if (run.result !== "Succeeded") {
           // The re-run must still hand over the savepoint the stop wrote: never a lost savepoint.
           const again = await step("FlinkJobStop", jobName);
-          assert.equal(localPath(again.outputs["savepointPath"] ?? "file:///none"), onDisk[0], `the re-run names the stop's savepoint: ${explain(again)}`);
+          assert.equal(localPath(again.outputs["savepointPath"] ?? "file:///none"), onDisk[0], `the re-run names the stop's savepoint (the stop: ${run.resultMessage}): ${explain(again)}`);
         }
         assert.equal(run.result, "Succeeded", explain(run));
         assert.equal(run.outputs["jobStatus"], "FINISHED");
@@ -229,7 +229,7 @@ for (const version of flinkVersionsUnderTest()) {
         assert.equal(live.length, 1, `one live job: ${JSON.stringify(live)}`);
         if (run.result !== "Succeeded") {
           const again = await step("FlinkJobDeploy", jobName, { jarFile: "job.jar", healthCheckSeconds: "3" });
-          assert.equal(again.result, "Succeeded", `the re-run: ${explain(again)}`);
+          assert.equal(again.result, "Succeeded", `the re-run (the deploy: ${run.resultMessage}): ${explain(again)}`);
           assert.deepEqual((await liveJobsOf(jobName)).map((j) => j.jid), [live[0]!.jid], "the re-run kept the one job");
         }
         assert.equal(run.result, "Succeeded", explain(run));
@@ -251,7 +251,7 @@ for (const version of flinkVersionsUnderTest()) {
         const run = await status;
         if (run.result !== "Succeeded") {
           const again = await step("FlinkJobStatus", jobName, { waitForStatus: "CANCELED" });
-          assert.equal(again.result, "Succeeded", `the re-run: ${explain(again)}`);
+          assert.equal(again.result, "Succeeded", `the re-run (the first: ${run.resultMessage}): ${explain(again)}`);
         }
         assert.equal(run.result, "Succeeded", explain(run));
         assert.equal(run.outputs["jobStatus"], "CANCELED");
