@@ -53,7 +53,8 @@ function rowOf(test: Mocha.Runnable, held: boolean, error?: Error): Row {
 /** The faults of a real cluster the Flink suites inject, told apart by their suite and test titles. */
 const FAULT_KINDS: { kind: string; pattern: RegExp }[] = [
   { kind: "JobManager killed and started again (ZooKeeper HA failover)", pattern: /the JobManager killed and started again/ },
-  { kind: "REST API unreachable for a while (JobManager alive)", pattern: /the REST API unreachable for/ },
+  // failover.test's outage cases, and the outage suite of the client side of issue 19 (outages.test).
+  { kind: "REST API unreachable for a while (JobManager alive)", pattern: /the REST API unreachable for|REST outages during the waits/ },
   { kind: "TaskManager killed during a savepoint", pattern: /the TaskManager killed while the savepoint is IN_PROGRESS/ },
 ];
 

@@ -13,6 +13,7 @@ describe("reliability report: faults of a real Flink by kind and version", () =>
       row([failover("1.20.5"), "the JobManager killed and started again"], "during Stop's savepoint: …", false),
       row([failover("2.3.0"), "the JobManager killed and started again"], "during Submit's wait: …", true),
       row([failover("1.20.5"), "the REST API unreachable for 12 s"], "in the middle of Submit's wait: …", true),
+      row(["REST outages during the waits on Flink 1.20.5 (bundled tasks)"], "Cancel's wait rides through a 10 s outage", true),
       row(["Flink REST failures on Flink 2.3.0"], "the TaskManager killed while the savepoint is IN_PROGRESS: FAILED …", true),
       row(["Flink REST failures on Flink 2.3.0"], "a wrong entry class: FAILED naming the class", true),
       row(["emulator faults"], "a 503 on the POST", true),
@@ -20,7 +21,7 @@ describe("reliability report: faults of a real Flink by kind and version", () =>
     assert.deepEqual(faultTable(rows).filter((line) => line.startsWith("| ") && !line.startsWith("| fault")), [
       "| JobManager killed and started again (ZooKeeper HA failover) | 1.20.5 | 2 | **1** |",
       "| JobManager killed and started again (ZooKeeper HA failover) | 2.3.0 | 1 | 1 |",
-      "| REST API unreachable for a while (JobManager alive) | 1.20.5 | 1 | 1 |",
+      "| REST API unreachable for a while (JobManager alive) | 1.20.5 | 2 | 2 |",
       "| TaskManager killed during a savepoint | 2.3.0 | 1 | 1 |",
     ]);
   });

@@ -1,5 +1,5 @@
 // npm run flink -- <command>
-//   start [--version <v>] [--slots <n>] [--checkpoint-interval-ms <ms>]
+//   start [--version <v>] [--slots <n>] [--checkpoint-interval-ms <ms>] [--ha]
 //       installs if needed, starts a session cluster, prints "Flink REST: <url>", runs until Ctrl-C
 //   install [--version <v> | --all]   installs Flink (default: the CI versions)
 //   job-jar [--version <v>]           builds and prints the test job jars
@@ -8,7 +8,7 @@ import { installFlink } from "./install";
 import { buildTestJobJars } from "./job";
 import { CI_FLINK_VERSIONS, SUPPORTED_FLINK_VERSIONS } from "./versions";
 
-const USAGE = `Usage: npm run flink -- start [--version <v>] [--slots <n>] [--checkpoint-interval-ms <ms>]
+const USAGE = `Usage: npm run flink -- start [--version <v>] [--slots <n>] [--checkpoint-interval-ms <ms>] [--ha]
        npm run flink -- install [--version <v> | --all]
        npm run flink -- job-jar [--version <v>]
 Versions: ${SUPPORTED_FLINK_VERSIONS.join(", ")} (CI: ${CI_FLINK_VERSIONS.join(", ")}; start and job-jar default to ${CI_FLINK_VERSIONS[0]})`;
@@ -18,7 +18,7 @@ function parse(args: string[]): { command: string; flags: Map<string, string> } 
   const flags = new Map<string, string>();
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i]!;
-    if (flag === "--all") flags.set("all", "true");
+    if (flag === "--all" || flag === "--ha") flags.set(flag.slice(2), "true");
     else if (["--version", "--slots", "--checkpoint-interval-ms"].includes(flag) && rest[i + 1] !== undefined) flags.set(flag.slice(2), rest[++i]!);
     else throw new Error(`Unknown or incomplete argument: ${flag}\n${USAGE}`);
   }
@@ -54,8 +54,9 @@ async function main(): Promise<void> {
     case "start": {
       const slots = positiveInteger(flags, "slots");
       const checkpointIntervalMs = positiveInteger(flags, "checkpoint-interval-ms");
-      const cluster = await startFlinkCluster({ version, slots, checkpointIntervalMs, log: progress });
+      const cluster = await startFlinkCluster({ version, slots, checkpointIntervalMs, ha: flags.has("ha"), log: progress });
       process.stdout.write(`Flink REST: ${cluster.restUrl}\n`);
+      if (cluster.highAvailability) progress(`Flink ${version}: JobManager HA through ZooKeeper at ${cluster.highAvailability.zooKeeper.connectString}`);
       progress(`Flink ${version}: savepoints in ${cluster.savepointDir}, logs in ${cluster.logDir}. Ctrl-C stops the cluster.`);
       await new Promise<void>((resolve) => {
         const onSignal = () => {
