@@ -24,7 +24,7 @@ import { AmbiguousJobError, findExecutions, type JobSettings, jarsOf, jarUploadN
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { describeDetails, judgeStarted, newestRestorePoint, type Verdict } from "./judge";
 import { shortJarId } from "./messages";
-import { FlinkWait, type Settled } from "./wait";
+import { FlinkWait, notKnownYet, type Settled } from "./wait";
 import { checkpointCompletedSince, checkpointingOn, failureReport, readJob, restarts, type RunnableVersion } from "./observe";
 
 /** A version of the job: a jar on the cluster and the settings it runs with. */
@@ -266,21 +266,35 @@ class FlinkRestDeployTarget implements DeployTarget {
         );
         if (!first.ok) return failed(first.failure, (await this.api.jobDetails(jobId, this.signal))?.state);
         const runningSince = Date.now();
-        const checkpointing = await checkpointingOn(this.api, jobId, this.signal);
+        const { value: checkpointing } = (await this.waitFor((s) => checkpointingOn(this.api, jobId, s), (on): Verdict<boolean> => ({ done: true, ok: true, value: on, seen }), phase)) as { value: boolean };
         this.log.info(`Job ${jobId} is RUNNING; watching it for ${seconds} s${checkpointing ? " and for a completed checkpoint" : ""}.`);
         const schedule = new PollingSchedule(this.options.maxPollIntervalMs);
+        const what = `the health check (RUNNING, no restart${checkpointing ? ", a completed checkpoint" : ""})`;
         for (;;) {
-          const details = await this.api.jobDetails(jobId, phase);
+          // One look at the job; a cluster out of reach (a JobManager failover, an ingress reload) is not known yet, until the budget ends.
+          const look = await this.wait.once(async (s) => {
+            const details = await this.api.jobDetails(jobId, s);
+            if (details?.state !== "RUNNING" || details.vertices.some((v) => v.status !== "RUNNING")) return { details };
+            const restartCount = await restarts(this.api, jobId, s);
+            const checkpointed = !checkpointing || (await checkpointCompletedSince(this.api, jobId, s));
+            // An unreadable exception history is no evidence either way (only an outage is waited through).
+            const root = Date.now() - runningSince >= seconds * 1000 && checkpointed ? await this.api.rootException(jobId, s).catch((e: unknown) => (notKnownYet(e) ? Promise.reject(e) : undefined)) : undefined;
+            return { details, restartCount, checkpointed, root };
+          }, phase);
+          if (!look.answered) {
+            this.options.onProgress?.(this.wait.lastSeen, what);
+            await sleep(schedule.nextDelayMs(), phase);
+            continue;
+          }
+          const { details, restartCount, checkpointed, root } = look.value;
           last = details?.state ?? last;
           if (details?.state !== "RUNNING") return failed(`the job left RUNNING: ${details ? describeDetails(details) : "no longer listed"}`, details?.state);
           seen = describeDetails(details);
+          this.wait.answered(seen);
           if (details.vertices.some((v) => v.status !== "RUNNING")) return failed(`not every task stayed RUNNING: ${seen}`, details.state);
-          const restartCount = await restarts(this.api, jobId, this.signal);
-          if (restartCount > 0) return failed(`the job restarted ${restartCount} time(s) (${seen})`, details.state);
-          const checkpointed = !checkpointing || (await checkpointCompletedSince(this.api, jobId, this.signal));
+          if (restartCount) return failed(`the job restarted ${restartCount} time(s) (${seen})`, details.state);
           const elapsed = Date.now() - runningSince;
           if (elapsed >= seconds * 1000 && checkpointed) {
-            const root = await this.api.rootException(jobId, this.signal).catch(() => undefined);
             if (root) return failed(`the job reports a root exception`, details.state);
             return {
               healthy: true,
@@ -290,7 +304,7 @@ class FlinkRestDeployTarget implements DeployTarget {
           }
           this.options.onProgress?.(
             `job ${jobId} RUNNING without a restart for ${Math.round(elapsed / 1000)} of ${seconds} s (${Math.max(0, Math.round((seconds * 1000 - elapsed) / 1000))} s to go)${checkpointing ? (checkpointed ? ", a checkpoint completed" : ", no checkpoint completed yet") : ""}`,
-            `the health check (RUNNING, no restart${checkpointing ? ", a completed checkpoint" : ""})`,
+            what,
           );
           const left = seconds * 1000 - elapsed;
           await sleep(left > 0 ? Math.min(schedule.nextDelayMs(), left) : schedule.nextDelayMs(), phase);

@@ -66,29 +66,42 @@ export class FlinkWait {
     }
   }
 
-  /** One observation judged; undefined while the cluster is out of reach. */
-  private async look<O, T>(observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>, signal: AbortSignal): Promise<Verdict<T> | undefined> {
-    let observed: O;
+  /**
+   * One observation, for a caller that judges it itself (Deploy's health gate): `answered` false while
+   * the cluster is out of reach (then `lastSeen` says for how long); any other error is thrown.
+   */
+  async once<O>(observe: (signal: AbortSignal) => Promise<O>, signal: AbortSignal = this.options.deadline.signal): Promise<{ answered: true; value: O } | { answered: false }> {
     try {
-      observed = await observe(signal);
+      return { answered: true, value: await observe(signal) };
     } catch (error) {
       const cause = signal.aborted ? undefined : notKnownYet(error);
       if (cause === undefined) throw error;
       this.outageSince ??= Date.now();
       this.outageCause = cause;
       this.lastSeen = `Flink out of reach for ${this.seconds(Date.now() - this.outageSince)} (${cause}); before that: ${this.lastAnswer}`;
-      return undefined;
+      return { answered: false };
     }
-    const verdict = judge(observed);
+  }
+
+  /** One observation judged; undefined while the cluster is out of reach. */
+  private async look<O, T>(observe: (signal: AbortSignal) => Promise<O>, judge: (o: O) => Verdict<T>, signal: AbortSignal): Promise<Verdict<T> | undefined> {
+    const observed = await this.once(observe, signal);
+    if (!observed.answered) return undefined;
+    const verdict = judge(observed.value);
+    this.answered(verdict.seen);
+    return verdict;
+  }
+
+  /** Flink answered and showed `seen`: ends an outage (saying how long it lasted). */
+  answered(seen: string): void {
     if (this.outageSince !== undefined) {
       const ms = Date.now() - this.outageSince;
       this.longestOutageMs = Math.max(this.longestOutageMs, ms);
-      this.options.logger.warning(`Flink was out of reach for ${this.seconds(ms)} (${this.outageCause}); it answers again: ${verdict.seen}.`);
+      this.options.logger.warning(`Flink was out of reach for ${this.seconds(ms)} (${this.outageCause}); it answers again: ${seen}.`);
       this.outageSince = undefined;
     }
-    this.lastAnswer = verdict.seen;
-    this.lastSeen = verdict.seen;
-    return verdict;
+    this.lastAnswer = seen;
+    this.lastSeen = seen;
   }
 
   private seconds(ms: number): string {
