@@ -1,12 +1,57 @@
 /**
- * Bundles each task into one minified file and stages what the .vsix ships:
- * dist/tasks/<Task>/{index.js, task.json, icon.png}. Nothing else of the repo goes in.
+ * Bundles each task and stages what the .vsix ships: dist/tasks/<Task>/ with task.json, icon.png
+ * and the task's code, split so that a run parses only what its `target` needs:
+ *   index.js           the handler task.json names (Node20_1 and Node24): a CommonJS stub that imports task.mjs
+ *   task.mjs           the entry: inputs, the flow, the agent (task-lib); it imports one backend
+ *   flink-rest.mjs     the Flink REST backend (the Flink client)
+ *   hdinsight-aks.mjs  the HDInsight on AKS backend (the ARM client, @azure/identity)
+ *   chunk-<hash>.mjs   code two of the files above share, and what they fetch lazily (the identity
+ *                      library for an Entra ID gateway, FlinkJobDeploy's storage SDK)
+ * ES modules because only they split (esbuild's code splitting); the dynamic imports that make the
+ * split are in src/backends/index.ts. Nothing else of the repo goes in.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { build } from "esbuild";
+import { build, type Metafile, type Plugin } from "esbuild";
 
 const root = path.resolve(__dirname, "..");
+
+/** The handler's file: task.json's Node20_1 and Node24 targets (scripts/task-manifests.ts). */
+export const HANDLER_FILE = "index.js";
+export const ENTRY_FILE = "task.mjs";
+/** Each backend's own file in a task folder. */
+export const BACKEND_FILES = { flinkRest: "flink-rest.mjs", hdinsightAks: "hdinsight-aks.mjs" } as const;
+
+/** ES module code that needs CommonJS's require, __filename and __dirname (task-lib reads its strings beside itself). */
+const ESM_PRELUDE =
+  'import{createRequire as __createRequire}from"node:module";import{fileURLToPath as __fileURLToPath}from"node:url";import{dirname as __pathDirname}from"node:path";' +
+  "const require=__createRequire(import.meta.url),__filename=__fileURLToPath(import.meta.url),__dirname=__pathDirname(__filename);";
+
+/**
+ * Parts of dependencies the tasks never use, left out because a run would parse or start them for
+ * nothing: axios's fetch adapter builds a Request on load (which starts Node's fetch, undici) but
+ * the tasks use its http adapter; its check for Node's FormData, which reads the global (that too
+ * starts undici) on load, where its other test (the object's tag) knows Node's FormData all the
+ * same; its HTTP/2 transport (never asked for: no httpVersion); and the media type table of
+ * form-data (jar uploads send Node's own FormData, which axios streams itself).
+ */
+const UNUSED: Plugin = {
+  name: "unused-dependency-parts",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]axios[\\/]lib[\\/]adapters[\\/]fetch\.js$/ }, () => ({ contents: "export const getFetch = () => false; export default false;", loader: "js" }));
+    b.onLoad({ filter: /[\\/]node_modules[\\/]axios[\\/]lib[\\/]utils\.js$/ }, async (args) => {
+      const source = await fs.promises.readFile(args.path, "utf8");
+      const eager = "const FormDataCtor = typeof G.FormData !== 'undefined' ? G.FormData : undefined;";
+      // An upgrade of axios that changes the line fails the build rather than loading undici again unnoticed.
+      if (!source.includes(eager)) throw new Error(`${args.path}: the FormData line this build replaces is gone; review UNUSED in scripts/build.ts`);
+      return { contents: source.replace(eager, "const FormDataCtor = undefined;"), loader: "js" };
+    });
+    b.onResolve({ filter: /^http2$/ }, (args) => (/[\\/]node_modules[\\/]axios[\\/]/.test(args.importer) ? { path: "http2", namespace: "unused" } : undefined));
+    b.onLoad({ filter: /^http2$/, namespace: "unused" }, () => ({ contents: "export default {};", loader: "js" }));
+    b.onResolve({ filter: /^mime-db$/ }, () => ({ path: "mime-db", namespace: "unused" }));
+    b.onLoad({ filter: /^mime-db$/, namespace: "unused" }, () => ({ contents: "module.exports = {};", loader: "js" }));
+  },
+};
 
 export function taskFolders(): string[] {
   const dir = path.join(root, "tasks");
@@ -24,24 +69,57 @@ export async function buildTasks(options: { only?: string[]; metafile?: boolean 
       fs.rmSync(out, { recursive: true, force: true });
       fs.mkdirSync(out, { recursive: true });
       const result = await build({
-        entryPoints: [path.join(root, "tasks", task, "index.ts")],
-        outfile: path.join(out, "index.js"),
+        entryPoints: {
+          [ENTRY_FILE.replace(/\.mjs$/, "")]: path.join(root, "tasks", task, "index.ts"),
+          [BACKEND_FILES.flinkRest.replace(/\.mjs$/, "")]: path.join(root, "src", "backends", "flink-rest", "index.ts"),
+          [BACKEND_FILES.hdinsightAks.replace(/\.mjs$/, "")]: path.join(root, "src", "backends", "hdinsight-aks", "index.ts"),
+        },
+        outdir: out,
+        outExtension: { ".js": ".mjs" },
+        entryNames: "[name]",
+        chunkNames: "chunk-[hash]",
         bundle: true,
+        splitting: true,
+        format: "esm",
         minify: true,
         platform: "node",
         target: "node20",
-        format: "cjs",
         legalComments: "none",
-        metafile: options.metafile ?? false,
+        banner: { js: ESM_PRELUDE },
+        define: { "globalThis.FLINK_TASKS_SPLIT_BUNDLE": "true" },
+        plugins: [UNUSED],
+        metafile: true,
         logLevel: "warning",
       });
-      if (result.metafile) fs.writeFileSync(path.join(root, "dist", `${task}.meta.json`), JSON.stringify(result.metafile));
+      if (options.metafile) fs.writeFileSync(path.join(root, "dist", `${task}.meta.json`), JSON.stringify(result.metafile));
+      // A CommonJS stub: the agent runs `node index.js` in a folder with no package.json.
+      fs.writeFileSync(path.join(out, HANDLER_FILE), `"use strict";import("./${ENTRY_FILE}");\n`);
       for (const file of ["task.json", "icon.png"]) {
         const from = path.join(root, "tasks", task, file);
         if (fs.existsSync(from)) fs.copyFileSync(from, path.join(out, file));
       }
     }),
   );
+}
+
+/**
+ * The files a run of a task folder loads at start for a target: the entry, the backend and every
+ * file they import statically (not what they fetch lazily), from the build's metafile.
+ */
+export function filesLoadedAtStart(metafile: Metafile, outdir: string, target: keyof typeof BACKEND_FILES): string[] {
+  const byName = new Map(Object.entries(metafile.outputs).map(([file, output]) => [path.basename(file), { file, output }]));
+  const seen = new Set<string>([HANDLER_FILE]);
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const imported of byName.get(name)?.output.imports ?? []) {
+      if (imported.kind === "import-statement" && !imported.external) visit(path.basename(imported.path));
+    }
+  };
+  visit(ENTRY_FILE);
+  visit(BACKEND_FILES[target]);
+  void outdir;
+  return [...seen].sort();
 }
 
 if (require.main === module) {

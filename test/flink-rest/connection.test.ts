@@ -83,7 +83,7 @@ describe("Flink REST: @azure/identity is loaded only for an Entra ID token", fun
   function identityLoaded(inputs: Record<string, string>): boolean {
     const script = `
       const { loadBackend } = require("./src/backends");
-      const backend = loadBackend("flinkRest");
+      loadBackend("flinkRest").then((backend) => {
       const raw = (n) => (${JSON.stringify(inputs)})[n];
       const common = { target: "flinkRest", jobName: "orders", action: "CANCEL", waitForCompletion: true, timeoutMs: 60000, maxPollIntervalMs: 10000 };
       const host = {
@@ -94,6 +94,7 @@ describe("Flink REST: @azure/identity is loaded only for an Entra ID token", fun
       };
       backend.connect(host, common, backend.validate(common, raw)).close();
       process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes("@azure/identity") || k.includes("@azure/msal"))));
+      });
     `;
     const run = spawnSync(process.execPath, ["-r", "tsx/cjs", "-e", script], { cwd: repoRoot, encoding: "utf8" });
     assert.equal(run.status, 0, run.stderr);

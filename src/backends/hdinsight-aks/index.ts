@@ -40,8 +40,8 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
     });
     const client = new ArmClient({ baseUrl: connection.url, credential, scope: tokenScope(connection), userAgent: host.userAgent, httpsAgent, logger: host.logger });
     const cluster = { subscriptionId, resourceGroupName: inputs.resourceGroupName, clusterPoolName: inputs.clusterPoolName, clusterName: inputs.clusterName };
-    const jars = () => {
-      const make = jarStorage();
+    const jars = async () => {
+      const make = await jarStorage();
       if (!make) throw new Error("This task was built without jar storage (only FlinkJobDeploy uploads jars)");
       return make({ credential, network, userAgentPrefix: host.userAgent, logger: host.logger });
     };
@@ -60,7 +60,7 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
 /** What a deployment needs beside the job API. */
 export interface DeploySupport {
   /** Made on first use: a task that does not deploy never builds the storage client. */
-  jars: () => JarStore;
+  jars: () => JarStore | Promise<JarStore>;
   workingDirectory: string;
 }
 
@@ -78,7 +78,7 @@ export class HdInsightBackend implements Backend<HdInsightInputs> {
 
   async deploy(request: DeployRequest<HdInsightInputs>, options: WaitOptions): Promise<DeployOutcome> {
     if (!this.deploySupport) throw new Error("This HDInsight backend was built without jar storage, so it cannot deploy");
-    return hdinsightDeploy({ api: this.api, jars: this.deploySupport.jars(), workingDirectory: this.deploySupport.workingDirectory, tuning: this.tuning }, request, options);
+    return hdinsightDeploy({ api: this.api, jars: await this.deploySupport.jars(), workingDirectory: this.deploySupport.workingDirectory, tuning: this.tuning }, request, options);
   }
 
   describe(): Array<[string, string]> {
