@@ -39,6 +39,13 @@ interface Progress {
 
 type OwnJar = JarFile & { settings: JobSettings };
 
+/**
+ * The first gap between two reads of a wait (it grows from there, src/jobs/polling.ts): a JobManager
+ * answers a read in milliseconds and most actions end within a second or two, so a step ends within
+ * a fifth of a second of Flink reporting it done, for a few reads more than a 1 s start would make.
+ */
+export const FLINK_FIRST_POLL_MS = 200;
+
 /** The longest gap between two reads of a savepoint trigger, well within Flink's 5-minute result retention. */
 export const TRIGGER_POLL_CAP_MS = 60_000;
 
@@ -76,7 +83,7 @@ export class FlinkRestActions {
     const deadline = new Deadline(this.options.timeoutMs, this.options.signal);
     this.deadline = deadline;
     this.signal = deadline.signal;
-    this.schedule = new PollingSchedule(this.options.maxPollIntervalMs);
+    this.schedule = new PollingSchedule(this.options.maxPollIntervalMs, FLINK_FIRST_POLL_MS);
     try {
       return await body();
     } catch (error) {
@@ -281,11 +288,11 @@ export class FlinkRestActions {
   }
 
   /** After /run: RUNNING with every task RUNNING, or FAILED with the exception Flink recorded. */
-  private async started(jobId: string, runError?: string): Promise<{ ok: boolean; details?: JobDetails; failure?: string }> {
+  private async started(jobId: string, runError?: string): Promise<{ ok: boolean; details?: JobDetails | JobOverview; failure?: string }> {
     if (!this.options.waitForCompletion) {
       return { ok: true, ...(await this.api.jobDetails(jobId, this.signal).then((d) => (d ? { details: d } : {}))) };
     }
-    const verdict = await this.waitFor("waiting for the job to run", (s) => this.api.jobDetails(jobId, s), judgeStarted);
+    const verdict = await this.waitFor("waiting for the job to run", (s) => this.api.jobOverview(jobId, s), judgeStarted);
     if (verdict.ok) return { ok: true, details: verdict.value };
     const details = await this.api.jobDetails(jobId, this.signal);
     const exception = (await this.api.rootException(jobId, this.signal).catch(() => undefined)) ?? runError;
@@ -339,7 +346,7 @@ export class FlinkRestActions {
   private async savepointResult(jobId: string, triggerId: string): Promise<Exclude<Verdict<string>, { done: false }>> {
     // Flink keeps a trigger's result for rest.async.store-duration (5 minutes by default): read it
     // at least every minute, whatever pollingIntervalInSeconds says.
-    const schedule = new PollingSchedule(Math.min(this.options.maxPollIntervalMs, TRIGGER_POLL_CAP_MS));
+    const schedule = new PollingSchedule(Math.min(this.options.maxPollIntervalMs, TRIGGER_POLL_CAP_MS), FLINK_FIRST_POLL_MS);
     return this.waitFor("waiting for the savepoint", (s) => this.api.savepointStatus(jobId, triggerId, s), (t: TriggerState) => judgeTrigger(t), schedule);
   }
 
@@ -356,7 +363,7 @@ export class FlinkRestActions {
       const now = await this.api.jobDetails(exec.jid, this.signal);
       return { ok: false, failure: `stop-with-savepoint failed: ${verdict.failure}. The job is ${now?.state ?? "no longer listed"}.` };
     }
-    const ended = await this.waitFor("waiting for the job to end", async (s) => (await this.api.jobDetails(exec.jid, s))?.state, (state) => judgeEnded(state, "FINISHED"));
+    const ended = await this.waitFor("waiting for the job to end", async (s) => (await this.api.jobOverview(exec.jid, s))?.state, (state) => judgeEnded(state, "FINISHED"));
     this.log.info(`Savepoint written: ${verdict.value}`);
     return { ok: true, location: verdict.value, state: ended.ok ? ended.value : "UNKNOWN" };
   }
@@ -368,7 +375,7 @@ export class FlinkRestActions {
     this.progress.sent = true;
     const answer = await this.api.cancel(exec.jid, this.signal);
     if (answer === "already-ended") this.log.info(`Job ${exec.jid} had already ended.`);
-    const verdict = await this.waitFor("waiting for the job to be CANCELED", async (s) => (await this.api.jobDetails(exec.jid, s))?.state, (state) => judgeEnded(state, "CANCELED"));
+    const verdict = await this.waitFor("waiting for the job to be CANCELED", async (s) => (await this.api.jobOverview(exec.jid, s))?.state, (state) => judgeEnded(state, "CANCELED"));
     return verdict.ok ? verdict.value : "UNKNOWN";
   }
 
