@@ -65,61 +65,71 @@ export async function buildTasks(options: { only?: string[]; metafile?: boolean 
   const tasks = taskFolders().filter((t) => !options.only || options.only.includes(t));
   await Promise.all(
     tasks.map(async (task) => {
-      const out = path.join(root, "dist", "tasks", task);
-      fs.rmSync(out, { recursive: true, force: true });
-      fs.mkdirSync(out, { recursive: true });
-      const result = await build({
-        entryPoints: {
-          [ENTRY_FILE.replace(/\.mjs$/, "")]: path.join(root, "tasks", task, "index.ts"),
-          [BACKEND_FILES.flinkRest.replace(/\.mjs$/, "")]: path.join(root, "src", "backends", "flink-rest", "index.ts"),
-          [BACKEND_FILES.hdinsightAks.replace(/\.mjs$/, "")]: path.join(root, "src", "backends", "hdinsight-aks", "index.ts"),
-        },
-        outdir: out,
-        outExtension: { ".js": ".mjs" },
-        entryNames: "[name]",
-        chunkNames: "chunk-[hash]",
-        bundle: true,
-        splitting: true,
-        format: "esm",
-        minify: true,
-        platform: "node",
-        target: "node20",
-        legalComments: "none",
-        banner: { js: ESM_PRELUDE },
-        define: { "globalThis.FLINK_TASKS_SPLIT_BUNDLE": "true" },
-        plugins: [UNUSED],
-        metafile: true,
-        logLevel: "warning",
-      });
-      if (options.metafile) fs.writeFileSync(path.join(root, "dist", `${task}.meta.json`), JSON.stringify(result.metafile));
-      // A CommonJS stub: the agent runs `node index.js` in a folder with no package.json.
-      fs.writeFileSync(path.join(out, HANDLER_FILE), `"use strict";import("./${ENTRY_FILE}");\n`);
-      for (const file of ["task.json", "icon.png"]) {
-        const from = path.join(root, "tasks", task, file);
-        if (fs.existsSync(from)) fs.copyFileSync(from, path.join(out, file));
-      }
+      const metafile = await bundleTask(task, path.join(root, "dist", "tasks", task));
+      if (options.metafile) fs.writeFileSync(path.join(root, "dist", `${task}.meta.json`), JSON.stringify(metafile));
     }),
   );
 }
 
+/** Builds one task folder into `out` (emptied first): its split bundle, task.json and icon. Returns esbuild's metafile. */
+export async function bundleTask(task: string, out: string): Promise<Metafile> {
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
+  const result = await build({
+    entryPoints: {
+      [ENTRY_FILE.replace(/\.mjs$/, "")]: path.join(root, "tasks", task, "index.ts"),
+      [BACKEND_FILES.flinkRest.replace(/\.mjs$/, "")]: path.join(root, "src", "backends", "flink-rest", "index.ts"),
+      [BACKEND_FILES.hdinsightAks.replace(/\.mjs$/, "")]: path.join(root, "src", "backends", "hdinsight-aks", "index.ts"),
+    },
+    outdir: out,
+    outExtension: { ".js": ".mjs" },
+    entryNames: "[name]",
+    chunkNames: "chunk-[hash]",
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    minify: true,
+    platform: "node",
+    target: "node20",
+    legalComments: "none",
+    banner: { js: ESM_PRELUDE },
+    define: { "globalThis.FLINK_TASKS_SPLIT_BUNDLE": "true" },
+    plugins: [UNUSED],
+    metafile: true,
+    logLevel: "warning",
+  });
+  // A CommonJS stub: the agent runs `node index.js` in a folder with no package.json.
+  fs.writeFileSync(path.join(out, HANDLER_FILE), `"use strict";import("./${ENTRY_FILE}");\n`);
+  for (const file of ["task.json", "icon.png"]) {
+    const from = path.join(root, "tasks", task, file);
+    if (fs.existsSync(from)) fs.copyFileSync(from, path.join(out, file));
+  }
+  return result.metafile;
+}
+
 /**
- * The files a run of a task folder loads at start for a target: the entry, the backend and every
- * file they import statically (not what they fetch lazily), from the build's metafile.
+ * The files a run of a task loads for a target before its first request: the handler, the entry,
+ * the backend and every file they import statically (not what they fetch later by import()).
  */
-export function filesLoadedAtStart(metafile: Metafile, outdir: string, target: keyof typeof BACKEND_FILES): string[] {
-  const byName = new Map(Object.entries(metafile.outputs).map(([file, output]) => [path.basename(file), { file, output }]));
+export function filesLoadedAtStart(metafile: Metafile, target: keyof typeof BACKEND_FILES): string[] {
+  const outputs = new Map(Object.entries(metafile.outputs).map(([file, output]) => [path.basename(file), output]));
   const seen = new Set<string>([HANDLER_FILE]);
   const visit = (name: string) => {
     if (seen.has(name)) return;
     seen.add(name);
-    for (const imported of byName.get(name)?.output.imports ?? []) {
+    for (const imported of outputs.get(name)?.imports ?? []) {
       if (imported.kind === "import-statement" && !imported.external) visit(path.basename(imported.path));
     }
   };
   visit(ENTRY_FILE);
   visit(BACKEND_FILES[target]);
-  void outdir;
   return [...seen].sort();
+}
+
+/** The source files and packages bundled into one output file, from the metafile (package names for node_modules). */
+export function sourcesOf(metafile: Metafile, file: string): string[] {
+  const output = Object.entries(metafile.outputs).find(([f]) => path.basename(f) === file)?.[1];
+  return Object.keys(output?.inputs ?? {}).map((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? input);
 }
 
 if (require.main === module) {
