@@ -22,7 +22,8 @@ import {
   TARGETS,
 } from "./bench/report";
 import { callsWithin, maxCallsUpTo, type ScheduleFactory, simulateFixedPeriodWait, simulateTaskWait, type WaitModel } from "./bench/schedule";
-import { measureFlink, renderFlinkSection } from "./bench/flink";
+import { CLEAN_ENV, measureFlink, renderFlinkChart, renderFlinkSection } from "./bench/flink";
+import { BACKEND_FILES, buildTasks, filesLoadedAtStart } from "./build";
 import { shipSize } from "./bench/ship-size";
 import { stat } from "./bench/stats";
 import { packageExtension } from "./package";
@@ -57,11 +58,19 @@ function tempDir(): string {
 async function measureSizes(): Promise<BenchResults["sizes"]> {
   log("building the tasks and the .vsix (scripts/package.ts packageExtension())");
   const vsix = await packageExtension();
+  // The same build again, with esbuild's record of which file holds what (it says what each path loads at start).
+  await buildTasks({ metafile: true });
   fs.cpSync(path.join(root, "dist", "tasks"), tasksCopy, { recursive: true });
   const vsixBytes = fs.statSync(vsix).size;
   const tasks = fs.readdirSync(tasksCopy).filter((t) => fs.existsSync(bundle(t))).sort();
+  const bytes = (task: string, files: string[]) => files.reduce((sum, f) => sum + fs.statSync(path.join(tasksCopy, task, f)).size, 0);
+  const codeFiles = (task: string) => fs.readdirSync(path.join(tasksCopy, task)).filter((f) => /\.m?js$/.test(f));
+  const atStart = (task: string, target: keyof typeof BACKEND_FILES) => {
+    const meta = JSON.parse(fs.readFileSync(path.join(root, "dist", `${task}.meta.json`), "utf8")) as Parameters<typeof filesLoadedAtStart>[0];
+    return bytes(task, filesLoadedAtStart(meta, target));
+  };
   return {
-    bundles: tasks.map((task) => ({ task, bytes: fs.statSync(bundle(task)).size })),
+    bundles: tasks.map((task) => ({ task, bytes: bytes(task, codeFiles(task)), files: codeFiles(task).length, flinkStartBytes: atStart(task, "flinkRest"), hdinsightStartBytes: atStart(task, "hdinsightAks") })),
     vsixBytes,
     vsixFile: path.relative(root, vsix),
     baselineShip: shipSize(BASELINE, ["@azure/identity", "axios"], root),
@@ -76,9 +85,11 @@ async function measureColdStart(): Promise<BenchResults["coldStart"]> {
     const jobName = "bench-cold-start";
     emulator.jobs.seedRunning(jobName);
     const ours = agentEnv(emulator, { jobName }, cwd);
-    const oursBad = agentEnv(emulator, { jobName: "Not A Job Name!" }, cwd);
     const base = agentEnv(emulator, { jobName, action: ACTION }, cwd);
-    const baseBad = agentEnv(emulator, { jobName: "Not A Job Name!", action: ACTION }, cwd);
+    // An input error needs no network: no CA either (the emulator's CA, NODE_EXTRA_CA_CERTS, is loaded at every start).
+    const noCa = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([name]) => name !== "NODE_EXTRA_CA_CERTS"));
+    const oursBad = noCa(agentEnv(emulator, { jobName: "Not A Job Name!" }, cwd));
+    const baseBad = noCa(agentEnv(emulator, { jobName: "Not A Job Name!", action: ACTION }, cwd));
 
     /** Spawn, wait for the first request in the emulator's log (then stop the process), return the time to it. */
     const toFirstRequest = async (script: string, env: Record<string, string>, killAfter: boolean) => {
@@ -109,7 +120,7 @@ async function measureColdStart(): Promise<BenchResults["coldStart"]> {
     const sides = { ours: { first: [] as number[], routes: [] as string[], bad: [] as number[] }, baseline: { first: [] as number[], routes: [] as string[], bad: [] as number[] } };
     for (let round = 0; round <= COLD_START_RUNS; round++) {
       const warmUp = round === 0;
-      const b = (await runChild(process.execPath, ["-e", "0"])).wallMs;
+      const b = (await runChild(process.execPath, ["-e", "0"], { env: CLEAN_ENV })).wallMs;
       const o = await toFirstRequest(bundle("FlinkJobStatus"), ours, false);
       const oBad = await toInputError(bundle("FlinkJobStatus"), oursBad, true);
       const s = await toFirstRequest(BASELINE, base, true);
@@ -302,8 +313,11 @@ async function main(): Promise<void> {
     }
   }
   results.benchSeconds = (Date.now() - began) / 1000;
-  const doc = `${renderPerformanceDoc(results, notesFor(results)).trimEnd()}\n\n${renderFlinkSection(flink, sizes.bundles)}`;
+  const chart = "performance-flink.svg";
+  const doc = `${renderPerformanceDoc(results, notesFor(results)).trimEnd()}\n\n${renderFlinkSection(flink, chart)}`;
   fs.mkdirSync(path.join(root, "docs"), { recursive: true });
+  fs.writeFileSync(path.join(root, "docs", chart), renderFlinkChart(flink));
+  fs.writeFileSync(path.join(root, "dist", "bench-flink.json"), JSON.stringify(flink, null, 1));
   fs.writeFileSync(path.join(root, "docs", "performance.md"), doc);
   for (const c of checkTargets(results)) log(`${c.met === undefined ? "  " : c.met ? "ok" : "NO"} ${c.measure}: ${c.ours} | baseline ${c.baseline} | ${c.target}`);
   log(`wrote docs/performance.md in ${Math.round(results.benchSeconds)} s`);
