@@ -12,6 +12,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { isBuiltin } from "node:module";
 import { build, type Metafile, type Plugin } from "esbuild";
 
 const root = path.resolve(__dirname, "..");
@@ -50,6 +51,21 @@ const UNUSED: Plugin = {
     b.onLoad({ filter: /^http2$/, namespace: "unused" }, () => ({ contents: "export default {};", loader: "js" }));
     b.onResolve({ filter: /^mime-db$/ }, () => ({ path: "mime-db", namespace: "unused" }));
     b.onLoad({ filter: /^mime-db$/, namespace: "unused" }, () => ({ contents: "module.exports = {};", loader: "js" }));
+  },
+};
+
+/**
+ * Node's built-in modules by require(), not as ES module imports: Node builds an imported built-in's
+ * namespace from all of its exports on load, which runs their lazy getters (node:crypto's webcrypto,
+ * node:tls's root certificates, …); a require hands over the module and reads only what is used.
+ */
+const BUILTINS_BY_REQUIRE: Plugin = {
+  name: "builtins-by-require",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z_]+)?$/ }, (args) =>
+      args.kind === "import-statement" && isBuiltin(args.path) ? { path: args.path.replace(/^node:/, ""), namespace: "builtin" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, (args) => ({ contents: `module.exports = require("node:${args.path}");`, loader: "js" }));
   },
 };
 
@@ -94,7 +110,7 @@ export async function bundleTask(task: string, out: string): Promise<Metafile> {
     legalComments: "none",
     banner: { js: ESM_PRELUDE },
     define: { "globalThis.FLINK_TASKS_SPLIT_BUNDLE": "true" },
-    plugins: [UNUSED],
+    plugins: [UNUSED, BUILTINS_BY_REQUIRE],
     metafile: true,
     logLevel: "warning",
   });
