@@ -116,6 +116,15 @@ export function workspaceWith(jars: Record<string, string>): string {
   return dir;
 }
 
+/** Passes a request on to `url` (method, headers, body) and its answer back: a gateway's upstream call. */
+export function forward(url: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const upstream = http.request(url, { method: req.method, headers: req.headers }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  req.pipe(upstream);
+}
+
 /** A plain HTTP server on 127.0.0.1 answering every request with `handler`. */
 export async function startServer(handler: http.RequestListener): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
   const requests: string[] = [];

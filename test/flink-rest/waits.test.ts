@@ -6,13 +6,12 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import type { JobOverview } from "../../src/backends/flink-rest/api";
 import { judgeStarted } from "../../src/backends/flink-rest/judge";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars } from "../../testbed/flink/job";
 import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
-import { flinkGet, runAction, startServer, workspaceWith } from "./helpers";
+import { flinkGet, forward, runAction, startServer, workspaceWith } from "./helpers";
 
 const overview = (state: string, tasks?: Record<string, number>): JobOverview => ({ jid: "a".repeat(32), name: "orders", state, startTime: 1, endTime: -1, ...(tasks ? { tasks } : {}) });
 
@@ -51,13 +50,7 @@ for (const version of flinkVersionsUnderTest()) {
       cluster = await startFlinkCluster({ version });
       workspace = workspaceWith({ "job.jar": jars.v1 });
       // Passes every call to Flink and records it (startServer keeps "METHOD path").
-      proxy = await startServer((req, res) => {
-        const upstream = http.request(`${cluster.restUrl}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
-        req.pipe(upstream);
-      });
+      proxy = await startServer((req, res) => forward(`${cluster.restUrl}${req.url}`, req, res));
     });
 
     after(async () => {
