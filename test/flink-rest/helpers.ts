@@ -106,6 +106,14 @@ export async function flinkGet<T = Record<string, unknown>>(restUrl: string, p: 
   return (await response.json()) as T;
 }
 
+/**
+ * A job's state as Flink reports it now (GET /jobs/overview): GET /jobs/:id may serve a graph
+ * cached for web.refresh-interval, and so show a job that just ended as still running.
+ */
+export async function flinkJobState(restUrl: string, jobId: string): Promise<string | undefined> {
+  return (await flinkGet<{ jobs: Array<{ jid: string; state: string }> }>(restUrl, "/jobs/overview")).jobs.find((j) => j.jid === jobId)?.state;
+}
+
 /** A working directory holding copies of the given jars, as a pipeline's checkout would. */
 export function workspaceWith(jars: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flink-rest-ws-"));

@@ -11,7 +11,7 @@ import { judgeStarted } from "../../src/backends/flink-rest/judge";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars } from "../../testbed/flink/job";
 import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
-import { flinkGet, forward, runAction, startServer, workspaceWith } from "./helpers";
+import { flinkGet, flinkJobState, forward, runAction, startServer, workspaceWith } from "./helpers";
 
 const overview = (state: string, tasks?: Record<string, number>): JobOverview => ({ jid: "a".repeat(32), name: "orders", state, startTime: 1, endTime: -1, ...(tasks ? { tasks } : {}) });
 
@@ -76,7 +76,7 @@ for (const version of flinkVersionsUnderTest()) {
       proxy.requests.length = 0;
       const cancelled = await runAction("CANCEL", "waits-overview", {}, options);
       assert.equal(cancelled.outcome.job?.jobStatus, "CANCELED");
-      assert.equal((await flinkGet<{ state: string }>(cluster.restUrl, `/jobs/${jobId}`)).state, "CANCELED");
+      assert.equal(await flinkJobState(cluster.restUrl, jobId), "CANCELED");
       const afterCancel = callsAfter(/^PATCH \/jobs\/[0-9a-f]{32}\?mode=cancel$/);
       assert.ok(afterCancel.length > 0 && afterCancel.every((r) => r === "GET /jobs/overview"), afterCancel.join(", "));
     });

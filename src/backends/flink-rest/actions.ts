@@ -468,7 +468,7 @@ export class FlinkRestActions {
       }
     } else {
       for (const exec of found.executions) {
-        const point = newestRestorePoint(await this.api.checkpoints(exec.jid, this.signal));
+        const point = newestRestorePoint(await this.api.finalCheckpoints(exec.jid, this.signal, exec.endTime));
         if (point?.externalPath) {
           restoreFrom = point.externalPath;
           break;
@@ -485,10 +485,13 @@ export class FlinkRestActions {
     return this.runAndWatch(jar, uploaded, inputs, restoreFrom, jars);
   }
 
-  /** The newest savepoint Flink lists for the job's executions. */
+  /**
+   * The newest savepoint Flink lists for the job's executions, from statistics read once final: an
+   * execution stopped a moment ago may still be served from a graph cached before its savepoint.
+   */
   private async lastSavepoint(executions: JobOverview[]): Promise<string | undefined> {
     for (const exec of executions) {
-      const newest = savepointsOf(await this.api.checkpoints(exec.jid, this.signal))[0];
+      const newest = savepointsOf(await this.api.finalCheckpoints(exec.jid, this.signal, exec.endTime))[0];
       if (newest?.externalPath) return newest.externalPath;
     }
     return undefined;

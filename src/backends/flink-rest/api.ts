@@ -148,8 +148,11 @@ export class FlinkApi {
    * read right after the end may still name a checkpoint that a later one has since subsumed and
    * deleted (seen on 2.3: the restore then fails with "Cannot find checkpoint or savepoint").
    */
-  async finalCheckpoints(jobId: string, signal?: AbortSignal): Promise<CheckpointStats | undefined> {
-    await sleep(Math.min(this.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS, 10_000) + 500, signal);
+  async finalCheckpoints(jobId: string, signal?: AbortSignal, endedAt?: number): Promise<CheckpointStats | undefined> {
+    const settle = Math.min(this.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS, 10_000) + 500;
+    // A job that ended (endTime, the JobManager's clock) longer ago than that is read from a graph cached after its end.
+    const waited = endedAt !== undefined && endedAt > 0 ? Math.max(0, Date.now() - endedAt) : 0;
+    if (waited < settle) await sleep(settle - waited, signal);
     return this.checkpoints(jobId, signal);
   }
 
