@@ -195,17 +195,20 @@ async function lifecycle(side: FlinkSide, round: number, cluster: FlinkCluster, 
   }
 }
 
-export async function measureFlink(bundle: (task: string) => string, log: (m: string) => void): Promise<FlinkBenchResults> {
+export async function measureFlink(bundle: (task: string) => string, log: (m: string) => void, runs = FLINK_RUNS): Promise<FlinkBenchResults> {
   const cold = await coldStart(bundle, log);
   const version = CI_FLINK_VERSIONS[0]!;
-  log(`Flink ${version}: starting one cluster (the test bed) for our tasks, bin/flink and the REST floor; ${FLINK_RUNS} lifecycles each, the sides in turn`);
+  log(`Flink ${version}: starting one cluster (the test bed) for our tasks, bin/flink and the REST floor; ${runs} lifecycles each, the sides in turn`);
   const jars = await buildTestJobJars(version);
   const cluster = await startFlinkCluster({ version });
   try {
     const actions: FlinkActionRun[] = [];
-    for (let round = 1; round <= FLINK_RUNS; round++) {
-      for (const side of Object.keys(FLINK_SIDES) as FlinkSide[]) {
-        log(`Flink lifecycle ${round}/${FLINK_RUNS} by ${FLINK_SIDES[side]}`);
+    const sides = Object.keys(FLINK_SIDES) as FlinkSide[];
+    for (let round = 1; round <= runs; round++) {
+      // Each side goes first in turn: the first submit on a cluster is slower (the JobManager warms up).
+      const order = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)];
+      for (const side of order) {
+        log(`Flink lifecycle ${round}/${runs} by ${FLINK_SIDES[side]}`);
         actions.push(...(await lifecycle(side, round, cluster, jars.v1, bundle, log)));
       }
     }
@@ -263,7 +266,7 @@ export function renderFlinkSection(r: FlinkBenchResults, chart?: string): string
   out.push(
     `One Flink ${r.version} session cluster of the test bed (testbed/flink: one JobManager, one TaskManager on 127.0.0.1), the same ` +
       `job jar (the test bed's CountingJob), the lifecycle submit → stop with a savepoint → start from that savepoint → cancel, ${n} times per side, ` +
-      "the sides in turn. **Our tasks**: the bundled FlinkJobSubmit, FlinkJobStop, FlinkJobStart and FlinkJobCancel spawned with the agent's variables only " +
+      "the sides in turn, each going first in turn. **Our tasks**: the bundled FlinkJobSubmit, FlinkJobStop, FlinkJobStart and FlinkJobCancel spawned with the agent's variables only " +
       "(an ApacheFlink connection, scheme None; default polling inputs; no NODE_EXTRA_CA_CERTS). **bin/flink CLI**: Flink's own client from the test bed's FLINK_HOME " +
       "(`run -d`, `stop --savepointPath`, `run -d -s`, `cancel`, with `-m 127.0.0.1:<port>`). **REST floor**: scripts/bench/flink-rest-floor.js, " +
       "the shortest correct script by hand (upload, run, then read every 100 ms until Flink reports the action done), in the same clean environment. " +
