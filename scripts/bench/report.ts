@@ -260,7 +260,9 @@ export function renderPerformanceDoc(r: BenchResults, notes: Record<string, stri
     `Each process is spawned ${cs.runs} times (after one warm-up round), in turn with the others, while no other part of the benchmark runs. Time runs from just before ` +
       "`child_process.spawn()` to the emulator's arrival time (`wallTime`) of the process's first request, or to the process's " +
       "exit. Ours is the bundled FlinkJobStatus reading a job; the input error is an invalid jobName, rejected before any network call. " +
-      "Figures are median (min–max).",
+      "Every process starts with the agent's variables only (bare node with PATH and HOME), not this machine's NODE_EXTRA_CA_CERTS; " +
+      "to reach the emulator over HTTPS, the first-request runs get NODE_EXTRA_CA_CERTS naming the emulator's own CA (one certificate), " +
+      "the input-error runs nothing of the kind. Figures are median (min–max).",
   );
   out.push("");
   const ratio = (s: Stat) => `${(s.median / cs.bareNodeMs.median).toFixed(2)}×`;
