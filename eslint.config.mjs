@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".emulator/", "tasks/*/index.js", "scripts/bench/baseline-poller.js", "scripts/bench/baseline-flink-poller.js"] },
+  { ignores: ["node_modules/", "dist/", ".emulator/", "tasks/*/index.js", "scripts/bench/baseline-poller.js", "scripts/bench/flink-rest-floor.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,6 @@
 /**
  * Builds the .vsix: bundles the tasks, stages exactly what ships in dist/extension
- * (manifest, overview, icon, tasks/<Task>/{index.js,task.json,icon.png}) and runs tfx there,
+ * (manifest, overview, icon, tasks/<Task>/: task.json, icon.png and the split bundle, scripts/build.ts) and runs tfx there,
  * so tfx checks the staged tasks rather than the sources.
  */
 import { execFileSync } from "node:child_process";

@@ -40,7 +40,8 @@ export function taskContentHash(folder: string): string {
   delete manifest["version"];
   const hash = createHash("sha256");
   hash.update(JSON.stringify(manifest));
-  for (const file of ["index.js", "icon.png"]) hash.update(fs.readFileSync(path.join(dir, file)));
+  // Every file the task ships (the split bundle's files, the icon), in a fixed order.
+  for (const file of fs.readdirSync(dir).filter((f) => f !== "task.json").sort()) hash.update(file).update(fs.readFileSync(path.join(dir, file)));
   return hash.digest("hex");
 }
 

@@ -35,12 +35,12 @@ export async function executeTask(
   spec: TaskSpec,
   host: PipelineHost,
   signal?: AbortSignal,
-  load: (target: Target) => BackendModule<unknown> = loadBackend,
+  load: (target: Target) => BackendModule<unknown> | Promise<BackendModule<unknown>> = loadBackend,
 ): Promise<Outputs> {
   const started = Date.now();
   const raw = (name: string) => host.input(name);
   const common = validateCommon(spec, raw);
-  const module = load(common.target);
+  const module = await load(common.target);
   if (spec.deploy && !module.deploys) throw new InputError("target", `FlinkJobDeploy does not support target '${common.target}' yet; use target 'flinkRest', or FlinkJobSubmit and FlinkJobUpdate`);
   const inputs = module.validate(common, raw);
   const deployInputs = spec.deploy ? validateDeployInputs(raw) : undefined;

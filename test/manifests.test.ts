@@ -9,6 +9,7 @@ import { type Emulator, startEmulator } from "../emulator/index";
 import { ARM_PICKLISTS, headingAnchor, renderManifest, TASKS } from "../scripts/task-manifests";
 import { InputError } from "../src/errors";
 import { jobName } from "../src/validation/rules";
+import { BACKEND_FILES, ENTRY_FILE, HANDLER_FILE } from "../scripts/build";
 import { packageExtension, shippedImages } from "../scripts/package";
 import { parseVersion, readVersionLock } from "../scripts/versions";
 import { repoRoot } from "./harness/agent";
@@ -319,8 +320,13 @@ describe("classic-editor picklists (dataSourceBindings) against the emulator's A
 
 describe("the packaged .vsix", function () {
   this.timeout(120_000);
-  it("contains exactly the manifest, overview, icons and the eight tasks' bundle, task.json and icon", async () => {
+  it("contains exactly the manifest, overview, icons and each task's split bundle, task.json and icon", async () => {
     const vsix = await packageExtension();
+    // What the build staged for each task: the handler, the entry, both backends and the chunks they share.
+    const shipped = (f: string) => fs.readdirSync(path.join(repoRoot, "dist", "tasks", f)).map((file) => `tasks/${f}/${file}`);
+    for (const [f] of manifests) {
+      for (const file of [HANDLER_FILE, ENTRY_FILE, ...Object.values(BACKEND_FILES), "task.json", "icon.png"]) assert.ok(shipped(f).includes(`tasks/${f}/${file}`), `${f} lacks ${file}`);
+    }
     const names = zipEntryNames(vsix).filter((n) => !n.endsWith("/"));
     const expected = [
       "[Content_Types].xml",
@@ -328,7 +334,7 @@ describe("the packaged .vsix", function () {
       "extension.vsomanifest",
       "overview.md",
       ...shippedImages(),
-      ...manifests.flatMap(([f]) => [`tasks/${f}/index.js`, `tasks/${f}/task.json`, `tasks/${f}/icon.png`]),
+      ...manifests.flatMap(([f]) => shipped(f)),
     ];
     assert.deepEqual([...names].sort(), [...expected].sort());
     assert.ok(names.includes("images/extension-icon.png"));

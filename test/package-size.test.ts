@@ -19,7 +19,7 @@ describe("package size: one figure, generated", () => {
     const doc = fs.readFileSync(path.join(root, "docs", "performance.md"), "utf8");
     const bytes = Number(/The \.vsix \(.*?\) is ([\d,]+) bytes/.exec(doc)?.[1]?.replace(/,/g, ""));
     assert.ok(bytes > 0, "docs/performance.md reports the .vsix in bytes");
-    assert.ok(doc.includes(`| .vsix, all eight tasks | ${vsixSize(bytes)} |`), `the row does not read ${vsixSize(bytes)}`);
+    assert.ok(doc.includes(`| .vsix, all nine tasks | ${vsixSize(bytes)} |`), `the row does not read ${vsixSize(bytes)}`);
   });
 
   it("npm run package prints the size in that same form", () => {

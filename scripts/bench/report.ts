@@ -6,9 +6,13 @@ export const MIB = 1024 * 1024;
 export const MARKETPLACE_LIMIT_BYTES = 25 * MIB;
 
 export const TARGETS = {
+  /** Every file of a task's code together. */
   bundleBytes: 1 * MB,
-  vsixBytes: 3 * MB,
+  /** The entry plus the backend (and what they import) a run loads at start. */
+  startBytes: 0.6 * MB,
+  vsixBytes: 2 * MB,
   firstRequestRatio: 4,
+  inputErrorRatio: 2,
   /** Median detection latency by action length. */
   latencyMs: { 1000: 1500, 10_000: 2500, 60_000: 6000 } as Record<number, number>,
   callsPer10Minutes: 80,
@@ -58,7 +62,8 @@ export interface BenchResults {
   benchSeconds: number;
   emulator: { staleWindowMs: number; operationMs: number; timeScale: number; action: string };
   sizes: {
-    bundles: { task: string; bytes: number }[];
+    /** Per task: all its code files together, how many, and what each target's path loads at start. */
+    bundles: { task: string; bytes: number; files?: number; flinkStartBytes?: number; hdinsightStartBytes?: number }[];
     vsixBytes: number;
     vsixFile: string;
     /** What the baseline would ship: its script plus the node_modules closure it requires. */
@@ -112,14 +117,26 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
   const ratio = (s: Stat) => s.median / r.coldStart.bareNodeMs.median;
   const checks: TargetCheck[] = [
     {
-      measure: "Largest task bundle (minified, one file)",
+      measure: "Largest task (all its code files, minified)",
       ours: `${fmtMB(largest.bytes)} (${largest.task})`,
       baseline: `not bundled: ${fmtMB(r.sizes.baselineShip.bytes)} in ${r.sizes.baselineShip.files} files (${r.sizes.baselineShip.packages} packages)`,
       target: `≤ ${fmtMB(TARGETS.bundleBytes)} each`,
       met: r.sizes.bundles.every((b) => b.bytes <= TARGETS.bundleBytes),
     },
+    ...(["flinkStartBytes", "hdinsightStartBytes"] as const)
+      .filter((key) => r.sizes.bundles.every((b) => b[key] !== undefined))
+      .map((key) => {
+        const most = r.sizes.bundles.reduce((a, b) => (b[key]! > a[key]! ? b : a));
+        return {
+          measure: `Largest entry + backend loaded at start, ${key === "flinkStartBytes" ? "Flink REST" : "HDInsight on AKS"} path`,
+          ours: `${fmtMB(most[key]!)} (${most.task})`,
+          baseline: "—",
+          target: `≤ ${fmtMB(TARGETS.startBytes)}`,
+          met: r.sizes.bundles.every((b) => b[key]! <= TARGETS.startBytes),
+        };
+      }),
     {
-      measure: ".vsix, all eight tasks",
+      measure: ".vsix, all nine tasks",
       ours: vsixSize(r.sizes.vsixBytes),
       baseline: "—",
       target: `≤ ${fmtMB(TARGETS.vsixBytes)}`,
@@ -136,8 +153,8 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       measure: "Cold start to exit on an input error, median",
       ours: `${fmtMs(r.coldStart.ours.inputErrorMs.median)} = ${ratio(r.coldStart.ours.inputErrorMs).toFixed(2)}× bare node`,
       baseline: `${fmtMs(r.coldStart.baseline.inputErrorMs.median)} = ${ratio(r.coldStart.baseline.inputErrorMs).toFixed(2)}× bare node`,
-      target: "(measured, no target)",
-      met: undefined,
+      target: `≤ ${TARGETS.inputErrorRatio}× bare node`,
+      met: ratio(r.coldStart.ours.inputErrorMs) <= TARGETS.inputErrorRatio,
     },
   ];
   for (const actionMs of Object.keys(TARGETS.latencyMs).map(Number)) {
@@ -215,8 +232,16 @@ export function renderPerformanceDoc(r: BenchResults, notes: Record<string, stri
   out.push("");
   out.push(
     table(
-      ["Task", "index.js (bytes)", "MB", "Target ≤ 1 MB"],
-      r.sizes.bundles.map((b) => [b.task, b.bytes.toLocaleString("en-US"), (b.bytes / MB).toFixed(3), yes(b.bytes <= TARGETS.bundleBytes)]),
+      ["Task", "all code files (bytes)", "MB", "≤ 1 MB", "Flink path at start (MB)", "HDInsight path at start (MB)", "≤ 0.6 MB"],
+      r.sizes.bundles.map((b) => [
+        `${b.task}${b.files ? ` (${b.files} files)` : ""}`,
+        b.bytes.toLocaleString("en-US"),
+        (b.bytes / MB).toFixed(3),
+        yes(b.bytes <= TARGETS.bundleBytes),
+        b.flinkStartBytes === undefined ? "—" : (b.flinkStartBytes / MB).toFixed(3),
+        b.hdinsightStartBytes === undefined ? "—" : (b.hdinsightStartBytes / MB).toFixed(3),
+        b.flinkStartBytes === undefined || b.hdinsightStartBytes === undefined ? "—" : yes(Math.max(b.flinkStartBytes, b.hdinsightStartBytes) <= TARGETS.startBytes),
+      ]),
     ),
   );
   out.push("");
@@ -235,7 +260,9 @@ export function renderPerformanceDoc(r: BenchResults, notes: Record<string, stri
     `Each process is spawned ${cs.runs} times (after one warm-up round), in turn with the others, while no other part of the benchmark runs. Time runs from just before ` +
       "`child_process.spawn()` to the emulator's arrival time (`wallTime`) of the process's first request, or to the process's " +
       "exit. Ours is the bundled FlinkJobStatus reading a job; the input error is an invalid jobName, rejected before any network call. " +
-      "Figures are median (min–max).",
+      "Every process starts with the agent's variables only (bare node with PATH and HOME), not this machine's NODE_EXTRA_CA_CERTS; " +
+      "to reach the emulator over HTTPS, the first-request runs get NODE_EXTRA_CA_CERTS naming the emulator's own CA (one certificate), " +
+      "the input-error runs nothing of the kind. Figures are median (min–max).",
   );
   out.push("");
   const ratio = (s: Stat) => `${(s.median / cs.bareNodeMs.median).toFixed(2)}×`;

@@ -7,7 +7,10 @@ import {
   type TokenCredentialOptions,
 } from "@azure/identity";
 import { ConnectionError } from "../errors";
+import { AUTHORITY_BY_ENVIRONMENT, authorityHost } from "./authority";
 import { IdentityHttpClient } from "./network";
+
+export { authorityHost };
 
 /** An Azure Resource Manager service connection, as the agent describes it. */
 export interface ServiceConnection {
@@ -33,23 +36,10 @@ export interface CredentialOptions {
   onToken?: (token: string) => void;
 }
 
-const AUTHORITY_BY_ENVIRONMENT: Record<string, string> = {
-  azurecloud: "https://login.microsoftonline.com",
-  azurechinacloud: "https://login.chinacloudapi.cn",
-  azureusgovernment: "https://login.microsoftonline.us",
-  azuregermancloud: "https://login.microsoftonline.de",
-};
 const KNOWN_AUTHORITY_HOSTS = new Set(Object.values(AUTHORITY_BY_ENVIRONMENT).map((u) => new URL(u).host));
 
 export function tokenScope(connection: ServiceConnection): string {
   return `${connection.url.replace(/\/+$/, "")}/.default`;
-}
-
-/** The Entra authority of the connection: its own data first (sovereign clouds, Azure Stack). */
-export function authorityHost(connection: ServiceConnection): string {
-  const fromData = connection.data["environmentAuthorityUrl"] || connection.data["activeDirectoryAuthority"];
-  if (fromData) return fromData;
-  return AUTHORITY_BY_ENVIRONMENT[(connection.data["environment"] ?? "AzureCloud").toLowerCase()] ?? AUTHORITY_BY_ENVIRONMENT["azurecloud"]!;
 }
 
 export function createCredential(connection: ServiceConnection, options: CredentialOptions = {}): TokenCredential {

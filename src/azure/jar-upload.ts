@@ -3,11 +3,9 @@ import fs from "node:fs";
 import path from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
 import type { BlobGetPropertiesResponse, BlockBlobClient, Pipeline } from "@azure/storage-blob";
-// A require, not an import: esbuild would bundle the package's ESM build for an import, whose
-// storage-common (crc64.js) calls createRequire(import.meta.url) on load, which is undefined in
-// the CommonJS bundle a task ships; the CommonJS build has no such block.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import storageBlob = require("@azure/storage-blob");
+// The package's ESM build in the bundle (its storage-common reads import.meta.url on load, which
+// the task's ES module files have): it shares @azure/core-* with the identity code and shakes well.
+import * as storageBlob from "@azure/storage-blob";
 import { InputError } from "../errors";
 import { silentLogger, type Logger } from "../util/logger";
 import { checkJarName, parseJarDirectory, type JarDirectory } from "./abfs";

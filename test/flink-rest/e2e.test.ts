@@ -6,11 +6,10 @@
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import { type ConnectionEnv, runTask, type TaskRun } from "../harness/agent";
 import type { FlinkCluster } from "../../testbed/flink/cluster";
 import { flinkVersionsUnderTest, useSharedFlinkCluster } from "../../testbed/flink/mocha";
-import { flinkGet, startServer, workspaceWith } from "./helpers";
+import { flinkGet, forward, startServer, workspaceWith } from "./helpers";
 
 const versions = flinkVersionsUnderTest();
 const PASSWORD = "gateway-Pa55word-that-must-never-be-logged";
@@ -42,11 +41,7 @@ for (const version of versions) {
           res.end();
           return;
         }
-        const upstream = http.request(`${cluster.restUrl}${req.url.slice("/flink/orders".length)}`, { method: req.method, headers: req.headers }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
-        req.pipe(upstream);
+        forward(`${cluster.restUrl}${req.url.slice("/flink/orders".length)}`, req, res);
       });
     });
 

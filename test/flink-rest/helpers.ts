@@ -117,6 +117,14 @@ export async function runOutsideTheTasks(url: string, jarPath: string, args: str
   return ((await run.json()) as { jobid: string }).jobid;
 }
 
+/**
+ * A job's state as Flink reports it now (GET /jobs/overview): GET /jobs/:id may serve a graph
+ * cached for web.refresh-interval, and so show a job that just ended as still running.
+ */
+export async function flinkJobState(restUrl: string, jobId: string): Promise<string | undefined> {
+  return (await flinkGet<{ jobs: Array<{ jid: string; state: string }> }>(restUrl, "/jobs/overview")).jobs.find((j) => j.jid === jobId)?.state;
+}
+
 /** A working directory holding copies of the given jars, as a pipeline's checkout would. */
 export function workspaceWith(jars: Record<string, string>): string {
   const dir = tempDir("flink-rest-ws-");
@@ -125,6 +133,15 @@ export function workspaceWith(jars: Record<string, string>): string {
     fs.copyFileSync(source, path.join(dir, name));
   }
   return dir;
+}
+
+/** Passes a request on to `url` (method, headers, body) and its answer back: a gateway's upstream call. */
+export function forward(url: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const upstream = http.request(url, { method: req.method, headers: req.headers }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  req.pipe(upstream);
 }
 
 /** A plain HTTP server on 127.0.0.1 answering every request with `handler`. */

@@ -11,7 +11,7 @@ import { jobTag } from "../../src/backends/flink-rest/identity";
 import type { FlinkCluster } from "../../testbed/flink/cluster";
 import type { TestJobJars } from "../../testbed/flink/job";
 import { flinkVersionsUnderTest, useSharedFlinkCluster } from "../../testbed/flink/mocha";
-import { flinkGet, readStatus, runAction, workspaceWith } from "./helpers";
+import { flinkGet, flinkJobState, readStatus, runAction, workspaceWith } from "./helpers";
 
 interface Checkpoints {
   latest: { restored: { external_path?: string; id: number; is_savepoint: boolean } | null };
@@ -92,7 +92,7 @@ for (const version of versions) {
       assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
       const jobId = outcome.job!.jobId!;
       assert.notEqual(jobId, ids.at(-1));
-      assert.equal((await flinkGet<{ state: string }>(url, `/jobs/${ids.at(-1)}`)).state, "FINISHED");
+      assert.equal(await flinkJobState(url, ids.at(-1)!), "FINISHED");
       // The stop's savepoint is the job's newest (lastSavepoint); savepointPath is Stop's and Savepoint's output.
       const stopped = outcome.job!.lastSavepoint!;
       assert.equal(outcome.savepointPath, undefined);
@@ -110,7 +110,7 @@ for (const version of versions) {
       assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
       assert.equal(outcome.job!.jobStatus, "FINISHED");
       assert.ok(metadataExists(outcome.savepointPath!));
-      assert.equal((await flinkGet<{ state: string }>(url, `/jobs/${ids.at(-1)}`)).state, "FINISHED");
+      assert.equal(await flinkJobState(url, ids.at(-1)!), "FINISHED");
       savepoints.push(outcome.savepointPath!);
     });
 
@@ -131,7 +131,7 @@ for (const version of versions) {
       }
       const { outcome } = await run("LAST_STATE_UPDATE");
       assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
-      assert.equal((await flinkGet<{ state: string }>(url, `/jobs/${ids.at(-1)}`)).state, "CANCELED");
+      assert.equal(await flinkJobState(url, ids.at(-1)!), "CANCELED");
       const r = await restored(outcome.job!.jobId!);
       assert.ok(r?.external_path?.startsWith(cluster.checkpointDirUri.replace(/\/$/, "")) || r?.external_path?.includes("chk-"), JSON.stringify(r));
       ids.push(outcome.job!.jobId!);
@@ -140,7 +140,7 @@ for (const version of versions) {
     it("stateless update: cancel, then a fresh run that restores nothing", async () => {
       const { outcome } = await run("STATELESS_UPDATE");
       assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
-      assert.equal((await flinkGet<{ state: string }>(url, `/jobs/${ids.at(-1)}`)).state, "CANCELED");
+      assert.equal(await flinkJobState(url, ids.at(-1)!), "CANCELED");
       assert.equal(await restored(outcome.job!.jobId!), null);
       ids.push(outcome.job!.jobId!);
     });
@@ -167,7 +167,7 @@ for (const version of versions) {
       const { outcome } = await run("CANCEL");
       assert.equal(outcome.actionResult, "SUCCESS");
       assert.equal(outcome.job!.jobStatus, "CANCELED");
-      assert.equal((await flinkGet<{ state: string }>(url, `/jobs/${ids.at(-1)}`)).state, "CANCELED");
+      assert.equal(await flinkJobState(url, ids.at(-1)!), "CANCELED");
       const again = await run("CANCEL");
       assert.equal(again.outcome.actionResult, "SUCCESS");
       assert.equal(again.outcome.job!.jobStatus, "CANCELED");

@@ -21,7 +21,7 @@ import {
   OLDEST_SUPPORTED,
   savepointDirKey,
 } from "./api";
-import { cancelAndWait, type Conduct, conductOf, postRun, runBody, savepointResult, sendStop, stopWithSavepoint } from "./primitives";
+import { cancelAndWait, type Conduct, conductOf, FLINK_FIRST_POLL_MS, postRun, runBody, savepointResult, sendStop, stopWithSavepoint } from "./primitives";
 import { hashJar } from "../../jobs/deploy";
 import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, jobTag, type KeptJar, keptJars, newJobId, recordedFields, type RunOrigin, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
@@ -51,7 +51,7 @@ interface Progress {
 /** A jar of the job and what it runs with: its settings and flinkConfiguration (recorded, or given to this step). */
 type OwnJar = KeptJar & { configuration: Record<string, string> };
 
-export { TRIGGER_POLL_CAP_MS } from "./primitives";
+export { FLINK_FIRST_POLL_MS, TRIGGER_POLL_CAP_MS } from "./primitives";
 
 export interface FlinkRestContext {
   api: FlinkApi;
@@ -99,7 +99,7 @@ export class FlinkRestActions {
   private async bounded<T>(what: string, body: () => Promise<T>): Promise<T> {
     const deadline = new Deadline(this.options.timeoutMs, this.options.signal);
     this.signal = deadline.signal;
-    this.schedule = new PollingSchedule(this.options.maxPollIntervalMs);
+    this.schedule = new PollingSchedule(this.options.maxPollIntervalMs, FLINK_FIRST_POLL_MS);
     this.wait = new FlinkWait({ deadline, logger: this.log, onProgress: (seen) => this.options.onProgress?.(seen, this.progress.phase) });
     try {
       return await body();
@@ -267,11 +267,11 @@ export class FlinkRestActions {
   }
 
   /** After /run: RUNNING with every task RUNNING, or FAILED with the exception Flink recorded. */
-  private async started(jobId: string, runError?: string): Promise<{ ok: boolean; details?: JobDetails; failure?: string }> {
+  private async started(jobId: string, runError?: string): Promise<{ ok: boolean; details?: JobDetails | JobOverview; failure?: string }> {
     if (!this.options.waitForCompletion) {
       return { ok: true, ...(await this.api.jobDetails(jobId, this.signal).then((d) => (d ? { details: d } : {}))) };
     }
-    const verdict = await this.waitFor("waiting for the job to run", (s) => this.api.jobDetails(jobId, s), judgeStarted);
+    const verdict = await this.waitFor("waiting for the job to run", (s) => this.api.jobOverview(jobId, s), judgeStarted);
     if (verdict.ok) return { ok: true, details: verdict.value };
     const details = await this.api.jobDetails(jobId, this.signal);
     const exception = (await this.api.rootException(jobId, this.signal).catch(() => undefined)) ?? runError;
@@ -445,7 +445,7 @@ export class FlinkRestActions {
       }
     } else {
       for (const exec of found.executions) {
-        const point = newestRestorePoint(await this.api.checkpoints(exec.jid, this.signal));
+        const point = newestRestorePoint(await this.api.finalCheckpoints(exec.jid, this.signal, exec.endTime));
         if (point?.externalPath) {
           restoreFrom = point.externalPath;
           ranBy = exec.jid;
@@ -463,10 +463,14 @@ export class FlinkRestActions {
     return this.runAndWatch(jar, uploaded, inputs, restoreFrom, jars);
   }
 
-  /** The newest savepoint Flink lists for the job's executions (or the one named `path`), and the execution that wrote it. */
+  /**
+   * The newest savepoint Flink lists for the job's executions (or the one named `path`), and the
+   * execution that wrote it, from statistics read once final: an execution stopped a moment ago may
+   * still be served from a graph cached before its savepoint.
+   */
   private async lastSavepoint(executions: JobOverview[], path?: string): Promise<{ path: string; jobId: string } | undefined> {
     for (const exec of executions) {
-      const listed = savepointsOf(await this.api.checkpoints(exec.jid, this.signal));
+      const listed = savepointsOf(await this.api.finalCheckpoints(exec.jid, this.signal, exec.endTime));
       const found = path ? listed.find((p) => p.externalPath === path || p.externalPath?.endsWith(`/${path}`)) : listed[0];
       if (found?.externalPath) return { path: found.externalPath, jobId: exec.jid };
     }

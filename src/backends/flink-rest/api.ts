@@ -44,6 +44,8 @@ export interface JobOverview {
   state: string;
   startTime: number;
   endTime: number;
+  /** How many of the job's tasks (subtasks) are in each state, lower case, with "total"; Flink lists it in every version we support. */
+  tasks?: Record<string, number>;
 }
 
 export interface JobDetails {
@@ -165,8 +167,11 @@ export class FlinkApi {
    * read right after the end may still name a checkpoint that a later one has since subsumed and
    * deleted (seen on 2.3: the restore then fails with "Cannot find checkpoint or savepoint").
    */
-  async finalCheckpoints(jobId: string, signal?: AbortSignal): Promise<CheckpointStats | undefined> {
-    await sleep(Math.min(this.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS, 10_000) + 500, signal);
+  async finalCheckpoints(jobId: string, signal?: AbortSignal, endedAt?: number): Promise<CheckpointStats | undefined> {
+    const settle = Math.min(this.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS, 10_000) + 500;
+    // A job that ended (endTime, the JobManager's clock) longer ago than that is read from a graph cached after its end.
+    const waited = endedAt !== undefined && endedAt > 0 ? Math.max(0, Date.now() - endedAt) : 0;
+    if (waited < settle) await sleep(settle - waited, signal);
     return this.checkpoints(jobId, signal);
   }
 
@@ -221,10 +226,29 @@ export class FlinkApi {
       const jobs: JobOverview[] = [];
       for (const j of d["jobs"] as unknown[]) {
         if (!isObject(j) || !str(j["jid"]) || !HEX32.test(j["jid"]) || !str(j["name"]) || !str(j["state"]) || !num(j["start-time"])) return undefined;
-        jobs.push({ jid: j["jid"], name: j["name"], state: j["state"], startTime: j["start-time"], endTime: num(j["end-time"]) ? j["end-time"] : -1 });
+        const tasks = j["tasks"];
+        if (tasks !== undefined && (!isObject(tasks) || !Object.values(tasks).every(num))) return undefined;
+        jobs.push({
+          jid: j["jid"],
+          name: j["name"],
+          state: j["state"],
+          startTime: j["start-time"],
+          endTime: num(j["end-time"]) ? j["end-time"] : -1,
+          ...(tasks ? { tasks: tasks as Record<string, number> } : {}),
+        });
       }
       return jobs;
     });
+  }
+
+  /**
+   * The job's entry in GET /jobs/overview; undefined when Flink does not list it. What a wait
+   * watches: Flink answers the overview from the running jobs themselves, where GET /jobs/:jobid
+   * may serve an execution graph cached for web.refresh-interval (3 s by default) and so see a
+   * job RUNNING or ended that long after it is.
+   */
+  async jobOverview(jobId: string, signal?: AbortSignal): Promise<JobOverview | undefined> {
+    return (await this.jobsOverview(signal)).find((j) => j.jid === jobId);
   }
 
   /** GET /jobs/:jobid; undefined when Flink does not know the id. */

@@ -19,7 +19,7 @@ import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
 import { type FlinkVersion, isLive, type JarFile, type JobOverview, savepointDirKey } from "./api";
 import { FlinkRestActions, type FlinkRestContext } from "./actions";
-import { cancelAndWait, type Conduct, conductOf, postRun, runBody, stopWithSavepoint } from "./primitives";
+import { cancelAndWait, type Conduct, conductOf, FLINK_FIRST_POLL_MS, postRun, runBody, stopWithSavepoint } from "./primitives";
 import { AmbiguousJobError, findExecutions, type JobSettings, jarsOf, jarUploadNameFitting, newJobId, recordedFields, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { describeDetails, judgeStarted, newestRestorePoint, type Verdict } from "./judge";
@@ -120,7 +120,7 @@ class FlinkRestDeployTarget implements DeployTarget {
     observe: (signal: AbortSignal) => Promise<O>,
     judge: (o: O) => Verdict<T>,
     signal = this.signal,
-    schedule = new PollingSchedule(this.options.maxPollIntervalMs),
+    schedule = new PollingSchedule(this.options.maxPollIntervalMs, FLINK_FIRST_POLL_MS),
   ): Promise<Settled<T>> {
     return this.wait.until(observe, judge, schedule, signal);
   }
@@ -255,7 +255,7 @@ class FlinkRestDeployTarget implements DeployTarget {
       let seen = "not yet listed by Flink";
       try {
         const first = await this.waitFor(
-          (s) => this.api.jobDetails(jobId, s),
+          (s) => this.api.jobOverview(jobId, s),
           (details) => {
             last = details?.state ?? last;
             const verdict = judgeStarted(details);

@@ -6,6 +6,8 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent, type AgentOptions } from "node:https";
 import { rootCertificates } from "node:tls";
 import { HttpsProxyAgent } from "https-proxy-agent";
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import { authorityHost } from "../../azure/authority";
 import type { NetworkSettings } from "../../azure/network";
 import { ConnectionError } from "../../errors";
 import type { Backend, BackendModule, CommonInputs } from "../../jobs/backend";
@@ -96,23 +98,28 @@ function flinkAgent(endpoint: FlinkEndpoint, network: NetworkSettings): HttpsAge
 
 /**
  * An Entra ID token for the gateway from an Azure Resource Manager connection (any of its four
- * schemes). @azure/identity is loaded here only, so a run without Entra ID never evaluates it.
+ * schemes). @azure/identity is fetched at the first token only, so a run without Entra ID never
+ * loads it (in the bundle it is a file of its own: see src/backends/index.ts).
  */
 function entraToken(host: PipelineHost, entra: EntraTokenInputs, baseUrl: string): { network: NetworkSettings; authorization: () => Promise<string> } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: the identity stack only when Entra ID is used
-  const credentials = require("../../azure/credentials") as typeof import("../../azure/credentials");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, as above
-  const { identityClientOptions } = require("../../azure/network") as typeof import("../../azure/network");
   const armConnection = host.serviceConnection(entra.connectionInput);
-  const network = host.network(baseUrl, credentials.authorityHost(armConnection));
-  const credential = credentials.createCredential(armConnection, {
-    clientOptions: identityClientOptions(network, host.userAgent),
-    onToken: (token) => host.setSecret(token),
-  });
+  const network = host.network(baseUrl, authorityHost(armConnection));
+  let made: Promise<TokenCredential> | undefined;
+  const makeCredential = async (): Promise<TokenCredential> => {
+    const [credentials, { identityClientOptions }] = globalThis.FLINK_TASKS_SPLIT_BUNDLE
+      ? await Promise.all([import("../../azure/credentials.js"), import("../../azure/network.js")])
+      : // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require where import() cannot load TypeScript (tsx/cjs)
+        [require("../../azure/credentials") as typeof import("../../azure/credentials"), require("../../azure/network") as typeof import("../../azure/network")];
+    return credentials.createCredential(armConnection, {
+      clientOptions: identityClientOptions(network, host.userAgent),
+      onToken: (token: string) => host.setSecret(token),
+    });
+  };
   let cached: { token: string; refreshAfter: number } | undefined;
   const authorization = async (): Promise<string> => {
     if (cached && Date.now() < cached.refreshAfter) return `Bearer ${cached.token}`;
-    let token: Awaited<ReturnType<typeof credential.getToken>>;
+    const credential = await (made ??= makeCredential());
+    let token: AccessToken | null;
     try {
       token = await credential.getToken(entra.scope);
     } catch (error) {

@@ -3,23 +3,39 @@
  * and say whether the action is done, and how it ended. The JobID and trigger id of each action
  * are new, so nothing observed can be a stale answer from before the action.
  */
-import type { CheckpointStats, JobDetails, SnapshotPointer, TriggerObservation } from "./api";
+import type { CheckpointStats, JobDetails, JobOverview, SnapshotPointer, TriggerObservation } from "./api";
 
 export type Verdict<T> = { done: true; ok: true; value: T; seen: string } | { done: true; ok: false; failure: string; seen: string } | { done: false; seen: string };
 
-/** A job started by /run: healthy when RUNNING with every vertex RUNNING; FAILED or CANCELED ends it. */
-export function judgeStarted(details: JobDetails | undefined): Verdict<JobDetails> {
-  if (!details) return { done: false, seen: "not yet listed by Flink" };
-  const seen = describeDetails(details);
-  if (details.state === "RUNNING" && details.vertices.length > 0 && details.vertices.every((v) => v.status === "RUNNING")) {
-    return { done: true, ok: true, value: details, seen };
+/**
+ * A job started by /run: healthy when RUNNING with every task RUNNING, from GET /jobs/:jobid (per
+ * vertex) or GET /jobs/overview (per subtask); FAILED or CANCELED ends it.
+ */
+export function judgeStarted<J extends JobDetails | JobOverview>(job: J | undefined): Verdict<J> {
+  if (!job) return { done: false, seen: "not yet listed by Flink" };
+  const seen = describeDetails(job);
+  const counts = taskCounts(job);
+  if (job.state === "RUNNING" && counts && counts.total > 0 && (counts.byState.get("RUNNING") ?? 0) === counts.total) {
+    return { done: true, ok: true, value: job, seen };
   }
   // A bounded job may finish before we look: it ran.
-  if (details.state === "FINISHED") return { done: true, ok: true, value: details, seen };
-  if (details.state === "FAILED") return { done: true, ok: false, failure: "the job FAILED", seen };
+  if (job.state === "FINISHED") return { done: true, ok: true, value: job, seen };
+  if (job.state === "FAILED") return { done: true, ok: false, failure: "the job FAILED", seen };
   // SUSPENDED: a JobManager failover; the job resumes under the next leader, so keep watching.
-  if (details.state === "CANCELED") return { done: true, ok: false, failure: `the job ended ${details.state}`, seen };
+  if (job.state === "CANCELED") return { done: true, ok: false, failure: `the job ended ${job.state}`, seen };
   return { done: false, seen };
+}
+
+/** How many of the job's vertices (details) or subtasks (overview) are in each state; undefined when the overview lists no counts. */
+function taskCounts(job: JobDetails | JobOverview): { total: number; byState: Map<string, number> } | undefined {
+  const byState = new Map<string, number>();
+  if ("vertices" in job) {
+    for (const v of job.vertices) byState.set(v.status, (byState.get(v.status) ?? 0) + 1);
+    return { total: job.vertices.length, byState };
+  }
+  if (!job.tasks) return undefined;
+  for (const [state, n] of Object.entries(job.tasks)) if (state !== "total" && n > 0) byState.set(state.toUpperCase(), n);
+  return { total: job.tasks["total"] ?? 0, byState };
 }
 
 /** A savepoint or stop trigger: IN_PROGRESS, then COMPLETED with a location or a failure cause. */
@@ -72,9 +88,7 @@ export function savepointsOf(stats: CheckpointStats | undefined): SnapshotPointe
     .filter((p) => (seen.has(p.externalPath!) ? false : (seen.add(p.externalPath!), true)));
 }
 
-export function describeDetails(details: JobDetails): string {
-  const counts = new Map<string, number>();
-  for (const v of details.vertices) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
-  const vertexText = [...counts].map(([s, n]) => `${n} ${s}`).join(", ");
-  return `job ${details.state}${vertexText ? ` (tasks: ${vertexText})` : ""}`;
+export function describeDetails(job: JobDetails | JobOverview): string {
+  const vertexText = [...(taskCounts(job)?.byState ?? [])].map(([s, n]) => `${n} ${s}`).join(", ");
+  return `job ${job.state}${vertexText ? ` (tasks: ${vertexText})` : ""}`;
 }

@@ -14,6 +14,13 @@ import type { JobSettings } from "./identity";
 import { judgeEnded, judgeTrigger, type Verdict } from "./judge";
 import { runRefused, shortJarId } from "./messages";
 
+/**
+ * The first gap between two reads of a wait (it grows from there, src/jobs/polling.ts): a JobManager
+ * answers a read in milliseconds and most actions end within a second or two, so a step ends within
+ * a fifth of a second of Flink reporting it done, for a few reads more than a 1 s start would make.
+ */
+export const FLINK_FIRST_POLL_MS = 200;
+
 /** The longest gap between two reads of a savepoint trigger, well within Flink's 5-minute result retention. */
 export const TRIGGER_POLL_CAP_MS = 60_000;
 
@@ -115,7 +122,7 @@ export async function cancelAndWait(c: Conduct, jobId: string): Promise<string> 
   c.sending("sending the cancel", jobId);
   const answer = await c.api.cancel(jobId, c.signal());
   if (answer === "already-ended") c.log.info(`Job ${jobId} had already ended.`);
-  const verdict = await c.waitFor("waiting for the job to be CANCELED", async (s) => (await c.api.jobDetails(jobId, s))?.state, (state) => judgeEnded(state, "CANCELED"));
+  const verdict = await c.waitFor("waiting for the job to be CANCELED", async (s) => (await c.api.jobOverview(jobId, s))?.state, (state) => judgeEnded(state, "CANCELED"));
   return verdict.ok ? verdict.value : "UNKNOWN";
 }
 
@@ -125,7 +132,7 @@ export async function cancelAndWait(c: Conduct, jobId: string): Promise<string> 
  * from the checkpoint statistics).
  */
 export function savepointResult(c: Conduct, jobId: string, triggerId: string, sentAt: number): Promise<Exclude<Verdict<string>, { done: false }>> {
-  const schedule = new PollingSchedule(Math.min(c.maxPollIntervalMs, TRIGGER_POLL_CAP_MS));
+  const schedule = new PollingSchedule(Math.min(c.maxPollIntervalMs, TRIGGER_POLL_CAP_MS), FLINK_FIRST_POLL_MS);
   return c.waitFor("waiting for the savepoint", (s) => c.api.observeTrigger(jobId, triggerId, sentAt, s), judgeTrigger, schedule);
 }
 
@@ -147,7 +154,7 @@ export async function stopWithSavepoint(c: Conduct, jobId: string, dir: string |
     const now = await c.api.jobDetails(jobId, c.signal());
     return { ok: false, failure: verdict.failure, state: now?.state ?? "no longer listed" };
   }
-  const ended = await c.waitFor("waiting for the job to end", async (s) => (await c.api.jobDetails(jobId, s))?.state, (state) => judgeEnded(state, "FINISHED"));
+  const ended = await c.waitFor("waiting for the job to end", async (s) => (await c.api.jobOverview(jobId, s))?.state, (state) => judgeEnded(state, "FINISHED"));
   c.log.info(`Savepoint written: ${verdict.value}`);
   return { ok: true, location: verdict.value, state: ended.ok ? ended.value : "UNKNOWN" };
 }

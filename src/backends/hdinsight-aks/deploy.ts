@@ -18,7 +18,7 @@ import type { JobRecord as DeployRecord } from "../../jobs/record";
 import { type DeployOutcome, type DeployTarget, deploy, type Health, hashJar, type LocalJar, type Started, type UpgradeMode } from "../../jobs/deploy";
 import { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
-import { resolveJarFile } from "../flink-rest/inputs";
+import { resolveJarFile } from "../../validation/jar-file";
 import { ACTIONS, type FlinkAction, supports } from "./actions";
 import type { HdInsightInputs } from "./inputs";
 import { currentRecord, describeRecord, isLive, type JobProperties, type JobRecord, recordKey, recordsNamed } from "./job-record";

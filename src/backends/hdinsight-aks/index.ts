@@ -41,13 +41,13 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
     });
     const client = new ArmClient({ baseUrl: connection.url, credential, scope: tokenScope(connection), userAgent: host.userAgent, httpsAgent, logger: host.logger });
     const cluster = { subscriptionId, resourceGroupName: inputs.resourceGroupName, clusterPoolName: inputs.clusterPoolName, clusterName: inputs.clusterName };
-    const jars = () => {
-      const make = jarStorage();
+    const jars = async () => {
+      const make = await jarStorage();
       if (!make) throw new Error("This task was built without jar storage (only FlinkJobDeploy uploads jars)");
       return make({ credential, network, userAgentPrefix: host.userAgent, logger: host.logger });
     };
-    const savepoints = () => {
-      const make = savepointStore();
+    const savepoints = async () => {
+      const make = await savepointStore();
       if (!make) throw new Error("This task was built without savepoint storage (only FlinkSavepoint disposes of savepoints)");
       return make({ credential, network, userAgentPrefix: host.userAgent, logger: host.logger });
     };
@@ -66,9 +66,9 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
 /** What a deployment needs beside the job API. */
 export interface DeploySupport {
   /** Made on first use: a task that does not deploy never builds the storage client. */
-  jars: () => JarStore;
+  jars: () => JarStore | Promise<JarStore>;
   /** FlinkSavepoint dispose: the savepoint folders in the same storage, with the same credential. */
-  savepoints?: () => SavepointStore;
+  savepoints?: () => Promise<SavepointStore>;
   workingDirectory: string;
 }
 
@@ -86,7 +86,7 @@ export class HdInsightBackend implements Backend<HdInsightInputs> {
 
   async deploy(request: DeployRequest<HdInsightInputs>, options: WaitOptions): Promise<DeployOutcome> {
     if (!this.deploySupport) throw new Error("This HDInsight backend was built without jar storage, so it cannot deploy");
-    return hdinsightDeploy({ api: this.api, jars: this.deploySupport.jars(), workingDirectory: this.deploySupport.workingDirectory, tuning: this.tuning }, request, options);
+    return hdinsightDeploy({ api: this.api, jars: await this.deploySupport.jars(), workingDirectory: this.deploySupport.workingDirectory, tuning: this.tuning }, request, options);
   }
 
   describe(): Array<[string, string]> {

@@ -19,13 +19,13 @@ export interface JarStorageOptions {
 
 export type JarStorageFactory = (options: JarStorageOptions) => JarStore;
 
-let registered: (() => JarStorageFactory) | undefined;
+let registered: (() => Promise<JarStorageFactory>) | undefined;
 
-/** Registers the jar storage (a loader, so the storage SDK is evaluated only when a deployment runs on HDInsight on AKS). */
-export function useJarStorage(load: () => JarStorageFactory): void {
+/** Registers the jar storage (a loader, so the storage SDK is fetched and evaluated only when a deployment runs on HDInsight on AKS). */
+export function useJarStorage(load: () => Promise<JarStorageFactory>): void {
   registered = load;
 }
 
-export function jarStorage(): JarStorageFactory | undefined {
+export async function jarStorage(): Promise<JarStorageFactory | undefined> {
   return registered?.();
 }

@@ -20,18 +20,18 @@ export interface SavepointStore {
 
 export type SavepointStoreFactory = (options: JarStorageOptions) => SavepointStore;
 
-let registered: (() => SavepointStoreFactory) | undefined;
+let registered: (() => Promise<SavepointStoreFactory>) | undefined;
 
-/** Registers how savepoint folders are reached (a loader: the storage SDK is evaluated only when used). */
-export function useSavepointStore(load: () => SavepointStoreFactory): void {
+/** Registers how savepoint folders are reached (a loader: the storage SDK is fetched and evaluated only when used). */
+export function useSavepointStore(load: () => Promise<SavepointStoreFactory>): void {
   registered = load;
 }
 
-export function savepointStore(): SavepointStoreFactory | undefined {
+export async function savepointStore(): Promise<SavepointStoreFactory | undefined> {
   return registered?.();
 }
 
-export async function disposeHdInsightSavepoint(api: JobsApi, jobName: string, wanted: string, options: RunActionOptions, store: (() => SavepointStore) | undefined): Promise<ActionOutcome> {
+export async function disposeHdInsightSavepoint(api: JobsApi, jobName: string, wanted: string, options: RunActionOptions, store: (() => Promise<SavepointStore>) | undefined): Promise<ActionOutcome> {
   const log = options.logger ?? silentLogger;
   if (!store) throw new Error("This task was built without savepoint storage (only FlinkSavepoint disposes of savepoints)");
   const listed = await runAction(api, { action: "LIST_SAVEPOINT", jobName, definition: {} }, { ...options, waitForCompletion: true });
@@ -59,7 +59,7 @@ export async function disposeHdInsightSavepoint(api: JobsApi, jobName: string, w
   const why = protectedPaths.get(name);
   if (why) throw new JobStateError(`Not disposing of ${path}: it is ${why} of job '${jobName}'. Protected now: ${[...protectedPaths].map(([n, w]) => `${n} (${w})`).join(", ")}.`);
   log.info(`Removing the folder of savepoint ${path} from storage through the Blob API.`);
-  const removed = await store().removeFolder(path, options.signal ?? new AbortController().signal);
+  const removed = await (await store()).removeFolder(path, options.signal ?? new AbortController().signal);
   const text = removed ? `Removed ${path} (${removed} blob(s)).` : `${path} holds nothing in storage (already removed): nothing to do.`;
   log.info(text);
   return { actionResult: "SUCCESS", job: { jobName, runId: p?.runId ?? "", ...(p?.status ? { jobStatus: p.status } : {}), jobOutput: text } };
