@@ -4,6 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import { runTask } from "../harness/agent";
+import { startConnectProxy } from "../harness/connect-proxy";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars } from "../../testbed/flink/job";
 import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
@@ -137,6 +139,50 @@ for (const version of versions) {
       assert.equal(again.outcome.job?.jobId, second.jid);
       assert.equal((await executions("partial-cancel")).length, 2);
       await run("CANCEL", "partial-cancel");
+    });
+
+    describe("the agent's proxy (bundled task)", () => {
+      const PASSWORD = "proxy-test-Pa55word-never-in-clear";
+      const status = (url: string, scheme: string, env: Record<string, string>, data: Record<string, string> = {}) =>
+        runTask({
+          task: "FlinkJobStatus",
+          inputs: { target: "flinkRest", flinkConnection: "flink-conn" },
+          connection: { id: "flink-conn", url, scheme, parameters: scheme === "UsernamePassword" ? { username: "ci", password: PASSWORD } : {}, data },
+          env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace, ...env },
+          timeoutMs: 120_000,
+        });
+
+      it("a loopback URL never goes through it: Basic credentials to http://127.0.0.1 stay on the machine", async () => {
+        assert.ok(fs.existsSync("dist/tasks/FlinkJobStatus/index.js"), "run npm run build first");
+        const proxy = await startConnectProxy();
+        try {
+          const run = await status(url, "UsernamePassword", { AGENT_PROXYURL: proxy.url });
+          assert.equal(run.result, "Succeeded", run.resultMessage);
+          assert.deepEqual(proxy.tunnels, [], "the loopback URL was tunnelled through the proxy");
+          assert.deepEqual(proxy.forwarded, []);
+        } finally {
+          await proxy.close();
+        }
+      });
+
+      it("credentials over http:// to another host are refused before any call when the proxy would carry them, allowInsecureHttp or not", async () => {
+        const proxy = await startConnectProxy();
+        try {
+          for (let attempt = 0; attempt < 2; attempt++) {
+            // The step, and its re-run: the same refusal, and nothing sent.
+            const run = await status("http://flink.invalid:8081", "UsernamePassword", { AGENT_PROXYURL: proxy.url }, { allowInsecureHttp: "true" });
+            assert.equal(run.result, "Failed");
+            assert.match(run.resultMessage ?? "", /would send its credentials over plain http:\/\/ through the agent's proxy http:\/\/127\.0\.0\.1:\d+/);
+            assert.deepEqual(proxy.tunnels, []);
+          }
+          // Without credentials, the same URL goes through the proxy as the agent says.
+          const anonymous = await status("http://flink.invalid:8081", "None", { AGENT_PROXYURL: proxy.url });
+          assert.equal(anonymous.result, "Failed");
+          assert.ok(proxy.tunnels.includes("flink.invalid:8081"), `tunnels: ${proxy.tunnels.join(", ")}`);
+        } finally {
+          await proxy.close();
+        }
+      });
     });
   });
 }
