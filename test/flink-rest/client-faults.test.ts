@@ -185,4 +185,42 @@ for (const version of versions) {
       });
     });
   });
+
+  describe(`Flink REST Start after the cluster lost the job's jar and executions, on Flink ${version}`, function () {
+    this.timeout(240_000);
+    let cluster: FlinkCluster;
+    let workspace: string;
+
+    before(async function () {
+      this.timeout(600_000);
+      const jars = await buildTestJobJars(version);
+      // Ended jobs forgotten within seconds: what a JobManager restart without HA leaves, jars deleted aside.
+      cluster = await startFlinkCluster({ version, slots: 2, extraConfig: { "jobstore.expiration-time": 2 } });
+      workspace = workspaceWith({ "job.jar": jars.v1 });
+    });
+
+    after(async () => {
+      await cluster?.stop();
+      if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+    });
+
+    it("FlinkJobStart without jarFile asks for jarFile, not 'the job is unknown'; the re-run with jarFile restores the stop's savepoint", async () => {
+      const url = cluster.restUrl;
+      const run = (action: Parameters<typeof runAction>[0], inputs: Record<string, string> = {}) => runAction(action, "jm-lost", inputs, { url, workingDirectory: workspace });
+      assert.equal((await run("NEW", { jarFile: "job.jar" })).outcome.actionResult, "SUCCESS");
+      const stop = await run("STOP");
+      assert.equal(stop.outcome.actionResult, "SUCCESS", stop.outcome.failure);
+      const savepoint = stop.outcome.savepointPath!;
+      for (const jar of (await flinkGet<{ files: Array<{ id: string }> }>(url, "/jars")).files) await fetch(`${url}/jars/${jar.id}`, { method: "DELETE" });
+      for (let i = 0; i < 120 && (await flinkGet<{ jobs: unknown[] }>(url, "/jobs/overview")).jobs.length > 0; i++) await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual((await flinkGet<{ jobs: unknown[] }>(url, "/jobs/overview")).jobs, [], "Flink still lists the ended job");
+      await assert.rejects(run("START", { savepointName: savepoint }), /has neither an execution nor the jar of job 'jm-lost'.*give 'jarFile'/);
+      await assert.rejects(run("START"), /give 'jarFile' and 'savepointName'/);
+      const start = await run("START", { savepointName: savepoint, jarFile: "job.jar" });
+      assert.equal(start.outcome.actionResult, "SUCCESS", start.outcome.failure);
+      const restored = await flinkGet<{ latest: { restored: { external_path: string } | null } }>(url, `/jobs/${start.outcome.job!.jobId}/checkpoints`);
+      assert.equal(restored.latest.restored?.external_path, savepoint);
+      await run("CANCEL");
+    });
+  });
 }

@@ -158,11 +158,21 @@ export class FlinkRestActions {
   }
 
   private notFound(all: JobOverview[], action: string): JobStateError {
-    const known = all.slice(0, 20).map((j) => `'${j.name}' (${j.jid}, ${j.state})`);
     return new JobStateError(
       `${action}: no job '${this.jobName}' on the cluster at ${this.ctx.where}: no execution whose JobID starts with ${jobTag(this.jobName!)} (the tasks' mark for this name) and no live job named '${this.jobName}'. ` +
-        (known.length ? `Jobs the cluster knows: ${known.join(", ")}${all.length > 20 ? ", …" : ""}.` : "The cluster knows no jobs.") +
-        " Flink forgets ended jobs after jobstore.expiration-time (1 hour by default).",
+        `${knownJobs(all)} Flink forgets ended jobs after jobstore.expiration-time (1 hour by default).`,
+    );
+  }
+
+  /**
+   * Neither an execution nor a jar of the job: a JobManager restart forgets the uploaded jars (and,
+   * without HA, the ended jobs), so Start needs 'jarFile' and, unless relaunching, 'savepointName'.
+   */
+  private forgotten(all: JobOverview[], action: string, inputs: FlinkRestInputs): JobStateError {
+    const needs = action === "START" && !inputs.savepointName ? "'jarFile' and 'savepointName' (the savepointPath of the stop)" : "'jarFile'";
+    return new JobStateError(
+      `${action}: the cluster at ${this.ctx.where} has neither an execution nor the jar of job '${this.jobName}' (uploaded jars live on the JobManager's disk and are gone after it restarts; ended jobs are forgotten then too, or after jobstore.expiration-time): give ${needs}. ` +
+        knownJobs(all),
     );
   }
 
@@ -464,7 +474,7 @@ export class FlinkRestActions {
     if (latest && isLive(latest.state)) {
       throw new JobStateError(`Job '${this.jobName}' is already ${latest.state} (JobID ${latest.jid}); use FlinkJobUpdate to restart it with new code or state.`);
     }
-    if (!latest && !inputs.jarFile && !jarsOf(jars, this.jobName!).length) throw this.notFound(all, action);
+    if (!latest && !inputs.jarFile && !jarsOf(jars, this.jobName!).length) throw this.forgotten(all, action, inputs);
     let restoreFrom: string | undefined;
     if (action === "START") {
       restoreFrom = inputs.savepointName ?? (await this.lastSavepoint(found.executions));
@@ -634,6 +644,12 @@ export class FlinkRestActions {
       return { job: this.view(exec, jarsOf(jars, this.jobName)[0]), jobs: rows(mine.length ? mine : [exec]) };
     });
   }
+}
+
+/** The jobs the cluster knows, for a message about a job it does not (a misspelt jobName shows here). */
+function knownJobs(all: JobOverview[]): string {
+  const known = all.slice(0, 20).map((j) => `'${j.name}' (${j.jid}, ${j.state})`);
+  return known.length ? `Jobs the cluster knows: ${known.join(", ")}${all.length > 20 ? ", …" : ""}.` : "The cluster knows no jobs.";
 }
 
 function mb(bytes: number): string {
