@@ -141,6 +141,24 @@ for (const version of versions) {
       await run("CANCEL", "partial-cancel");
     });
 
+    it("a lastState update of a job with no completed checkpoint yet (a long interval) takes one first and restarts from it", async () => {
+      const submit = await run("NEW", "no-checkpoint-yet", {
+        jarFile: "job.jar",
+        flinkConfiguration: "execution.checkpointing.interval=1h\nexecution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION",
+      });
+      assert.equal(submit.outcome.actionResult, "SUCCESS", submit.outcome.failure);
+      const first = submit.outcome.job!.jobId!;
+      assert.equal((await flinkGet<Checkpoints>(url, `/jobs/${first}/checkpoints`)).latest.completed, null);
+      const update = await run("LAST_STATE_UPDATE", "no-checkpoint-yet", { flinkConfiguration: "execution.checkpointing.interval=1h" });
+      assert.equal(update.outcome.actionResult, "SUCCESS", update.outcome.failure);
+      const taken = (await flinkGet<Checkpoints>(url, `/jobs/${first}/checkpoints`)).latest.completed;
+      assert.match(taken?.external_path ?? "", /\/chk-\d+$/);
+      const restored = await flinkGet<{ latest: { restored: { external_path: string } | null } }>(url, `/jobs/${update.outcome.job!.jobId}/checkpoints`);
+      assert.equal(restored.latest.restored?.external_path, taken!.external_path);
+      assert.equal((await flinkGet<{ state: string }>(url, `/jobs/${update.outcome.job!.jobId}`)).state, "RUNNING");
+      await run("CANCEL", "no-checkpoint-yet");
+    });
+
     describe("the agent's proxy (bundled task)", () => {
       const PASSWORD = "proxy-test-Pa55word-never-in-clear";
       const status = (url: string, scheme: string, env: Record<string, string>, data: Record<string, string> = {}) =>

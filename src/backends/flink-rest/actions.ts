@@ -26,7 +26,7 @@ import {
 import { FlinkRestError } from "./client";
 import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarsOf, jarUploadName, jobTag, newJobId, SettingsTooLongError } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
-import { describeDetails, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
+import { describeDetails, judgeCheckpointTrigger, judgeEnded, judgeStarted, judgeStatus, judgeTrigger, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 import { FlinkWait, type Settled } from "./wait";
 
 /** Where the wait stands, for the timeout and cancel messages. */
@@ -523,6 +523,7 @@ export class FlinkRestActions {
         `lastState update of job '${this.jobName}': its checkpoints are deleted when it is cancelled, so there would be no state to restart from. Set execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION (cluster or job), or use upgradeMode 'savepoint'.`,
       );
     }
+    if (action === "LAST_STATE_UPDATE") await this.ensureRestorePoint(exec);
     // Upload first: a bad jar must not leave the job stopped.
     const { jar, uploaded } = await this.jarToRun(inputs, jars, action);
     if (action === "UPDATE") {
@@ -554,6 +555,27 @@ export class FlinkRestActions {
     }
     this.log.info(`Restarting from ${point.isSavepoint ? "savepoint" : "checkpoint"} ${point.id}: ${point.externalPath}`);
     return this.runAndWatch(jar, uploaded, inputs, point.externalPath, jars);
+  }
+
+  /**
+   * Before a lastState update cancels the job: a completed checkpoint to restart from. With none
+   * yet (a long execution.checkpointing.interval), one is triggered where Flink can (1.17+);
+   * otherwise, or when it fails, the update is refused while the job still runs.
+   */
+  private async ensureRestorePoint(exec: JobOverview): Promise<void> {
+    if (newestRestorePoint(await this.api.checkpoints(exec.jid, this.signal))) return;
+    const refuse = (why: string) =>
+      new JobStateError(
+        `lastState update of job '${this.jobName}' (JobID ${exec.jid}): ${why}, so there would be no state to restart from; the job was left running. ` +
+          "Wait for a checkpoint, shorten execution.checkpointing.interval (cluster or the job's flinkConfiguration), or use upgradeMode 'savepoint'.",
+      );
+    if (!atLeast(this.version, 1, 17)) throw refuse(`Flink lists no completed checkpoint of it yet, and Flink ${this.version.text} cannot take one on request (1.17 or later can)`);
+    this.log.info(`Job ${exec.jid} has no completed checkpoint yet: triggering one before it is cancelled.`);
+    this.progress.phase = "triggering a checkpoint";
+    const trigger = await this.api.triggerCheckpoint(exec.jid, newTriggerId(), this.signal);
+    const verdict = await this.waitFor("waiting for the checkpoint", (s) => this.api.checkpointStatus(exec.jid, trigger, s), judgeCheckpointTrigger);
+    if (!verdict.ok) throw refuse(`it had no completed checkpoint, and the one triggered failed: ${verdict.failure}`);
+    this.log.info(`Checkpoint ${verdict.value} completed.`);
   }
 
   private async savepoint(inputs: FlinkRestInputs): Promise<ActionOutcome> {
