@@ -8,7 +8,7 @@ import { runTask } from "../harness/agent";
 import { startConnectProxy } from "../harness/connect-proxy";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars } from "../../testbed/flink/job";
-import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
+import { flinkVersionsUnderTest, useFlinkCluster } from "../../testbed/flink/mocha";
 import { flinkGet, readStatus, runAction, runOutsideTheTasks, workspaceWith } from "./helpers";
 
 const versions = flinkVersionsUnderTest();
@@ -206,24 +206,12 @@ for (const version of versions) {
 
   describe(`Flink REST Start after the cluster lost the job's jar and executions, on Flink ${version}`, function () {
     this.timeout(240_000);
-    let cluster: FlinkCluster;
-    let workspace: string;
-
-    before(async function () {
-      this.timeout(600_000);
-      const jars = await buildTestJobJars(version);
-      // Ended jobs forgotten within seconds: what a JobManager restart without HA leaves, jars deleted aside.
-      cluster = await startFlinkCluster({ version, slots: 2, extraConfig: { "jobstore.expiration-time": 2 } });
-      workspace = workspaceWith({ "job.jar": jars.v1 });
-    });
-
-    after(async () => {
-      await cluster?.stop();
-      if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
-    });
+    // Ended jobs forgotten within seconds: what a JobManager restart without HA leaves, jars deleted aside.
+    const flink = useFlinkCluster(version, { slots: 2, extraConfig: { "jobstore.expiration-time": 2 } });
 
     it("FlinkJobStart without jarFile asks for jarFile, not 'the job is unknown'; the re-run with jarFile restores the stop's savepoint", async () => {
-      const url = cluster.restUrl;
+      const url = flink.cluster.restUrl;
+      const workspace = workspaceWith({ "job.jar": flink.jars.v1 });
       const run = (action: Parameters<typeof runAction>[0], inputs: Record<string, string> = {}) => runAction(action, "jm-lost", inputs, { url, workingDirectory: workspace });
       assert.equal((await run("NEW", { jarFile: "job.jar" })).outcome.actionResult, "SUCCESS");
       const stop = await run("STOP");
@@ -239,6 +227,7 @@ for (const version of versions) {
       const restored = await flinkGet<{ latest: { restored: { external_path: string } | null } }>(url, `/jobs/${start.outcome.job!.jobId}/checkpoints`);
       assert.equal(restored.latest.restored?.external_path, savepoint);
       await run("CANCEL");
+      fs.rmSync(workspace, { recursive: true, force: true });
     });
   });
 }
