@@ -94,7 +94,7 @@ export class FlinkRestActions {
       // Until Flink accepts the new run, nothing of the job runs; after, the new execution may.
       const stopped = !stoppedWith
         ? ""
-        : this.progress.pendingJobId || !this.progress.sentRun
+        : pendingJobId || !this.progress.sentRun
           ? ` The job is stopped; its state is in ${stoppedWith}: start it from there with FlinkJobStart (savepointName).`
           : ` The previous version is stopped; its state is in ${stoppedWith}.`;
       const state = `${this.progress.sent ? "The action may still complete on the cluster" : "The action was not sent"}; last seen: ${this.progress.lastSeen}${reference}.${stopped}`.replace(/\.$/, "");
