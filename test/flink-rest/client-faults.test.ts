@@ -4,9 +4,11 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import { runTask } from "../harness/agent";
+import { startConnectProxy } from "../harness/connect-proxy";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars } from "../../testbed/flink/job";
-import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
+import { flinkVersionsUnderTest, useFlinkCluster } from "../../testbed/flink/mocha";
 import { flinkGet, readStatus, runAction, runOutsideTheTasks, workspaceWith } from "./helpers";
 
 const versions = flinkVersionsUnderTest();
@@ -137,6 +139,98 @@ for (const version of versions) {
       assert.equal(again.outcome.job?.jobId, second.jid);
       assert.equal((await executions("partial-cancel")).length, 2);
       await run("CANCEL", "partial-cancel");
+    });
+
+    it("a lastState update of a job with no completed checkpoint yet (a long interval) takes one first and restarts from it", async () => {
+      const submit = await run("NEW", "no-checkpoint-yet", {
+        jarFile: "job.jar",
+        flinkConfiguration: "execution.checkpointing.interval=1h\nexecution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION",
+      });
+      assert.equal(submit.outcome.actionResult, "SUCCESS", submit.outcome.failure);
+      const first = submit.outcome.job!.jobId!;
+      // Flink 2.3 was seen to complete a first checkpoint right after the start all the same: then there is one to restore.
+      const noneYet = (await flinkGet<Checkpoints>(url, `/jobs/${first}/checkpoints`)).latest.completed === null;
+      const update = await run("LAST_STATE_UPDATE", "no-checkpoint-yet", { flinkConfiguration: "execution.checkpointing.interval=1h" });
+      assert.equal(update.outcome.actionResult, "SUCCESS", update.outcome.failure);
+      assert.equal(update.host.lines.some((l) => /no completed checkpoint yet: triggering one/.test(l)), noneYet, update.host.lines.join("\n"));
+      const taken = (await flinkGet<Checkpoints>(url, `/jobs/${first}/checkpoints`)).latest.completed;
+      assert.match(taken?.external_path ?? "", /\/chk-\d+$/);
+      const restored = await flinkGet<{ latest: { restored: { external_path: string } | null } }>(url, `/jobs/${update.outcome.job!.jobId}/checkpoints`);
+      assert.equal(restored.latest.restored?.external_path, taken!.external_path);
+      assert.equal((await flinkGet<{ state: string }>(url, `/jobs/${update.outcome.job!.jobId}`)).state, "RUNNING");
+      await run("CANCEL", "no-checkpoint-yet");
+    });
+
+    describe("the agent's proxy (bundled task)", () => {
+      const PASSWORD = "proxy-test-Pa55word-never-in-clear";
+      const status = (url: string, scheme: string, env: Record<string, string>, data: Record<string, string> = {}) =>
+        runTask({
+          task: "FlinkJobStatus",
+          inputs: { target: "flinkRest", flinkConnection: "flink-conn" },
+          connection: { id: "flink-conn", url, scheme, parameters: scheme === "UsernamePassword" ? { username: "ci", password: PASSWORD } : {}, data },
+          env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace, ...env },
+          timeoutMs: 120_000,
+        });
+
+      it("a loopback URL never goes through it: Basic credentials to http://127.0.0.1 stay on the machine", async () => {
+        assert.ok(fs.existsSync("dist/tasks/FlinkJobStatus/index.js"), "run npm run build first");
+        const proxy = await startConnectProxy();
+        try {
+          const run = await status(url, "UsernamePassword", { AGENT_PROXYURL: proxy.url });
+          assert.equal(run.result, "Succeeded", run.resultMessage);
+          assert.deepEqual(proxy.tunnels, [], "the loopback URL was tunnelled through the proxy");
+          assert.deepEqual(proxy.forwarded, []);
+        } finally {
+          await proxy.close();
+        }
+      });
+
+      it("credentials over http:// to another host are refused before any call when the proxy would carry them, allowInsecureHttp or not", async () => {
+        const proxy = await startConnectProxy();
+        try {
+          for (let attempt = 0; attempt < 2; attempt++) {
+            // The step, and its re-run: the same refusal, and nothing sent.
+            const run = await status("http://flink.invalid:8081", "UsernamePassword", { AGENT_PROXYURL: proxy.url }, { allowInsecureHttp: "true" });
+            assert.equal(run.result, "Failed");
+            assert.match(run.resultMessage ?? "", /would send its credentials over plain http:\/\/ through the agent's proxy http:\/\/127\.0\.0\.1:\d+/);
+            assert.deepEqual(proxy.tunnels, []);
+          }
+          // Without credentials, the same URL goes through the proxy as the agent says.
+          const anonymous = await status("http://flink.invalid:8081", "None", { AGENT_PROXYURL: proxy.url });
+          assert.equal(anonymous.result, "Failed");
+          assert.ok(proxy.tunnels.includes("flink.invalid:8081"), `tunnels: ${proxy.tunnels.join(", ")}`);
+        } finally {
+          await proxy.close();
+        }
+      });
+    });
+  });
+
+  describe(`Flink REST Start after the cluster lost the job's jar and executions, on Flink ${version}`, function () {
+    this.timeout(240_000);
+    // Ended jobs forgotten within seconds: what a JobManager restart without HA leaves, jars deleted aside.
+    const flink = useFlinkCluster(version, { slots: 2, extraConfig: { "jobstore.expiration-time": 15 } });
+
+    it("FlinkJobStart without jarFile asks for jarFile, not 'the job is unknown'; the re-run with jarFile restores the stop's savepoint", async () => {
+      const url = flink.cluster.restUrl;
+      const workspace = workspaceWith({ "job.jar": flink.jars.v1 });
+      const run = (action: Parameters<typeof runAction>[0], inputs: Record<string, string> = {}) => runAction(action, "jm-lost", inputs, { url, workingDirectory: workspace });
+      assert.equal((await run("NEW", { jarFile: "job.jar" })).outcome.actionResult, "SUCCESS");
+      const stop = await run("STOP");
+      assert.equal(stop.outcome.actionResult, "SUCCESS", stop.outcome.failure);
+      const savepoint = stop.outcome.savepointPath!;
+      for (const jar of (await flinkGet<{ files: Array<{ id: string }> }>(url, "/jars")).files) await fetch(`${url}/jars/${jar.id}`, { method: "DELETE" });
+      for (let i = 0; i < 240 && (await flinkGet<{ jobs: unknown[] }>(url, "/jobs/overview")).jobs.length > 0; i++) await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual((await flinkGet<{ jobs: unknown[] }>(url, "/jobs/overview")).jobs, [], "Flink still lists the ended job");
+      await assert.rejects(run("START", { savepointName: savepoint }), /has neither an execution nor the jar of job 'jm-lost'.*give 'jarFile'/);
+      await assert.rejects(run("START"), /give 'jarFile' and 'savepointName'/);
+      const start = await run("START", { savepointName: savepoint, jarFile: "job.jar" });
+      assert.equal(start.outcome.actionResult, "SUCCESS", start.outcome.failure);
+      const restored = await flinkGet<{ latest: { restored: { external_path: string } | null } }>(url, `/jobs/${start.outcome.job!.jobId}/checkpoints`);
+      assert.equal(restored.latest.restored?.external_path, savepoint);
+      // Straight to Flink: this cluster forgets the cancelled job within seconds, before a wait could see it CANCELED.
+      await fetch(`${url}/jobs/${start.outcome.job!.jobId}?mode=cancel`, { method: "PATCH" });
+      fs.rmSync(workspace, { recursive: true, force: true });
     });
   });
 }

@@ -7,12 +7,13 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import { runTask, type TaskRun } from "../harness/agent";
 import { startTcpOutageProxy, type TcpOutageProxy } from "../harness/tcp-outage";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars } from "../../testbed/flink/job";
 import { flinkVersionsUnderTest } from "../../testbed/flink/mocha";
-import { flinkGet, workspaceWith } from "./helpers";
+import { flinkGet, startServer, workspaceWith } from "./helpers";
 
 const versions = flinkVersionsUnderTest();
 
@@ -105,6 +106,42 @@ for (const version of versions) {
       assert.equal(cancel.result, "Succeeded", `${cancel.resultMessage}\n${cancel.visibleLog}`);
       assert.equal(cancel.outputs["jobStatus"], "CANCELED");
       assert.equal(await state(submit.outputs["jobId"]!), "CANCELED");
+    });
+
+    it("a savepoint trigger the JobManager no longer knows (404 after a failover): Stop reads the savepoint from the job's checkpoint statistics", async () => {
+      const submit = await step("FlinkJobSubmit", "trigger-forgotten", { jarFile: "target/*.jar" });
+      assert.equal(submit.result, "Succeeded", submit.resultMessage);
+      // A new leader answers every read of the old leader's trigger with Flink's 404.
+      const forgetful = await startServer((req, res) => {
+        if (req.method === "GET" && /^\/jobs\/[0-9a-f]{32}\/savepoints\/[0-9a-f]+$/.test(req.url ?? "")) {
+          res.writeHead(404, { "Content-Type": "application/json" });
+          res.end(JSON.stringify({ errors: ["org.apache.flink.runtime.rest.handler.RestHandlerException: There is no savepoint operation with triggerId=… for job …"] }));
+          return;
+        }
+        const upstream = http.request(`${cluster.restUrl}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        req.pipe(upstream);
+      });
+      try {
+        const stop = await runTask({
+          task: "FlinkJobStop",
+          inputs: { target: "flinkRest", flinkConnection: "flink-conn", jobName: "trigger-forgotten", pollingIntervalInSeconds: "2", waitTimeoutInMinutes: "3" },
+          connection: { id: "flink-conn", url: forgetful.url, scheme: "None", parameters: {}, data: {} },
+          env: { SYSTEM_DEFAULTWORKINGDIRECTORY: workspace },
+          timeoutMs: 280_000,
+        });
+        assert.equal(stop.result, "Succeeded", `${stop.resultMessage}\n${stop.visibleLog}`);
+        assert.ok(forgetful.requests.some((r) => /\/savepoints\/[0-9a-f]+$/.test(r)), "the trigger was never read");
+        const jobId = submit.outputs["jobId"]!;
+        assert.equal(await state(jobId), "FINISHED");
+        const listed = await flinkGet<{ latest: { savepoint: { external_path: string } | null } }>(cluster.restUrl, `/jobs/${jobId}/checkpoints`);
+        assert.equal(stop.outputs["savepointPath"], listed.latest.savepoint?.external_path);
+        assert.ok(fs.existsSync(`${new URL(stop.outputs["savepointPath"]!).pathname}/_metadata`));
+      } finally {
+        await forgetful.close();
+      }
     });
 
     it("an outage longer than the budget fails saying how long Flink was out of reach; the re-run ends right", async () => {

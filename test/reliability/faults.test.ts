@@ -70,7 +70,7 @@ describe("reliability: faults the tasks survive", function () {
       });
     }
 
-    it("a 503 on the runJob POST is not blindly retried: the job record is read first, then it is posted again", async () => {
+    it("an answered 503 on the runJob POST is a refusal, not blindly retried: the job record is read first, then it is posted again", async () => {
       const jobName = runningJob();
       fixture.emulator.faults.add({ kind: "status", route: "runJob", status: 503, times: 1 });
       const r = await run("FlinkJobCancel", { jobName });
@@ -79,7 +79,7 @@ describe("reliability: faults the tasks survive", function () {
       const [first, second] = posts("CANCEL");
       const readsBetween = fixture.emulator.log.entries({ route: "jobs" }).filter((e) => e.seq > first!.seq && e.seq < second!.seq);
       assert.ok(readsBetween.length >= 2, "the job record must be read before posting again");
-      assert.match(r.visibleLog, /Checking the job record before doing anything else/);
+      assert.match(r.visibleLog, /The cluster refused CANCEL: .*503.*Reading every record of job/);
     });
   });
 

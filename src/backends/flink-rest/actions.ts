@@ -26,7 +26,7 @@ import { hashJar } from "../../jobs/deploy";
 import { AmbiguousJobError, findExecutions, type JobExecutions, type JobSettings, jarRunBy, jarsOf, jarUploadNameFitting, jobTag, type KeptJar, keptJars, newJobId, recordedFields, type RunOrigin, settingsDigest } from "./identity";
 import { type FlinkRestInputs, resolveJarFile } from "./inputs";
 import { shortJarId } from "./messages";
-import { describeDetails, judgeStarted, judgeStatus, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
+import { describeDetails, judgeCheckpointTrigger, judgeStarted, judgeStatus, newestRestorePoint, savepointsOf, type Verdict } from "./judge";
 import { disposeSavepoint, listSavepoints, pruneSavepoints, resolveSavepoint, type SavepointContext } from "./savepoints";
 import { FlinkWait, type Settled } from "./wait";
 
@@ -109,7 +109,7 @@ export class FlinkRestActions {
       // Until Flink accepts the new run, nothing of the job runs; after, the new execution may.
       const stopped = !stoppedWith
         ? ""
-        : this.progress.pendingJobId || !this.progress.sentRun
+        : pendingJobId || !this.progress.sentRun
           ? ` The job is stopped; its state is in ${stoppedWith}: start it from there with FlinkJobStart (savepointName).`
           : ` The previous version is stopped; its state is in ${stoppedWith}.`;
       const state = `${this.progress.sent ? "The action may still complete on the cluster" : "The action was not sent"}; last seen: ${this.progress.lastSeen}${reference}.${stopped}`.replace(/\.$/, "");
@@ -173,11 +173,21 @@ export class FlinkRestActions {
   }
 
   private notFound(all: JobOverview[], action: string): JobStateError {
-    const known = all.slice(0, 20).map((j) => `'${j.name}' (${j.jid}, ${j.state})`);
     return new JobStateError(
       `${action}: no job '${this.jobName}' on the cluster at ${this.ctx.where}: no execution whose JobID starts with ${jobTag(this.jobName!)} (the tasks' mark for this name) and no live job named '${this.jobName}'. ` +
-        (known.length ? `Jobs the cluster knows: ${known.join(", ")}${all.length > 20 ? ", …" : ""}.` : "The cluster knows no jobs.") +
-        " Flink forgets ended jobs after jobstore.expiration-time (1 hour by default).",
+        `${knownJobs(all)} Flink forgets ended jobs after jobstore.expiration-time (1 hour by default).`,
+    );
+  }
+
+  /**
+   * Neither an execution nor a jar of the job: a JobManager restart forgets the uploaded jars (and,
+   * without HA, the ended jobs), so Start needs 'jarFile' and, unless relaunching, 'savepointName'.
+   */
+  private forgotten(all: JobOverview[], action: string, inputs: FlinkRestInputs): JobStateError {
+    const needs = action === "START" && !inputs.savepointName ? "'jarFile' and 'savepointName' (the savepointPath of the stop)" : "'jarFile'";
+    return new JobStateError(
+      `${action}: the cluster at ${this.ctx.where} has neither an execution nor the jar of job '${this.jobName}' (uploaded jars live on the JobManager's disk and are gone after it restarts; ended jobs are forgotten then too, or after jobstore.expiration-time): give ${needs}. ` +
+        knownJobs(all),
     );
   }
 
@@ -426,7 +436,7 @@ export class FlinkRestActions {
     if (latest && isLive(latest.state)) {
       throw new JobStateError(`Job '${this.jobName}' is already ${latest.state} (JobID ${latest.jid}); use FlinkJobUpdate to restart it with new code or state.`);
     }
-    if (!latest && !inputs.jarFile && !jarsOf(jars, this.jobName!).length) throw this.notFound(all, action);
+    if (!latest && !inputs.jarFile && !jarsOf(jars, this.jobName!).length) throw this.forgotten(all, action, inputs);
     let restoreFrom: string | undefined;
     // The execution whose state is restored: its jar and settings run again (never merely the newest upload).
     let ranBy: string | undefined = latest?.jid;
@@ -490,6 +500,7 @@ export class FlinkRestActions {
         `lastState update of job '${this.jobName}': its checkpoints are deleted when it is cancelled, so there would be no state to restart from. Set execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION (cluster or job), or use upgradeMode 'savepoint'.`,
       );
     }
+    if (action === "LAST_STATE_UPDATE") await this.ensureRestorePoint(exec);
     // Upload first: a bad jar must not leave the job stopped. Without jarFile, the jar the live execution runs.
     const { jar, uploaded } = await this.jarToRun(inputs, jars, action, exec.jid);
     if (action === "UPDATE") {
@@ -526,6 +537,27 @@ export class FlinkRestActions {
     }
     this.log.info(`Restarting from ${point.isSavepoint ? "savepoint" : "checkpoint"} ${point.id}: ${point.externalPath}`);
     return this.runAndWatch(jar, uploaded, inputs, point.externalPath, jars);
+  }
+
+  /**
+   * Before a lastState update cancels the job: a completed checkpoint to restart from. With none
+   * yet (a long execution.checkpointing.interval), one is triggered where Flink can (1.17+);
+   * otherwise, or when it fails, the update is refused while the job still runs.
+   */
+  private async ensureRestorePoint(exec: JobOverview): Promise<void> {
+    if (newestRestorePoint(await this.api.checkpoints(exec.jid, this.signal))) return;
+    const refuse = (why: string) =>
+      new JobStateError(
+        `lastState update of job '${this.jobName}' (JobID ${exec.jid}): ${why}, so there would be no state to restart from; the job was left running. ` +
+          "Wait for a checkpoint, shorten execution.checkpointing.interval (cluster or the job's flinkConfiguration), or use upgradeMode 'savepoint'.",
+      );
+    if (!atLeast(this.version, 1, 17)) throw refuse(`Flink lists no completed checkpoint of it yet, and Flink ${this.version.text} cannot take one on request (1.17 or later can)`);
+    this.log.info(`Job ${exec.jid} has no completed checkpoint yet: triggering one before it is cancelled.`);
+    this.progress.phase = "triggering a checkpoint";
+    const trigger = await this.api.triggerCheckpoint(exec.jid, newTriggerId(), this.signal);
+    const verdict = await this.waitFor("waiting for the checkpoint", (s) => this.api.checkpointStatus(exec.jid, trigger, s), judgeCheckpointTrigger);
+    if (!verdict.ok) throw refuse(`it had no completed checkpoint, and the one triggered failed: ${verdict.failure}`);
+    this.log.info(`Checkpoint ${verdict.value} completed.`);
   }
 
   private async savepoint(inputs: FlinkRestInputs): Promise<ActionOutcome> {
@@ -646,6 +678,12 @@ export class FlinkRestActions {
       return { job: this.view(exec, this.jarOf(jars, exec.jid)), jobs: rows(mine.length ? mine : [exec]) };
     });
   }
+}
+
+/** The jobs the cluster knows, for a message about a job it does not (a misspelt jobName shows here). */
+function knownJobs(all: JobOverview[]): string {
+  const known = all.slice(0, 20).map((j) => `'${j.name}' (${j.jid}, ${j.state})`);
+  return known.length ? `Jobs the cluster knows: ${known.join(", ")}${all.length > 20 ? ", …" : ""}.` : "The cluster knows no jobs.";
 }
 
 function mb(bytes: number): string {

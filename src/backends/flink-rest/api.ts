@@ -77,6 +77,8 @@ export interface CheckpointStats {
 }
 
 export type TriggerState = { status: "IN_PROGRESS" } | { status: "COMPLETED"; location: string } | { status: "COMPLETED"; failure: string };
+export type CheckpointTriggerState = { status: "IN_PROGRESS" } | { status: "COMPLETED"; checkpointId: number } | { status: "COMPLETED"; failure: string };
+
 /** A trigger the cluster no longer knows (a JobManager failover), with no savepoint of it listed yet. */
 export type TriggerObservation = TriggerState | { status: "FORGOTTEN"; jobState?: string };
 
@@ -385,6 +387,24 @@ export class FlinkApi {
       const op = d["operation"];
       if (isObject(op) && isObject(op["failure-cause"])) return { status: "COMPLETED" as const, failure: describeThrowable(op["failure-cause"]) };
       return { status: "COMPLETED" as const };
+    });
+  }
+
+  /** POST /jobs/:jobid/checkpoints (Flink 1.17+): a checkpoint now, of the job's configured kind → the trigger id. */
+  triggerCheckpoint(jobId: string, triggerId: string, signal?: AbortSignal): Promise<string> {
+    return this.trigger(`/jobs/${jobId}/checkpoints`, { checkpointType: "CONFIGURED", triggerId }, signal);
+  }
+
+  /** GET /jobs/:jobid/checkpoints/:triggerid: IN_PROGRESS, then the checkpoint's id or why it failed. */
+  checkpointStatus(jobId: string, triggerId: string, signal?: AbortSignal): Promise<CheckpointTriggerState> {
+    return this.client.json({ method: "GET", path: `/jobs/${jobId}/checkpoints/${triggerId}`, idempotent: true, signal }, (d) => {
+      if (!isObject(d) || !isObject(d["status"])) return undefined;
+      if (d["status"]["id"] === "IN_PROGRESS") return { status: "IN_PROGRESS" } as const;
+      const op = d["operation"];
+      if (d["status"]["id"] !== "COMPLETED" || !isObject(op)) return undefined;
+      if (num(op["checkpointId"])) return { status: "COMPLETED", checkpointId: op["checkpointId"] } as const;
+      if (isObject(op["failure-cause"])) return { status: "COMPLETED", failure: describeThrowable(op["failure-cause"]) } as const;
+      return undefined;
     });
   }
 

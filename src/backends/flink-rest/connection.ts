@@ -67,6 +67,27 @@ export function connectionLabel(access: FlinkAccess): [string, string] {
   return ["Service connection id (its name: Project settings → Service connections)", `${access.connectionId} (${access.scheme}${access.entra ? ` token from '${access.entra.connectionId}'` : ""})`];
 }
 
+/** A URL on this machine: reached directly, never through the agent's proxy (which could read or log it). */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    return LOOPBACK.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Credentials over plain http are tolerated only on this machine, or on a network the connection
+ * trusts: never through a proxy, which would carry them in clear text whatever the connection says.
+ */
+export function refuseCredentialsThroughProxy(endpoint: FlinkEndpoint, input: string, connectionId: string, proxyUrl: string | undefined): void {
+  if (!proxyUrl || endpoint.access.scheme === "None" || !endpoint.baseUrl.startsWith("http:")) return;
+  const proxy = new URL(proxyUrl);
+  throw new ConnectionError(
+    `Input '${input}': the service connection '${connectionId}' would send its ${endpoint.access.scheme === "Entra ID" ? "Entra ID token" : "credentials"} over plain http:// through the agent's proxy ${proxy.protocol}//${proxy.host}, which would carry them in clear text. Use an https:// URL, or add the host to the agent's proxy bypass list`,
+  );
+}
+
 /** The connection's URL and credentials, checked before any call. */
 export function restEndpoint(connection: EndpointConnection, input: string, entra?: EntraTokenInputs): FlinkEndpoint {
   const named = `Input '${input}': the service connection '${connection.id}'`;

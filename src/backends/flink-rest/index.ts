@@ -15,7 +15,7 @@ import type { PipelineHost } from "../../pipeline/host";
 import { FlinkRestActions } from "./actions";
 import { FlinkApi } from "./api";
 import { FlinkRestClient } from "./client";
-import { connectionLabel, type EntraTokenInputs, type FlinkEndpoint, restEndpoint } from "./connection";
+import { connectionLabel, type EntraTokenInputs, type FlinkEndpoint, isLoopbackUrl, refuseCredentialsThroughProxy, restEndpoint } from "./connection";
 import { flinkRestDeploy } from "./deploy";
 import { type FlinkRestInputs, resolveJarFile, validateFlinkRestInputs } from "./inputs";
 import { flinkSummaryFacts } from "./summary-facts";
@@ -39,6 +39,9 @@ export const flinkRestBackend: BackendModule<FlinkRestInputs> = {
     const entra = inputs.entra ? entraToken(host, inputs.entra, endpoint.baseUrl) : undefined;
     // The agent's proxy (with its bypass list) and CA for this URL, as for Resource Manager calls.
     const network = entra?.network ?? host.network(endpoint.baseUrl, endpoint.baseUrl);
+    // A loopback URL goes direct: through a proxy it would leave the machine, credentials and all.
+    if (isLoopbackUrl(endpoint.baseUrl)) delete network.armProxy;
+    refuseCredentialsThroughProxy(endpoint, inputs.connectionInput, connection.id, network.armProxy?.url);
     const agent = flinkAgent(endpoint, network);
     const authorization = entra?.authorization ?? (endpoint.bearerToken ? () => Promise.resolve(`Bearer ${endpoint.bearerToken}`) : undefined);
     const client = new FlinkRestClient({

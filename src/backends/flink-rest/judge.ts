@@ -3,7 +3,7 @@
  * and say whether the action is done, and how it ended. The JobID and trigger id of each action
  * are new, so nothing observed can be a stale answer from before the action.
  */
-import type { CheckpointStats, JobDetails, JobOverview, SnapshotPointer, TriggerObservation } from "./api";
+import type { CheckpointStats, CheckpointTriggerState, JobDetails, JobOverview, SnapshotPointer, TriggerObservation } from "./api";
 
 export type Verdict<T> = { done: true; ok: true; value: T; seen: string } | { done: true; ok: false; failure: string; seen: string } | { done: false; seen: string };
 
@@ -45,6 +45,13 @@ export function judgeTrigger(state: TriggerObservation): Verdict<string> {
   if (state.status === "FORGOTTEN") return { done: false, seen: `Flink no longer knows the savepoint's trigger (a JobManager failover?); job ${state.jobState ?? "not listed"}` };
   if ("location" in state) return { done: true, ok: true, value: state.location, seen: `savepoint COMPLETED at ${state.location}` };
   return { done: true, ok: false, failure: state.failure, seen: "savepoint FAILED" };
+}
+
+/** A checkpoint we triggered: IN_PROGRESS, then its id, or Flink's reason it failed. */
+export function judgeCheckpointTrigger(state: CheckpointTriggerState): Verdict<number> {
+  if (state.status === "IN_PROGRESS") return { done: false, seen: "checkpoint IN_PROGRESS" };
+  if ("checkpointId" in state) return { done: true, ok: true, value: state.checkpointId, seen: `checkpoint ${state.checkpointId} COMPLETED` };
+  return { done: true, ok: false, failure: state.failure, seen: "checkpoint FAILED" };
 }
 
 /** A job we asked to end (cancel, stop): done once Flink lists it in an ended state. */
