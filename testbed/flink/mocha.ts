@@ -1,17 +1,11 @@
 // Mocha support: which Flink versions a run covers, and one real cluster per suite.
 import { startFlinkCluster, type FlinkCluster, type FlinkClusterOptions } from "./cluster";
 import { buildTestJobJars, type TestJobJars } from "./job";
-import { CI_FLINK_VERSIONS, SUPPORTED_FLINK_VERSIONS } from "./versions";
+import { flinkVersionsFrom } from "./versions";
 
-/**
- * Versions under test: env FLINK_VERSIONS, comma-separated ("1.20.5,2.3.0"), or "all" for every
- * supported version; default the CI matrix.
- */
+/** Versions under test (env FLINK_VERSIONS; versions.ts says how it is read). */
 export function flinkVersionsUnderTest(): string[] {
-  const requested = process.env.FLINK_VERSIONS?.trim();
-  if (!requested) return [...CI_FLINK_VERSIONS];
-  if (requested === "all") return [...SUPPORTED_FLINK_VERSIONS];
-  return requested.split(",").map((v) => v.trim()).filter(Boolean);
+  return flinkVersionsFrom(process.env.FLINK_VERSIONS);
 }
 
 /** What a suite gets from useFlinkCluster: set in `before`, valid until `after`. */

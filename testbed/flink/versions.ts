@@ -10,3 +10,14 @@ export const SUPPORTED_FLINK_VERSIONS: readonly string[] = ["1.20.5", "2.0.2", "
 export function flinkMajor(version: string): number {
   return Number(version.split(".")[0]);
 }
+
+/**
+ * The versions a run covers, from env FLINK_VERSIONS: comma-separated ("1.20.5,2.3.0"), or "all"
+ * for every supported version; unset, the CI matrix.
+ */
+export function flinkVersionsFrom(requested: string | undefined): string[] {
+  const text = requested?.trim();
+  if (!text) return [...CI_FLINK_VERSIONS];
+  if (text === "all") return [...SUPPORTED_FLINK_VERSIONS];
+  return text.split(",").map((v) => v.trim()).filter(Boolean);
+}
