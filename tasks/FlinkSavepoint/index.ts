@@ -1,4 +1,4 @@
-import { useSavepointStore } from "../../src/backends/hdinsight-aks/savepoint-dispose";
+import { useSavepointStore } from "../../src/backends/hdinsight-aks/savepoint-storage";
 import { runTask } from "../../src/run-task";
 import { TASKS } from "../../src/tasks";
 

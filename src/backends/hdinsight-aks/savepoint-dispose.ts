@@ -1,35 +1,17 @@
 /**
  * FlinkSavepoint dispose on HDInsight on AKS: the job's savepoints as LIST_SAVEPOINT gives them,
  * the protected ones refused, then the savepoint's folder removed from storage through the Blob
- * API (savepoint-store.ts). Nothing heavy is imported here: the storage SDK is registered by the
- * FlinkSavepoint entry point and loaded only when a disposal runs.
+ * API (savepoint-store.ts, reached through savepoint-storage.ts: the storage SDK is registered by
+ * the FlinkSavepoint entry point and loaded only when a disposal runs).
  */
 import { JobStateError } from "../../errors";
-import type { JarStorageOptions } from "./jar-storage";
+import type { SavepointStore } from "./savepoint-storage";
 import type { ActionOutcome } from "../../jobs/backend";
 import { silentLogger } from "../../util/logger";
 import { currentRecord } from "./job-record";
 import type { JobsApi } from "./jobs-api";
 import { runAction, type RunActionOptions } from "./run-action";
 import { savepointName, savepointsFromList } from "./savepoints";
-
-export interface SavepointStore {
-  /** Removes every blob under the savepoint's folder and the folder; returns how many blobs there were. */
-  removeFolder(savepointPath: string, signal: AbortSignal): Promise<number>;
-}
-
-export type SavepointStoreFactory = (options: JarStorageOptions) => SavepointStore;
-
-let registered: (() => Promise<SavepointStoreFactory>) | undefined;
-
-/** Registers how savepoint folders are reached (a loader: the storage SDK is fetched and evaluated only when used). */
-export function useSavepointStore(load: () => Promise<SavepointStoreFactory>): void {
-  registered = load;
-}
-
-export async function savepointStore(): Promise<SavepointStoreFactory | undefined> {
-  return registered?.();
-}
 
 export async function disposeHdInsightSavepoint(api: JobsApi, jobName: string, wanted: string, options: RunActionOptions, store: (() => Promise<SavepointStore>) | undefined): Promise<ActionOutcome> {
   const log = options.logger ?? silentLogger;
