@@ -139,12 +139,12 @@ for (const version of versions) {
     });
 
     it("a job that cannot get its slots: the wait times out saying the job may still start, with the last state seen and its JobID", async () => {
-      const error = await runAction("NEW", "no-slots", { jarFile: "job.jar", parallelism: "64" }, { url, workingDirectory: workspace, timeoutMs: 15_000 }).then(
+      const error = await runAction("NEW", "no-slots", { jarFile: "job.jar", parallelism: "64" }, { url, workingDirectory: workspace, timeoutMs: 40_000 }).then(
         () => assert.fail("the submit succeeded"),
         (e: Error) => e,
       );
       assert.equal(error.name, "WaitTimeoutError");
-      assert.match(error.message, /Timed out after 15 s while waiting for the job to run for NEW of job 'no-slots'\. The action may still complete on the cluster; last seen: job \w+/);
+      assert.match(error.message, /Timed out after 40 s while waiting for the job to run for NEW of job 'no-slots'\. The action may still complete on the cluster; last seen: job \w+/);
       const jobId = /JobID ([0-9a-f]{32})/.exec(error.message)?.[1];
       assert.ok(jobId && jobId.startsWith(jobTag("no-slots")), error.message);
       assert.equal((await tagged(url, "no-slots")).length, 1);
