@@ -1,4 +1,5 @@
 import { useJarStorage } from "../../src/backends/hdinsight-aks/jar-storage";
+import { useSavepointStore } from "../../src/backends/hdinsight-aks/savepoint-dispose";
 import { runTask } from "../../src/run-task";
 import { TASKS } from "../../src/tasks";
 
@@ -10,5 +11,13 @@ useJarStorage(async () =>
     : // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require where import() cannot load TypeScript (tsx/cjs)
       (require("../../src/backends/hdinsight-aks/blob-jar-store") as typeof import("../../src/backends/hdinsight-aks/blob-jar-store"))
   ).blobJarStore,
+);
+// retainSavepoints removes savepoint folders in the same storage, loaded the same way.
+useSavepointStore(async () =>
+  (globalThis.FLINK_TASKS_SPLIT_BUNDLE
+    ? await import("../../src/backends/hdinsight-aks/savepoint-store.js")
+    : // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require where import() cannot load TypeScript (tsx/cjs)
+      (require("../../src/backends/hdinsight-aks/savepoint-store") as typeof import("../../src/backends/hdinsight-aks/savepoint-store"))
+  ).blobSavepointStore,
 );
 void runTask(TASKS.FlinkJobDeploy);
