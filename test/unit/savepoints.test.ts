@@ -59,7 +59,10 @@ describe("savepoints: inputs", () => {
     const raw = (extra: Record<string, string>) => (n: string) => ({ resourceGroupName: "rg", clusterPoolName: "pool", clusterName: "c1", ...extra })[n];
     refused(() => validateHdInsightInputs(common("STOP", "hdinsightAks"), raw({ savepointFormat: "native" })), "savepointFormat", /no such switch/);
     refused(() => validateHdInsightInputs(common("START", "hdinsightAks"), raw({ restoreMode: "claim" })), "restoreMode", /no such switch/);
-    refused(() => validateHdInsightInputs(common("PRUNE_SAVEPOINTS", "hdinsightAks"), raw({})), "operation", /flinkRest/);
+    // prune and retainSavepoints take the same retention inputs as on Apache Flink.
+    assert.deepEqual(validateHdInsightInputs(common("PRUNE_SAVEPOINTS", "hdinsightAks"), raw({})).retention, { keepLast: 5 });
+    assert.deepEqual(validateHdInsightInputs(common("PRUNE_SAVEPOINTS", "hdinsightAks"), raw({ keepLast: "2", maxAgeDays: "30" })).retention, { keepLast: 2, maxAgeDays: 30 });
+    refused(() => validateHdInsightInputs(common("PRUNE_SAVEPOINTS", "hdinsightAks"), raw({ maxAgeDays: "0" })), "maxAgeDays");
     // The agent sends the defaults of hidden inputs: they are what the service does, and pass.
     assert.doesNotThrow(() => validateHdInsightInputs(common("STOP", "hdinsightAks"), raw({ savepointFormat: "canonical", restoreMode: "noClaim" })));
   });
