@@ -1,9 +1,14 @@
 /**
  * FlinkSavepoint prune on HDInsight on AKS end to end: the bundled task against the emulator (the
  * job's savepoints, from LIST_SAVEPOINT) and Azurite (the savepoints' folders, dated by their
- * `_metadata` blob and removed through the Blob API). Run `npm run build` first.
+ * `_metadata` blob and removed through the Blob API); FlinkJobDeploy's retainSavepoints, the same
+ * prune after a deploy. Run `npm run build` first.
  */
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { TEST_BLOB_ENDPOINT_ENV } from "../../src/azure/jar-upload";
 import { startEmulator, type Emulator } from "../../emulator/index";
 import { startAzurite, type Azurite } from "../../testbed/azurite/index";
@@ -14,6 +19,7 @@ import { blobContainer } from "../jar-upload/helpers";
 
 const DIR = "abfss://state@devstoreaccount1.dfs.core.windows.net/flink/savepoints";
 const FILES = ["_metadata", "op-1/part-0", "op-2/part-0"];
+const SAVEPOINTS = "abfss://state@devstoreaccount1.dfs.core.windows.net/flink/deploy-savepoints";
 
 describe("FlinkSavepoint prune on hdinsightAks end to end (bundled task, emulator, savepoint folders in Azurite)", function () {
   this.timeout(300_000);
@@ -100,5 +106,88 @@ describe("FlinkSavepoint prune on hdinsightAks end to end (bundled task, emulato
     assert.deepEqual(await present(), [s5].map(short));
     assert.match(run.outputs["jobOutput"] ?? "", /Kept 1: savepoint-25e318-0000000000b5 \(the job's last \(newest\) savepoint\)/);
     assert.deepEqual(await blobsUnder(s4), []);
+  });
+});
+
+describe("FlinkJobDeploy retainSavepoints on hdinsightAks end to end (bundled task, emulator, jars and savepoint folders in Azurite)", function () {
+  this.timeout(300_000);
+  let em: Emulator;
+  let az: Azurite;
+  let work: string;
+  const JARS = "abfss://jars@devstoreaccount1.dfs.core.windows.net/flink";
+  const folderOf = (p: string) => p.slice(`abfss://state@devstoreaccount1.dfs.core.windows.net/`.length);
+  const blobsUnder = async (p: string) => {
+    const names: string[] = [];
+    for await (const b of blobContainer(em, az, "state").listBlobsFlat({ prefix: `${folderOf(p)}/` })) names.push(b.name);
+    return names;
+  };
+
+  before(async () => {
+    em = await startEmulator({ timeScale: 20 });
+    az = await startAzurite({ certPem: em.serverTls.certPem, keyPem: em.serverTls.keyPem });
+    em.storage.useBlobStorage(az.blobEndpoint);
+    await blobContainer(em, az, "jars").create();
+    await blobContainer(em, az, "state").create();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "retain-hdi-e2e-"));
+  });
+  after(async () => {
+    await az?.stop();
+    await em?.close();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  const env = () => ({ [TEST_BLOB_ENDPOINT_ENV]: az.blobEndpoint });
+  /** A build's output with bytes of its own, under the working directory. */
+  const build = (): string => {
+    const dir = fs.mkdtempSync(path.join(work, "build-"));
+    fs.writeFileSync(path.join(dir, "orders.jar"), crypto.randomBytes(20_000));
+    return `${path.basename(dir)}/orders.jar`;
+  };
+  const deploy = (jarFile: string, inputs: Record<string, string> = {}): Promise<TaskRun> =>
+    runOnEmulator(
+      em,
+      "FlinkJobDeploy",
+      { target: "hdinsightAks", jobName: "orders", jarFile, jobJarDirectory: JARS, entryClass: "org.example.Orders", savepointDirectory: SAVEPOINTS, healthCheckSeconds: "1", pollingIntervalInSeconds: "1", ...inputs },
+      { env: env(), variables: { "System.DefaultWorkingDirectory": work } },
+    );
+  const ok = (r: TaskRun) => assert.equal(r.result, "Succeeded", `${r.resultMessage}\n${r.stdout}`);
+
+  it("after a successful upgrade keeps the newest N and the protected; a removal that fails is a warning; the next deploy removes it", async () => {
+    const jar = build();
+    ok(await deploy(jar));
+    // Three savepoints taken by FlinkSavepoint; their folders written as Flink would, a little apart.
+    const taken: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const run = await runOnEmulator(em, "FlinkSavepoint", { target: "hdinsightAks", jobName: "orders", operation: "trigger", pollingIntervalInSeconds: "1" }, { env: env() });
+      ok(run);
+      const written = run.outputs["savepointPath"]!;
+      assert.ok(written.startsWith(`${SAVEPOINTS}/`), written);
+      for (const f of ["_metadata", "op-1/part-0"]) await blobContainer(em, az, "state").getBlockBlobClient(`${folderOf(written)}/${f}`).upload("state", 5);
+      taken.push(written);
+      await new Promise((r) => setTimeout(r, 1200));
+    }
+    const [p1, p2, p3] = taken as [string, string, string];
+
+    const upgraded = await deploy(build(), { retainSavepoints: "1" });
+    ok(upgraded);
+    assert.equal(upgraded.outputs["deployAction"], "upgraded");
+    assert.match(upgraded.stdout, /retainSavepoints: keeping the newest 1 savepoint/);
+    assert.deepEqual(await blobsUnder(p1), []);
+    assert.deepEqual(await blobsUnder(p2), []);
+    assert.equal((await blobsUnder(p3)).length, 2, "the newest of those in storage is kept");
+
+    // keepLast 0 would remove p3, but storage refuses: the deploy still succeeds, with a warning.
+    const leased = blobContainer(em, az, "state").getBlobClient(`${folderOf(p3)}/op-1/part-0`).getBlobLeaseClient();
+    await leased.acquireLease(-1);
+    const refused = await deploy(build(), { retainSavepoints: "0" });
+    ok(refused);
+    assert.match(refused.stdout, /##vso\[task\.issue type=warning[^\]]*\]retainSavepoints: 1 of 1 savepoint removal\(s\) failed: .*LeaseIdMissing/);
+    assert.equal((await blobsUnder(p3)).length, 2);
+
+    await leased.breakLease(0);
+    const again = await deploy(build(), { retainSavepoints: "0" });
+    ok(again);
+    assert.deepEqual(await blobsUnder(p3), []);
+    assertNoCredentialsInLog(again, em);
   });
 });
