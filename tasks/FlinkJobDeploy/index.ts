@@ -1,5 +1,5 @@
 import { useJarStorage } from "../../src/backends/hdinsight-aks/jar-storage";
-import { useSavepointStore } from "../../src/backends/hdinsight-aks/savepoint-dispose";
+import { useBlobSavepointStore } from "../../src/backends/hdinsight-aks/savepoint-storage";
 import { runTask } from "../../src/run-task";
 import { TASKS } from "../../src/tasks";
 
@@ -13,11 +13,5 @@ useJarStorage(async () =>
   ).blobJarStore,
 );
 // retainSavepoints removes savepoint folders in the same storage, loaded the same way.
-useSavepointStore(async () =>
-  (globalThis.FLINK_TASKS_SPLIT_BUNDLE
-    ? await import("../../src/backends/hdinsight-aks/savepoint-store.js")
-    : // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require where import() cannot load TypeScript (tsx/cjs)
-      (require("../../src/backends/hdinsight-aks/savepoint-store") as typeof import("../../src/backends/hdinsight-aks/savepoint-store"))
-  ).blobSavepointStore,
-);
+useBlobSavepointStore();
 void runTask(TASKS.FlinkJobDeploy);

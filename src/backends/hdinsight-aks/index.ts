@@ -18,7 +18,8 @@ import { FlinkJobsApi, type JobsApi } from "./jobs-api";
 import { readStatus, type RecordsRead } from "./read-status";
 import { type RecordOutcome, runAction, type RunActionOptions } from "./run-action";
 import { checkSavepointExists } from "./savepoint-check";
-import { disposeHdInsightSavepoint, pruneHdInsightSavepoints, type SavepointStore, savepointStore } from "./savepoint-dispose";
+import { disposeHdInsightSavepoint, pruneHdInsightSavepoints } from "./savepoint-dispose";
+import { type SavepointStore, savepointStore } from "./savepoint-storage";
 import { savepointFromOutput, savepointsFromList } from "./savepoints";
 import { jobView } from "./view";
 

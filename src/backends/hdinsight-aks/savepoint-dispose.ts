@@ -1,38 +1,17 @@
 /**
  * FlinkSavepoint dispose and prune on HDInsight on AKS: the job's savepoints as LIST_SAVEPOINT
  * gives them, the protected ones refused, then savepoint folders removed from storage through the
- * Blob API (savepoint-store.ts). Nothing heavy is imported here: the storage SDK is registered by the
- * FlinkSavepoint entry point and loaded only when a disposal runs.
+ * Blob API (savepoint-store.ts, registered through savepoint-storage.ts).
  */
 import { JobStateError } from "../../errors";
-import type { JarStorageOptions } from "./jar-storage";
 import type { ActionOutcome, SavepointEntry } from "../../jobs/backend";
 import { chooseRemovals, type Retention } from "../../jobs/savepoint-retention";
 import { silentLogger } from "../../util/logger";
 import { currentRecord } from "./job-record";
 import type { JobsApi } from "./jobs-api";
 import { runAction, type RunActionOptions } from "./run-action";
+import type { SavepointStore } from "./savepoint-storage";
 import { savepointName, savepointsFromList } from "./savepoints";
-
-export interface SavepointStore {
-  /** Removes every blob under the savepoint's folder and the folder; returns how many blobs there were. */
-  removeFolder(savepointPath: string, signal: AbortSignal): Promise<number>;
-  /** When the savepoint completed: its `_metadata` blob's last-modified time (ms); undefined when there is none (removed). */
-  completedAt(savepointPath: string, signal: AbortSignal): Promise<number | undefined>;
-}
-
-export type SavepointStoreFactory = (options: JarStorageOptions) => SavepointStore;
-
-let registered: (() => Promise<SavepointStoreFactory>) | undefined;
-
-/** Registers how savepoint folders are reached (a loader: the storage SDK is fetched and evaluated only when used). */
-export function useSavepointStore(load: () => Promise<SavepointStoreFactory>): void {
-  registered = load;
-}
-
-export async function savepointStore(): Promise<SavepointStoreFactory | undefined> {
-  return registered?.();
-}
 
 /** The job's record and savepoints as LIST_SAVEPOINT gives them, and those never to be removed. */
 async function listWithProtected(api: JobsApi, jobName: string, options: RunActionOptions, doing: string) {

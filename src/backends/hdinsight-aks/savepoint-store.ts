@@ -7,7 +7,7 @@ import { parseJarDirectory } from "../../azure/abfs";
 import { containerClient, errorFacts } from "../../azure/jar-upload";
 import { blobAccess } from "./blob-jar-store";
 import type { JarStorageOptions } from "./jar-storage";
-import type { SavepointStore } from "./savepoint-dispose";
+import type { SavepointStore } from "./savepoint-storage";
 
 export function blobSavepointStore(o: JarStorageOptions): SavepointStore {
   const folder = (savepointPath: string, signal: AbortSignal) => {
