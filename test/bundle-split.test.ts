@@ -20,7 +20,7 @@ import { flinkVersionsUnderTest } from "../testbed/flink/mocha";
 import { clusterInputs, connectionFor } from "./harness/emulator-connections";
 
 /** Code only the HDInsight on AKS path (and Deploy's upload) may load. */
-const AZURE_ONLY = /^(@azure\/(identity|msal-node|msal-common|storage-blob|storage-common)|src\/azure\/(arm-client|credentials|jar-upload)\.ts|src\/backends\/hdinsight-aks\/(?!(jar|savepoint)-storage\.ts))/;
+const AZURE_ONLY = /^(@azure\/(identity|msal-node|msal-common|storage-blob|storage-common)|src\/azure\/(arm-client|credentials|jar-upload)\.ts|src\/backends\/hdinsight-aks\/(?!(jar|savepoint)-storage\.ts|savepoint-store-loader\.ts))/;
 /** Code only the Flink REST path may load. */
 const FLINK_ONLY = /^src\/backends\/flink-rest\//;
 

@@ -1,5 +1,5 @@
 import { useJarStorage } from "../../src/backends/hdinsight-aks/jar-storage";
-import { useBlobSavepointStore } from "../../src/backends/hdinsight-aks/savepoint-storage";
+import { useBlobSavepointStore } from "../../src/backends/hdinsight-aks/savepoint-store-loader";
 import { runTask } from "../../src/run-task";
 import { TASKS } from "../../src/tasks";
 

@@ -1,4 +1,4 @@
-import { useBlobSavepointStore } from "../../src/backends/hdinsight-aks/savepoint-storage";
+import { useBlobSavepointStore } from "../../src/backends/hdinsight-aks/savepoint-store-loader";
 import { runTask } from "../../src/run-task";
 import { TASKS } from "../../src/tasks";
 

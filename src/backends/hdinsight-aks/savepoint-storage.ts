@@ -21,23 +21,6 @@ export function useSavepointStore(load: () => Promise<SavepointStoreFactory>): v
   registered = load;
 }
 
-/**
- * Registers the Blob API store (savepoint-store.ts), in a file of its own in the split bundle and
- * fetched only when a disposal or prune on HDInsight on AKS runs (see src/backends/index.ts for the
- * two branches). Called by the tasks that remove savepoints:
- * FlinkSavepoint and FlinkJobDeploy.
- */
-export function useBlobSavepointStore(): void {
-  useSavepointStore(
-    async () =>
-      (globalThis.FLINK_TASKS_SPLIT_BUNDLE
-        ? await import("./savepoint-store.js")
-        : // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require where import() cannot load TypeScript (tsx/cjs)
-          (require("./savepoint-store") as typeof import("./savepoint-store"))
-      ).blobSavepointStore,
-  );
-}
-
 export async function savepointStore(): Promise<SavepointStoreFactory | undefined> {
   return registered?.();
 }
