@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isLive, parseFlinkVersion, parseTriggerState, runRequestBody, savepointDirKey } from "../../src/backends/flink-rest/api";
-import { condense, FlinkRestClient, FlinkUnreachableError, NotFlinkAnswerError } from "../../src/backends/flink-rest/client";
+import { condense, FlinkRestClient, FlinkRestError, FlinkUnreachableError, NotFlinkAnswerError } from "../../src/backends/flink-rest/client";
 import {
   AmbiguousJobError,
   findExecutions,
@@ -309,6 +309,23 @@ describe("Flink REST: servers that are not a healthy Flink", function () {
     const client = new FlinkRestClient({ baseUrl: url, userAgent: "t", retryDelayMs: 10 });
     await assert.rejects(client.call({ method: "GET", path: "/config", idempotent: true }), (e: Error) => e instanceof FlinkUnreachableError && e.message.includes(url));
     assert.equal(client.requestCount, 4);
+  });
+
+  it("a JobManager failing over (500 with no leader or the job still recovering): not known yet on a read; any other 500 is Flink's answer at once", async () => {
+    const server = await startServer((req, res) => {
+      res.writeHead(500, { "Content-Type": "application/json" });
+      const failingOver = "org.apache.flink.runtime.dispatcher.UnavailableDispatcherOperationException: Unable to get JobMasterGateway: JobManager is initializing";
+      res.end(JSON.stringify({ errors: [req.url?.includes("checkpoints") ? failingOver : "java.lang.IllegalStateException: boom"] }));
+    });
+    try {
+      const client = new FlinkRestClient({ baseUrl: server.url, userAgent: "t", retryDelayMs: 10 });
+      await assert.rejects(client.call({ method: "GET", path: "/jobs/0123/checkpoints", idempotent: true }), (e: Error) => e instanceof FlinkUnreachableError && /JobManager is initializing/.test(e.message));
+      assert.equal(client.requestCount, 4, "retried, then not known yet");
+      await assert.rejects(client.call({ method: "GET", path: "/jobs/0123", idempotent: true }), (e: Error) => e instanceof FlinkRestError && /boom/.test(e.message));
+      assert.equal(client.requestCount, 5, "an ordinary 500 is not retried");
+    } finally {
+      await server.close();
+    }
   });
 
   it("Flink's errors[] with status, method and path; basic auth sent; the path prefix kept", async () => {

@@ -87,6 +87,13 @@ export class FlinkUnreachableError extends Error {
 }
 
 const TRANSIENT_STATUS = new Set([502, 503, 504]);
+/** A JobManager failing over answers 500 with these: no leader yet, or the job still being recovered. */
+const FAILING_OVER = /UnavailableDispatcherOperationException|JobManager is initializing|leader election|no leader|not the leader/i;
+
+/** An answer that says nothing about the call yet: a gateway's 502-504, or a JobManager failing over. */
+function isTransient(response: AxiosResponse<string>): boolean {
+  return TRANSIENT_STATUS.has(response.status) || (response.status === 500 && FAILING_OVER.test(response.data ?? ""));
+}
 
 export class FlinkRestClient {
   readonly baseUrl: string;
@@ -163,14 +170,15 @@ export class FlinkRestClient {
       if (response.status >= 200 && response.status < 300) {
         return { status: response.status, data: this.parseBody(req, response) };
       }
-      if (TRANSIENT_STATUS.has(response.status) && req.idempotent && attempt < this.options.maxRetries) {
+      const transient = isTransient(response);
+      if (transient && req.idempotent && attempt < this.options.maxRetries) {
         await sleep(this.options.retryDelayMs * 2 ** attempt, req.signal);
         continue;
       }
       const error = this.toError(req, response);
       // A gateway or a JobManager failing over: no answer about the call yet, as when nothing answers.
-      if (TRANSIENT_STATUS.has(response.status) && req.idempotent) throw new FlinkUnreachableError(`Flink at ${this.urlOf("/")} is unavailable: ${error.message}`);
-      if (TRANSIENT_STATUS.has(response.status) && !req.idempotent) throw new AmbiguousRequestError(error.message, "", error);
+      if (transient && req.idempotent) throw new FlinkUnreachableError(`Flink at ${this.urlOf("/")} is unavailable: ${error.message}`);
+      if (transient && !req.idempotent) throw new AmbiguousRequestError(error.message, "", error);
       throw error;
     }
   }

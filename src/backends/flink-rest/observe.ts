@@ -83,7 +83,8 @@ export async function healthNow(api: FlinkApi, jobId: string, signal: AbortSigna
 /** The snapshot the job's ended executions left, newest execution first: a stop's savepoint, else a FAILED one's retained checkpoint; never a discarded one. */
 export async function lastSnapshot(api: FlinkApi, executions: JobOverview[], signal: AbortSignal): Promise<Snapshot | undefined> {
   for (const exec of executions.slice(0, 5)) {
-    const stats = await api.checkpoints(exec.jid, signal);
+    // Read once final: an execution that ended a moment ago may be served from a graph cached before its last savepoint.
+    const stats = await api.finalCheckpoints(exec.jid, signal, exec.endTime);
     const point = exec.state === "FAILED" ? newestRestorePoint(stats) : savepointsOf(stats)[0];
     if (point?.externalPath && !point.discarded) return { path: point.externalPath, kind: point.isSavepoint ? "savepoint" : "checkpoint", jobId: exec.jid };
   }
