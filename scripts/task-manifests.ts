@@ -423,9 +423,8 @@ export const TASKS: TaskManifestSource[] = [
         label: "Savepoints to keep",
         required: false,
         groupName: "rollout",
-        visibleRule: FLINK_REST_ONLY,
         helpMarkDown:
-          "Apache Flink (REST): after a successful deploy, keep the job's newest N savepoints and dispose of the older ones (never the one the running version restored from, nor the newest), for example `5`. Empty: keep them all.",
+          "After a successful deploy, keep the job's newest N savepoints and dispose of the older ones (never the one the running version restored from, nor the newest), for example `5`; on HDInsight on AKS their folders are removed through the storage's Blob API. Empty: keep them all.",
       },
       flinkConfigurationInput("More Flink settings, one `key=value` a line (for example `execution.checkpointing.interval=30s`) or one JSON object. A change here is a change of the job: it upgrades it."),
       {

@@ -19,8 +19,8 @@ import { type FlinkCluster, startFlinkCluster } from "../testbed/flink/cluster";
 import { flinkVersionsUnderTest } from "../testbed/flink/mocha";
 import { clusterInputs, connectionFor } from "./harness/emulator-connections";
 
-/** Code only the HDInsight on AKS path (and Deploy's upload) may load; the two storage registries are light by design. */
-const AZURE_ONLY = /^(@azure\/(identity|msal-node|msal-common|storage-blob|storage-common)|src\/azure\/(arm-client|credentials|jar-upload)\.ts|src\/backends\/hdinsight-aks\/(?!(jar|savepoint)-storage\.ts))/;
+/** Code only the HDInsight on AKS path (and Deploy's upload) may load; the storage registries and the savepoint store's loader are light by design. */
+const AZURE_ONLY = /^(@azure\/(identity|msal-node|msal-common|storage-blob|storage-common)|src\/azure\/(arm-client|credentials|jar-upload)\.ts|src\/backends\/hdinsight-aks\/(?!(jar|savepoint)-storage\.ts|savepoint-store-loader\.ts))/;
 /** Code only the Flink REST path may load. */
 const FLINK_ONLY = /^src\/backends\/flink-rest\//;
 

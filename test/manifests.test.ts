@@ -205,7 +205,7 @@ describe("task manifests", () => {
 
   it("savepointFormat and restoreMode show only with target flinkRest (HDInsight on AKS has no such switch)", () => {
     for (const [folder, m] of manifests) {
-      for (const name of ["savepointFormat", "restoreMode", "retainSavepoints"]) {
+      for (const name of ["savepointFormat", "restoreMode"]) {
         const rule = m.inputs.find((i) => i.name === name)?.visibleRule;
         if (rule !== undefined) assert.match(rule, /(^|&& )target = flinkRest( &&|$)/, `${folder} ${name}`);
       }

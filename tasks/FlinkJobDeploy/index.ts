@@ -1,4 +1,5 @@
 import { useJarStorage } from "../../src/backends/hdinsight-aks/jar-storage";
+import { useBlobSavepointStore } from "../../src/backends/hdinsight-aks/savepoint-store-loader";
 import { runTask } from "../../src/run-task";
 import { TASKS } from "../../src/tasks";
 
@@ -11,4 +12,6 @@ useJarStorage(async () =>
       (require("../../src/backends/hdinsight-aks/blob-jar-store") as typeof import("../../src/backends/hdinsight-aks/blob-jar-store"))
   ).blobJarStore,
 );
+// retainSavepoints removes savepoint folders in the same storage, loaded the same way.
+useBlobSavepointStore();
 void runTask(TASKS.FlinkJobDeploy);

@@ -10,6 +10,7 @@ import { jobTag, newJobId, runOriginOf } from "../../src/backends/flink-rest/ide
 import { validateHdInsightInputs } from "../../src/backends/hdinsight-aks/inputs";
 import { InputError } from "../../src/errors";
 import type { CommonInputs, JobAction, SavepointEntry } from "../../src/jobs/backend";
+import { chooseRemovals } from "../../src/jobs/savepoint-retention";
 import { actionOutputs, MAX_JOBS_OUTPUT_CHARS } from "../../src/report/outputs";
 import { renderSummary } from "../../src/report/summary";
 
@@ -59,9 +60,32 @@ describe("savepoints: inputs", () => {
     const raw = (extra: Record<string, string>) => (n: string) => ({ resourceGroupName: "rg", clusterPoolName: "pool", clusterName: "c1", ...extra })[n];
     refused(() => validateHdInsightInputs(common("STOP", "hdinsightAks"), raw({ savepointFormat: "native" })), "savepointFormat", /no such switch/);
     refused(() => validateHdInsightInputs(common("START", "hdinsightAks"), raw({ restoreMode: "claim" })), "restoreMode", /no such switch/);
-    refused(() => validateHdInsightInputs(common("PRUNE_SAVEPOINTS", "hdinsightAks"), raw({})), "operation", /flinkRest/);
+    // prune and retainSavepoints take the same retention inputs as on Apache Flink.
+    assert.deepEqual(validateHdInsightInputs(common("PRUNE_SAVEPOINTS", "hdinsightAks"), raw({})).retention, { keepLast: 5 });
+    assert.deepEqual(validateHdInsightInputs(common("PRUNE_SAVEPOINTS", "hdinsightAks"), raw({ keepLast: "2", maxAgeDays: "30" })).retention, { keepLast: 2, maxAgeDays: 30 });
+    refused(() => validateHdInsightInputs(common("PRUNE_SAVEPOINTS", "hdinsightAks"), raw({ maxAgeDays: "0" })), "maxAgeDays");
     // The agent sends the defaults of hidden inputs: they are what the service does, and pass.
     assert.doesNotThrow(() => validateHdInsightInputs(common("STOP", "hdinsightAks"), raw({ savepointFormat: "canonical", restoreMode: "noClaim" })));
+  });
+});
+
+describe("savepoints: what a prune removes (both targets)", () => {
+  const DAY = 86_400_000;
+  const now = Date.UTC(2026, 0, 31);
+  // Newest first: a (today), b (2 days), c (10 days), d (40 days), e (41 days).
+  const entries = [0, 2, 10, 40, 41].map((days, i) => ({ name: "abcde"[i]!, millis: now - days * DAY }));
+  const names = (list: Array<{ name: string }>) => list.map((e) => e.name).join("");
+
+  it("beyond the newest keepLast, never a protected one", () => {
+    assert.equal(names(chooseRemovals(entries, new Map(), { keepLast: 2 }, now)), "cde");
+    assert.equal(names(chooseRemovals(entries, new Map([["d", "restored from"]]), { keepLast: 2 }, now)), "ce");
+    assert.equal(names(chooseRemovals(entries, new Map([["a", "newest"]]), { keepLast: 0 }, now)), "bcde");
+  });
+
+  it("maxAgeDays also removes older ones among the newest keepLast, but not a protected one", () => {
+    assert.equal(names(chooseRemovals(entries, new Map(), { keepLast: 10, maxAgeDays: 30 }, now)), "de");
+    assert.equal(names(chooseRemovals(entries, new Map([["e", "restored from"]]), { keepLast: 10, maxAgeDays: 5 }, now)), "cd");
+    assert.equal(names(chooseRemovals(entries, new Map(), { keepLast: 10, maxAgeDays: 365 }, now)), "");
   });
 });
 

@@ -6,6 +6,7 @@ import { InputError } from "../../errors";
 import type { CommonInputs, JobAction, RawInputs } from "../../jobs/backend";
 import { parseFlinkConfiguration } from "../../validation/flink-configuration";
 import * as rule from "../../validation/rules";
+import { type Retention, retentionInputs } from "../../jobs/savepoint-retention";
 
 // Where it was first written; both backends use it (src/validation/jar-file.ts).
 export { resolveJarFile } from "../../validation/jar-file";
@@ -35,7 +36,7 @@ export interface FlinkRestInputs {
   /** Actions that restore: Flink's claimMode (restoreMode before 1.20). */
   claimMode?: ClaimMode;
   /** PRUNE_SAVEPOINTS (and FlinkJobDeploy's retainSavepoints): how many of the newest to keep, and the oldest age kept. */
-  retention?: { keepLast: number; maxAgeDays?: number };
+  retention?: Retention;
 }
 
 /** Actions that write a savepoint (savepointFormat); FlinkJobDeploy too. */
@@ -128,8 +129,8 @@ export function validateFlinkRestInputs(common: CommonInputs, raw: RawInputs): F
       );
     }
   }
-  if (action === "PRUNE_SAVEPOINTS") inputs.retention = retention(raw, "keepLast", 5);
-  if (common.deploy && (raw("retainSavepoints") ?? "").trim()) inputs.retention = retention(raw, "retainSavepoints");
+  if (action === "PRUNE_SAVEPOINTS") inputs.retention = retentionInputs(raw, "keepLast", 5);
+  if (common.deploy && (raw("retainSavepoints") ?? "").trim()) inputs.retention = retentionInputs(raw, "retainSavepoints");
   return inputs;
 }
 
@@ -141,13 +142,6 @@ function uri(input: string, value: string): string {
     throw new InputError(input, `${rule.show(value)} is not a URI the cluster can write, such as file:///flink/savepoints, s3://bucket/savepoints or abfss://container@account.dfs.core.windows.net/savepoints`);
   }
   return value.replace(/\/+$/, "");
-}
-
-/** How many savepoints a prune keeps (`keepLast` or Deploy's `retainSavepoints`), and optionally `maxAgeDays`. */
-function retention(raw: RawInputs, countInput: "keepLast" | "retainSavepoints", fallback?: number): { keepLast: number; maxAgeDays?: number } {
-  const keepLast = rule.integer(countInput, raw(countInput), { min: 0, max: 10_000, ...(fallback !== undefined ? { fallback } : {}) });
-  const age = (raw("maxAgeDays") ?? "").trim();
-  return { keepLast, ...(age && countInput === "keepLast" ? { maxAgeDays: rule.integer("maxAgeDays", age, { min: 1, max: 36_500 }) } : {}) };
 }
 
 /**

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { JobStateError } from "../../errors";
 import type { ActionOutcome, SavepointEntry } from "../../jobs/backend";
+import { chooseRemovals, type Retention } from "../../jobs/savepoint-retention";
 import type { Logger } from "../../util/logger";
 import { type CheckpointStats, type FlinkApi, type FlinkVersion, isLive, type JobOverview, savepointDirKey } from "./api";
 import { jobTag, runOriginOf } from "./identity";
@@ -276,11 +277,10 @@ export async function pruneSavepoints(
   ctx: SavepointContext,
   executions: JobOverview[],
   jobDirectory: string | undefined,
-  retention: { keepLast: number; maxAgeDays?: number },
+  retention: Retention,
 ): Promise<ActionOutcome> {
   const { entries, protectedNames } = await savepointHistory(ctx, executions, jobDirectory);
-  const oldest = retention.maxAgeDays !== undefined ? Date.now() - retention.maxAgeDays * 86_400_000 : undefined;
-  const removable = entries.filter((e, i) => !protectedNames.has(e.name) && (i >= retention.keepLast || (oldest !== undefined && e.millis < oldest)));
+  const removable = chooseRemovals(entries, protectedNames, retention, Date.now());
   const removed: Known[] = [];
   const failed: string[] = [];
   for (const entry of removable) {

@@ -53,7 +53,7 @@ export const ACTIONS: Record<FlinkAction, ActionSpec> = {
     needsStatus: { running: true, advice: "Only a running job can take a savepoint: its last savepoint is in the lastSavepoint output of FlinkJobStatus, or list them with FlinkSavepoint (operation list)." },
   },
   LIST_SAVEPOINT: { since: "2023-06-01-preview", fields: [], listsSavepoints: true, readOnly: true },
-  // Not runJob actions: a disposal lists with LIST_SAVEPOINT, then works on storage itself (savepoint-dispose.ts); prune is refused.
+  // Not runJob actions: a disposal lists with LIST_SAVEPOINT, then works on storage itself (savepoint-dispose.ts), and so does a prune.
   DISPOSE_SAVEPOINT: { since: "2023-06-01-preview", fields: ["savePointName"] },
   PRUNE_SAVEPOINTS: { since: "2023-06-01-preview", fields: [] },
   CANCEL: { since: "2023-06-01-preview", fields: [] },

@@ -8,6 +8,7 @@ import { armHttpsAgent, identityClientOptions } from "../../azure/network";
 import { ConnectionError } from "../../errors";
 import type { ActionOutcome, Backend, BackendModule, BackendRequest, DeployRequest, StatusOutcome, WaitOptions } from "../../jobs/backend";
 import type { DeployOutcome } from "../../jobs/deploy";
+import type { Retention } from "../../jobs/savepoint-retention";
 import type { PipelineHost } from "../../pipeline/host";
 import { ACTIONS } from "./actions";
 import { hdinsightDeploy, type JarStore } from "./deploy";
@@ -17,7 +18,7 @@ import { FlinkJobsApi, type JobsApi } from "./jobs-api";
 import { readStatus, type RecordsRead } from "./read-status";
 import { type RecordOutcome, runAction, type RunActionOptions } from "./run-action";
 import { checkSavepointExists } from "./savepoint-check";
-import { disposeHdInsightSavepoint } from "./savepoint-dispose";
+import { disposeHdInsightSavepoint, pruneHdInsightSavepoints } from "./savepoint-dispose";
 import { type SavepointStore, savepointStore } from "./savepoint-storage";
 import { savepointFromOutput, savepointsFromList } from "./savepoints";
 import { jobView } from "./view";
@@ -49,7 +50,7 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
     };
     const savepoints = async () => {
       const make = await savepointStore();
-      if (!make) throw new Error("This task was built without savepoint storage (only FlinkSavepoint disposes of savepoints)");
+      if (!make) throw new Error("This task was built without savepoint storage (only FlinkSavepoint and FlinkJobDeploy remove savepoints)");
       return make({ credential, network, userAgentPrefix: host.userAgent, logger: host.logger });
     };
     return new HdInsightBackend(
@@ -68,7 +69,7 @@ export const hdinsightAksBackend: BackendModule<HdInsightInputs> = {
 export interface DeploySupport {
   /** Made on first use: a task that does not deploy never builds the storage client. */
   jars: () => JarStore | Promise<JarStore>;
-  /** FlinkSavepoint dispose: the savepoint folders in the same storage, with the same credential. */
+  /** FlinkSavepoint dispose and prune, FlinkJobDeploy retainSavepoints: the savepoint folders in the same storage, with the same credential. */
   savepoints?: () => Promise<SavepointStore>;
   workingDirectory: string;
 }
@@ -87,7 +88,23 @@ export class HdInsightBackend implements Backend<HdInsightInputs> {
 
   async deploy(request: DeployRequest<HdInsightInputs>, options: WaitOptions): Promise<DeployOutcome> {
     if (!this.deploySupport) throw new Error("This HDInsight backend was built without jar storage, so it cannot deploy");
-    return hdinsightDeploy({ api: this.api, jars: await this.deploySupport.jars(), workingDirectory: this.deploySupport.workingDirectory, tuning: this.tuning }, request, options);
+    const outcome = await hdinsightDeploy({ api: this.api, jars: await this.deploySupport.jars(), workingDirectory: this.deploySupport.workingDirectory, tuning: this.tuning }, request, options);
+    if (outcome.actionResult === "SUCCESS" && request.inputs.retention) await this.retainSavepoints(request.jobName, request.inputs.retention, options);
+    return outcome;
+  }
+
+  /** FlinkJobDeploy's retainSavepoints, after a successful deploy (so past its health check): a prune whose failure is only a warning. */
+  private async retainSavepoints(jobName: string, retention: Retention, options: WaitOptions): Promise<void> {
+    const log = options.logger;
+    log.info(`retainSavepoints: keeping the newest ${retention.keepLast} savepoint(s) of job '${jobName}' and the protected ones.`);
+    try {
+      const runOptions: RunActionOptions = { ...(options.signal ? { signal: options.signal } : {}), timeoutMs: options.timeoutMs, waitForCompletion: true, maxPollIntervalMs: options.maxPollIntervalMs, logger: log, ...this.tuning };
+      const outcome = await pruneHdInsightSavepoints(this.api, jobName, retention, runOptions, this.deploySupport?.savepoints);
+      if (outcome.actionResult === "FAILED") log.warning(`retainSavepoints: ${outcome.failure}`);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      log.warning(`retainSavepoints: the deploy succeeded, but its savepoints were not pruned: ${(error as Error).message}`);
+    }
   }
 
   describe(): Array<[string, string]> {
@@ -116,6 +133,7 @@ export class HdInsightBackend implements Backend<HdInsightInputs> {
       ...this.tuning,
     };
     if (request.action === "DISPOSE_SAVEPOINT") return disposeHdInsightSavepoint(this.api, request.jobName, request.inputs.definition.savePointName!, runOptions, this.deploySupport?.savepoints);
+    if (request.action === "PRUNE_SAVEPOINTS") return pruneHdInsightSavepoints(this.api, request.jobName, request.inputs.retention!, runOptions, this.deploySupport?.savepoints);
     const actionRequest = { action: request.action, jobName: request.jobName, definition: request.inputs.definition };
     const named = request.inputs.definition.savePointName;
     if (named) await checkSavepointExists(this.api, request.jobName, named, runOptions);

@@ -1,5 +1,6 @@
 import { InputError } from "../../errors";
 import type { CommonInputs, JobAction, RawInputs } from "../../jobs/backend";
+import { type Retention, retentionInputs } from "../../jobs/savepoint-retention";
 import { parseFlinkConfiguration } from "../../validation/flink-configuration";
 import * as rule from "../../validation/rules";
 import { ACTIONS, API_VERSIONS, type ApiVersion, DEFAULT_API_VERSION, supports } from "./actions";
@@ -19,6 +20,8 @@ export interface HdInsightInputs {
   jarFile?: string;
   /** Things worth saying about the inputs that are not errors. */
   warnings: string[];
+  /** PRUNE_SAVEPOINTS (and FlinkJobDeploy's retainSavepoints): how many of the newest to keep, and the oldest age kept. */
+  retention?: Retention;
 }
 
 /**
@@ -59,10 +62,8 @@ export function validateHdInsightInputs(common: CommonInputs, raw: RawInputs): H
       );
     }
   }
-  if (action === "PRUNE_SAVEPOINTS") throw new InputError(common.actionInput ?? "operation", "'prune' is not available with target 'hdinsightAks' yet (dispose is); use target 'flinkRest'");
-  if (common.deploy && (raw("retainSavepoints") ?? "").trim()) {
-    throw new InputError("retainSavepoints", "is not available with target 'hdinsightAks' yet; clear it, or use target 'flinkRest'");
-  }
+  if (action === "PRUNE_SAVEPOINTS") inputs.retention = retentionInputs(raw, "keepLast", 5);
+  if (common.deploy && (raw("retainSavepoints") ?? "").trim()) inputs.retention = retentionInputs(raw, "retainSavepoints");
   if (common.deploy) {
     // The jar's name comes from the file (or, for an upgrade, from the running job's record).
     const jarFile = rule.requiredText("jarFile", raw("jarFile"));

@@ -1,13 +1,15 @@
 /**
- * How the HDInsight backend reaches the savepoint folders FlinkSavepoint disposes of. Only that task
- * registers it (tasks/FlinkSavepoint/index.ts), and nothing heavy is imported here: an entry point
- * imports this file at start, and its Flink path must not parse the ARM client or the storage SDK.
+ * How the HDInsight backend reaches the savepoint folders it removes (FlinkSavepoint dispose and
+ * prune, FlinkJobDeploy's retainSavepoints). Only those two tasks register it, and the storage SDK
+ * is loaded only when a removal runs. Nothing heavy is imported here.
  */
 import type { JarStorageOptions } from "./jar-storage";
 
 export interface SavepointStore {
   /** Removes every blob under the savepoint's folder and the folder; returns how many blobs there were. */
   removeFolder(savepointPath: string, signal: AbortSignal): Promise<number>;
+  /** When the savepoint completed: its `_metadata` blob's last-modified time (ms); undefined when there is none (removed). */
+  completedAt(savepointPath: string, signal: AbortSignal): Promise<number | undefined>;
 }
 
 export type SavepointStoreFactory = (options: JarStorageOptions) => SavepointStore;
