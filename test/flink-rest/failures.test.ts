@@ -9,7 +9,7 @@ import { jobTag } from "../../src/backends/flink-rest/identity";
 import { JobStateError } from "../../src/errors";
 import { type FlinkCluster, startFlinkCluster } from "../../testbed/flink/cluster";
 import { buildTestJobJars, type TestJobJars } from "../../testbed/flink/job";
-import { flinkVersionsUnderTest, useSharedFlinkCluster } from "../../testbed/flink/mocha";
+import { flinkVersionsUnderTest, useFlinkCluster, useSharedFlinkCluster } from "../../testbed/flink/mocha";
 import { flinkGet, readStatus, runAction, runOutsideTheTasks, startServer, workspaceWith } from "./helpers";
 
 interface Overview {
@@ -138,19 +138,6 @@ for (const version of versions) {
       await run("CANCEL", "no-retention");
     });
 
-    it("a job that cannot get its slots: the wait times out saying the job may still start, with the last state seen and its JobID", async () => {
-      const error = await runAction("NEW", "no-slots", { jarFile: "job.jar", parallelism: "64" }, { url, workingDirectory: workspace, timeoutMs: 40_000 }).then(
-        () => assert.fail("the submit succeeded"),
-        (e: Error) => e,
-      );
-      assert.equal(error.name, "WaitTimeoutError");
-      assert.match(error.message, /Timed out after 40 s while waiting for the job to run for NEW of job 'no-slots'\. The action may still complete on the cluster; last seen: job \w+/);
-      const jobId = /JobID ([0-9a-f]{32})/.exec(error.message)?.[1];
-      assert.ok(jobId && jobId.startsWith(jobTag("no-slots")), error.message);
-      assert.equal((await tagged(url, "no-slots")).length, 1);
-      await run("CANCEL", "no-slots");
-    });
-
     it("a job that FAILED is relaunched from its newest retained checkpoint (startMode relaunch)", async () => {
       const { outcome } = await run("NEW", "crashes", { jarFile: "job.jar", args: "--fail-after-seconds 8", flinkConfiguration: "execution.checkpointing.interval=1s" });
       assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
@@ -262,6 +249,33 @@ for (const version of versions) {
 
     it("refuses to submit, saying web submission is off, before uploading anything", async () => {
       await assert.rejects(runAction("NEW", "no-web", { jarFile: "job.jar" }, { url: cluster.restUrl, workingDirectory: workspace }), /does not accept jars over REST/);
+    });
+  });
+  describe(`Flink REST: a job that cannot get its slots, on Flink ${version} (a cluster of one slot)`, function () {
+    this.timeout(300_000);
+    // Its own cluster with a known number of slots: the shared one's slots depend on the suites before.
+    const small = useFlinkCluster(version, { slots: 1 });
+    let workspace: string;
+    before(() => {
+      workspace = workspaceWith({ "job.jar": small.jars.v1 });
+    });
+    after(() => {
+      if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+    });
+
+    it("the wait times out saying the job may still start, with the last state seen and its JobID", async () => {
+      const url = small.cluster.restUrl;
+      const error = await runAction("NEW", "no-slots", { jarFile: "job.jar", parallelism: "2" }, { url, workingDirectory: workspace, timeoutMs: 40_000 }).then(
+        (o) => assert.fail(`the submit did not time out: ${JSON.stringify(o).slice(0, 2000)}`),
+        (e: Error) => e,
+      );
+      assert.equal(error.name, "WaitTimeoutError");
+      assert.match(error.message, /Timed out after 40 s while waiting for the job to run for NEW of job 'no-slots'\. The action may still complete on the cluster; last seen: job \w+/);
+      const jobId = /JobID ([0-9a-f]{32})/.exec(error.message)?.[1];
+      assert.ok(jobId && jobId.startsWith(jobTag("no-slots")), error.message);
+      assert.equal((await tagged(url, "no-slots")).length, 1);
+      const { outcome } = await runAction("CANCEL", "no-slots", {}, { url, workingDirectory: workspace });
+      assert.equal(outcome.actionResult, "SUCCESS", outcome.failure);
     });
   });
 }
