@@ -40,8 +40,17 @@ export function taskContentHash(folder: string): string {
   delete manifest["version"];
   const hash = createHash("sha256");
   hash.update(JSON.stringify(manifest));
-  // Every file the task ships (the split bundle's files, the icon), in a fixed order.
-  for (const file of fs.readdirSync(dir).filter((f) => f !== "task.json").sort()) hash.update(file).update(fs.readFileSync(path.join(dir, file)));
+  // Every file the task ships (the split bundle's files, the icon), in a fixed order. esbuild names a
+  // shared chunk by a hash that also covers where its sources lie (a node_modules reached through a
+  // link gives other names for the same code), so chunk names are left out: the code decides.
+  const chunkName = /chunk-[A-Z0-9]{8}\.mjs/g;
+  const files = fs.readdirSync(dir).filter((f) => f !== "task.json");
+  const digests = files.map((file) => {
+    const bytes = fs.readFileSync(path.join(dir, file));
+    const content = file.endsWith(".mjs") || file.endsWith(".js") ? Buffer.from(bytes.toString("utf8").replace(chunkName, "chunk.mjs")) : bytes;
+    return `${file.replace(chunkName, "chunk.mjs")} ${createHash("sha256").update(content).digest("hex")}`;
+  });
+  for (const digest of digests.sort()) hash.update(digest);
   return hash.digest("hex");
 }
 
