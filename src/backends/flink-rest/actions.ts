@@ -51,7 +51,6 @@ interface Progress {
 /** A jar of the job and what it runs with: its settings and flinkConfiguration (recorded, or given to this step). */
 type OwnJar = KeptJar & { configuration: Record<string, string> };
 
-export { FLINK_FIRST_POLL_MS, TRIGGER_POLL_CAP_MS } from "./primitives";
 
 export interface FlinkRestContext {
   api: FlinkApi;

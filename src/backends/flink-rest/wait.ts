@@ -5,8 +5,7 @@
  * bounded backoff and judges from what Flink shows once it answers again, so a savepoint that
  * completed during the outage counts. Only the deadline ends it; then one last read decides.
  */
-import { CancelledError, WaitTimeoutError } from "../../errors";
-import { type Deadline, formatDuration } from "../../jobs/deadline";
+import type { Deadline } from "../../jobs/deadline";
 import type { PollingSchedule } from "../../jobs/polling";
 import { sleep } from "../../util/abort";
 import type { Logger } from "../../util/logger";
@@ -18,13 +17,6 @@ export type Settled<T> = Exclude<Verdict<T>, { done: false }>;
 /** Why an observation gave no answer that can be judged, or undefined when the error is a real one. */
 export function notKnownYet(error: unknown): string | undefined {
   return error instanceof FlinkUnreachableError ? error.message : undefined;
-}
-
-/** A spent budget or a pipeline cancel, as the error that says so and where it struck; undefined otherwise. */
-export function deadlineError(deadline: Deadline, during: string, state = ""): CancelledError | WaitTimeoutError | undefined {
-  if (deadline.cancelled) return new CancelledError(`The pipeline was cancelled while ${during}${state}`);
-  if (deadline.timedOut) return new WaitTimeoutError(`Timed out after ${formatDuration(deadline.budgetMs)} while ${during}${state}; raise waitTimeoutInMinutes`);
-  return undefined;
 }
 
 export interface FlinkWaitOptions {
